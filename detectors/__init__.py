@@ -1,0 +1,1 @@
+"""Detectors: one module per control, each a pure function of a frozen snapshot."""

@@ -1,0 +1,1 @@
+"""Adapters: the only package that imports Azure SDKs; SDK models become warden types here."""

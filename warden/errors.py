@@ -1,0 +1,58 @@
+"""The error tree: every failure warden raises is one of these, chained to its cause with `from`."""
+
+from __future__ import annotations
+
+
+class WardenError(Exception):
+    """Base of every error warden raises on purpose."""
+
+
+class InvalidEventError(WardenError):
+    """An Event Grid payload that cannot be parsed; `field` names what is wrong, `where` locates it."""
+
+    def __init__(self, message: str, *, field: str = "", where: str = "") -> None:
+        super().__init__(message)
+        self.field = field
+        self.where = where
+
+
+class BaselineError(WardenError):
+    """An invalid baseline file; the message carries the file, line and problem."""
+
+    def __init__(self, message: str, *, path: str = "", line: int | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.line = line
+
+
+class ConfigurationError(WardenError):
+    """Missing or contradictory runtime settings (environment variables, app settings)."""
+
+
+class AuditWriteError(WardenError):
+    """The audit log could not be written: no audit, no action, so the caller must not change anything."""
+
+
+class AzureError(WardenError):
+    """A failed Azure call, already classified; `status` is the HTTP status when there was one."""
+
+    def __init__(self, message: str, *, status: int | None = None, code: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+class ResourceGoneError(AzureError):
+    """The resource no longer exists (404): nothing to remediate."""
+
+
+class PermissionDeniedError(AzureError):
+    """The app's identity lacks a permission (401/403): a human must grant it."""
+
+
+class ConflictError(AzureError):
+    """The resource is busy or changed underneath us (409/412)."""
+
+
+class TransientError(AzureError):
+    """Throttling, timeouts, 5xx after retries: re-raised so Event Grid redelivers the event."""

@@ -1,0 +1,229 @@
+"""The engine's frozen value types: events, snapshots, findings, plans, actions, outcomes, audit records.
+
+SDK models and raw JSON become these at the boundary, once; everything inside the engine speaks only these.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+#: A JSON-compatible value (what observed/expected values and changes hold).
+Json = Any
+
+
+def normalize_id(resource_id: str) -> str:
+    """The comparison key of an ARM id: ids compare case-insensitively and without a trailing slash."""
+    return resource_id.strip().rstrip("/").lower()
+
+
+def same_id(a: str, b: str) -> bool:
+    """Whether two ARM ids name the same resource (`resourcegroups` vs `resourceGroups` both occur)."""
+    return normalize_id(a) == normalize_id(b)
+
+
+class Mode(str, enum.Enum):
+    """How far warden may go for a control: change things, only say what it would change, or nothing."""
+
+    ENFORCE = "enforce"
+    DRY_RUN = "dry-run"
+    OFF = "off"
+
+    @property
+    def rank(self) -> int:
+        """Lower is more conservative; the more conservative of two modes wins an override."""
+        return {"off": 0, "dry-run": 1, "enforce": 2}[self.value]
+
+
+class EventSchema(str, enum.Enum):
+    EVENT_GRID = "EventGridEvent"
+    CLOUD_EVENT = "CloudEvent"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who caused a change, from the event's `data.claims`: the Entra object id and application id."""
+
+    object_id: str | None = None
+    app_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ResourceEvent:
+    """A pointer to a changed resource, never its state: what happened, to what, by whom."""
+
+    event_id: str
+    event_type: str  # e.g. Microsoft.Resources.ResourceWriteSuccess
+    schema: EventSchema
+    resource_id: str  # data.resourceUri, falling back to subject
+    operation_name: str  # data.operationName, e.g. Microsoft.CognitiveServices/accounts/write
+    subscription_id: str
+    tenant_id: str
+    correlation_id: str
+    caller: Caller
+    event_time: datetime | None
+    status: str = ""
+
+
+@dataclass(frozen=True)
+class NetworkAcls:
+    """`properties.networkAcls` of an account (a NetworkRuleSet); raw rule dicts are kept to be re-sent as-is."""
+
+    default_action: str | None
+    bypass: str | None
+    ip_rules: tuple[str, ...]
+    virtual_network_rules: tuple[Mapping[str, Json], ...]
+
+
+@dataclass(frozen=True)
+class AccountSnapshot:
+    """A Cognitive Services account as read fresh from ARM, reduced to what the detectors need."""
+
+    resource_id: str
+    name: str
+    kind: str
+    location: str
+    provisioning_state: str | None
+    public_network_access: str | None
+    network_acls: NetworkAcls | None
+    disable_local_auth: bool | None = None
+    restrict_outbound_network_access: bool | None = None
+    allowed_fqdn_list: tuple[str, ...] = ()
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A drift from the baseline: what was observed, what is expected, and the account properties that fix it.
+
+    `fix` holds ARM property names and values (e.g. {"publicNetworkAccess": "Disabled"}); an empty `fix`
+    means the drift has no automatic remediation.
+    """
+
+    control_id: str
+    resource_id: str
+    summary: str
+    observed: Mapping[str, Json]
+    expected: Mapping[str, Json]
+    fix: Mapping[str, Json] = field(default_factory=dict)
+
+
+class Decision(str, enum.Enum):
+    """What the planner decided for one finding."""
+
+    ENFORCE = "enforce"
+    DRY_RUN = "dry-run"
+    OFF = "off"
+    EXEMPT = "exempt"
+    BLOCKED = "blocked"  # a limit (action cap, cool-down, attempt cap) stopped it
+    NO_REMEDIATOR = "no-remediator"
+
+
+@dataclass(frozen=True)
+class Exemption:
+    """A baseline exemption: resource id or glob pattern (case-insensitive), control id or "*", until `expires`."""
+
+    resource_pattern: str
+    control_id: str
+    reason: str
+    owner: str
+    expires: datetime
+
+
+@dataclass(frozen=True)
+class Action:
+    """One change to make: `kind` names the remediator; `payload` is what it sends; `change` is before/after.
+
+    `change` maps each property to {"before": ..., "after": ...} and never holds a secret.
+    """
+
+    kind: str
+    resource_id: str
+    control_ids: tuple[str, ...]
+    payload: Mapping[str, Json]
+    change: Mapping[str, Json]
+
+
+@dataclass(frozen=True)
+class PlannedFinding:
+    """The planner's decision for one finding, with why, and the action it belongs to (if any)."""
+
+    finding: Finding
+    mode: Mode
+    decision: Decision
+    reason: str
+    exemption: Exemption | None = None
+    action: Action | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Every decision for one resource evaluation, and the actions to apply (enforce) or describe (dry-run)."""
+
+    decisions: tuple[PlannedFinding, ...]
+    enforce: tuple[Action, ...]
+    dry_run: tuple[Action, ...]
+
+
+@dataclass(frozen=True)
+class RemediationHistory:
+    """What the state store knows of earlier attempts on one resource, handed to the pure planner."""
+
+    attempts_in_window: int = 0
+    last_attempt: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Blast-radius and loop limits from the baseline."""
+
+    max_actions_per_run: int = 10
+    cooldown: timedelta = timedelta(minutes=5)
+    max_attempts: int = 3
+    attempt_window: timedelta = timedelta(hours=24)
+
+
+class Outcome(str, enum.Enum):
+    """How an evaluation or action ended, as the audit log records it."""
+
+    COMPLIANT = "compliant"
+    REMEDIATED = "remediated"  # applied and verified by re-read
+    NOT_VERIFIED = "not-verified"  # applied, but the re-read still shows drift
+    WOULD_REMEDIATE = "would-remediate"  # dry-run
+    EXEMPTED = "exempted"
+    BLOCKED = "blocked"
+    SKIPPED = "skipped"  # mode off, or no remediator
+    RESOURCE_GONE = "resource-gone"
+    FAILED = "failed"
+    REJECTED = "rejected"  # an event that could not be parsed
+    IGNORED = "ignored"  # self-caused events (loop guard), recorded for the trail
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One line of the audit log (DESIGN §5). `kind` is intent | result | decision | evaluation | event.
+
+    The audit sink adds `seq`, `prev_hash` and `hash` when it appends; the record itself never holds a secret.
+    """
+
+    time: datetime
+    kind: str
+    event_id: str = ""
+    correlation_id: str = ""
+    caller: Caller | None = None
+    resource_id: str = ""
+    control_id: str = ""
+    mode: str = ""
+    decision: str = ""
+    outcome: str = ""
+    observed: Mapping[str, Json] = field(default_factory=dict)
+    expected: Mapping[str, Json] = field(default_factory=dict)
+    change: Mapping[str, Json] = field(default_factory=dict)
+    reason: str = ""
+    error: str = ""
+    duration_ms: float | None = None
+    trigger: str = ""  # event | sweep | replay
+    app_version: str = ""
