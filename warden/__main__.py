@@ -1,0 +1,5 @@
+"""`python -m warden`: the command-line interface."""
+
+from warden.cli import main
+
+raise SystemExit(main())
