@@ -25,7 +25,7 @@ def same_id(a: str, b: str) -> bool:
     return normalize_id(a) == normalize_id(b)
 
 
-class Mode(str, enum.Enum):
+class Mode(enum.StrEnum):
     """How far warden may go for a control: change things, only say what it would change, or nothing."""
 
     ENFORCE = "enforce"
@@ -38,7 +38,7 @@ class Mode(str, enum.Enum):
         return {"off": 0, "dry-run": 1, "enforce": 2}[self.value]
 
 
-class EventSchema(str, enum.Enum):
+class EventSchema(enum.StrEnum):
     EVENT_GRID = "EventGridEvent"
     CLOUD_EVENT = "CloudEvent"
 
@@ -66,6 +66,9 @@ class ResourceEvent:
     caller: Caller
     event_time: datetime | None
     status: str = ""
+    # Event-type specific pointers (Key Vault: Id, VaultName, ObjectType, ObjectName, Version, NBF, EXP;
+    # Storage: url, api). Left out of the hash so events stay hashable; never holds claims.
+    details: Mapping[str, Json] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)
@@ -111,7 +114,7 @@ class Finding:
     fix: Mapping[str, Json] = field(default_factory=dict)
 
 
-class Decision(str, enum.Enum):
+class Decision(enum.StrEnum):
     """What the planner decided for one finding."""
 
     ENFORCE = "enforce"
@@ -186,7 +189,7 @@ class Limits:
     attempt_window: timedelta = timedelta(hours=24)
 
 
-class Outcome(str, enum.Enum):
+class Outcome(enum.StrEnum):
     """How an evaluation or action ended, as the audit log records it."""
 
     COMPLIANT = "compliant"

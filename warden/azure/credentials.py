@@ -14,7 +14,7 @@ class StaticTokenCredential:
     It implements both get_token and get_token_info, so every azure-core auth policy accepts it.
     """
 
-    def __init__(self, token: str = "emulator-token", lifetime_s: int = 3600) -> None:
+    def __init__(self, token: str = "emulator-token", lifetime_s: int = 3600) -> None:  # noqa: S107 - not a secret
         self._token = token
         self._lifetime_s = lifetime_s
 

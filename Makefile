@@ -1,0 +1,47 @@
+# warden: `make demo` runs the main job on the local emulator; `make test` runs lint, types and every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_OUT ?= demo-out
+# The demo's event stream contains one event caused by warden itself (its own PATCH coming back).
+DEMO_SELF_OID := 9d2c7e41-5b3a-4f8e-a1c6-7e0b2d9f3a15
+
+.PHONY: install demo test lint typecheck unit bench clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed
+
+demo: $(VENV)/.installed
+	$(BIN)/python -m warden replay \
+		--state scenarios/demo/tenant.json \
+		--events scenarios/demo/events.json \
+		--baseline scenarios/demo/baseline.yaml \
+		--self-object-id $(DEMO_SELF_OID) \
+		--sweep --out $(DEMO_OUT)
+	$(BIN)/python -m warden verify --dir $(DEMO_OUT)/audit
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+
+typecheck: $(VENV)/.installed
+	$(BIN)/mypy
+
+unit: install
+	$(BIN)/pytest -q
+
+test: lint typecheck unit
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(DEMO_OUT) .warden .mypy_cache .ruff_cache .pytest_cache

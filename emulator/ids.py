@@ -1,0 +1,65 @@
+"""ARM resource-id helpers: case-insensitive keys, the type an id implies, and path splitting.
+
+ARM compares ids case-insensitively (`resourcegroups` and `resourceGroups` both occur in the wild),
+so every lookup goes through `key()`.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+PROVIDER = "Microsoft.CognitiveServices"
+ACCOUNT_TYPE = f"{PROVIDER}/accounts"
+DEPLOYMENT_TYPE = f"{ACCOUNT_TYPE}/deployments"
+RAI_POLICY_TYPE = f"{ACCOUNT_TYPE}/raiPolicies"
+
+
+def key(resource_id: str) -> str:
+    """The lookup key of an id: lower case, no trailing slash."""
+    return resource_id.rstrip("/").lower()
+
+
+def segments(path: str) -> list[str]:
+    """Percent-decoded, non-empty path segments."""
+    return [unquote(s) for s in path.split("/") if s]
+
+
+def type_from_id(resource_id: str) -> str:
+    """`Namespace/type[/childType...]` from an id; the last `providers` segment wins (extension resources)."""
+    segs = segments(resource_id)
+    lowered = [s.lower() for s in segs]
+    if "providers" not in lowered:
+        raise ValueError(f"not an ARM resource id (no providers segment): {resource_id!r}")
+    start = len(lowered) - 1 - lowered[::-1].index("providers")
+    rest = segs[start + 1 :]
+    if len(rest) < 3 or len(rest) % 2 == 0:
+        raise ValueError(f"not an ARM resource id (type/name pairs incomplete): {resource_id!r}")
+    return "/".join([rest[0], *rest[1::2]])
+
+
+def name_from_id(resource_id: str) -> str:
+    return segments(resource_id)[-1]
+
+
+def parent_id(resource_id: str) -> str:
+    """The id one type/name pair up (a deployment's account)."""
+    return "/" + "/".join(segments(resource_id)[:-2])
+
+
+def resource_group(resource_id: str) -> str | None:
+    segs = segments(resource_id)
+    lowered = [s.lower() for s in segs]
+    if "resourcegroups" in lowered:
+        i = lowered.index("resourcegroups")
+        if i + 1 < len(segs):
+            return segs[i + 1]
+    return None
+
+
+def location_slug(location: str | None) -> str:
+    """ARM's normalized location name ("West US" -> "westus"), as used in operation-status URLs."""
+    return (location or "global").replace(" ", "").lower()
+
+
+def same_type(a: str, b: str) -> bool:
+    return a.lower() == b.lower()

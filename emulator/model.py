@@ -1,0 +1,98 @@
+"""Value types shared by the emulator's modules: the request record, a reply, and the ARM error.
+
+Kept free of HTTP and threading so the routing code can be exercised without a socket.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+RequestKind = Literal["arm", "operation-status"]
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request the emulator saw, with the outcome it gave (status 0 = connection reset, no reply)."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    body: Any
+    status: int
+    fault: str | None = None
+    kind: RequestKind = "arm"
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON-lines form written by Emulator.write_requests ("fault" only when one fired)."""
+        out: dict[str, Any] = {
+            "method": self.method,
+            "path": self.path,
+            "query": dict(self.query),
+            "body": self.body,
+            "status": self.status,
+        }
+        if self.fault is not None:
+            out["fault"] = self.fault
+        return out
+
+
+@dataclass
+class Request:
+    """An HTTP request for the router: decoded path, last value of each query key, lower-cased headers."""
+
+    method: str
+    path: str
+    raw_path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: Any = None
+    body_invalid: bool = False
+
+    @property
+    def kind(self) -> RequestKind:
+        lowered = self.path.lower()
+        polling = "/operationstatuses/" in lowered or "/operationresults/" in lowered
+        return "operation-status" if polling else "arm"
+
+
+@dataclass
+class Reply:
+    """What the router wants sent back; `reset` asks the server to drop the connection instead."""
+
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    reset: bool = False
+    kind: RequestKind = "arm"
+    fault: str | None = None
+
+
+class ArmError(Exception):
+    """An ARM-shaped failure: raised anywhere in routing, turned into `{"error": {...}}` by the router."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        target: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.target = target
+        self.headers = dict(headers or {})
+
+    def body(self) -> dict[str, Any]:
+        """The common-types v6 ErrorResponse body (FACTS.md §8)."""
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.target is not None:
+            error["target"] = self.target
+        return {"error": error}
+
+    def reply(self) -> Reply:
+        return Reply(self.status, self.body(), dict(self.headers))

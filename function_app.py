@@ -1,0 +1,31 @@
+"""Azure Functions entry points: triggers and wiring only; the behaviour lives in warden/."""
+
+import azure.functions as func
+
+from warden.azure import functions_host as host
+
+app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
+
+
+@app.function_name("resource_event")
+@app.event_grid_trigger(arg_name="event")
+def resource_event(event: func.EventGridEvent) -> None:
+    host.on_event(event)
+
+
+@app.function_name("sweep")
+@app.timer_trigger(arg_name="timer", schedule="0 0 * * * *", run_on_startup=False, use_monitor=True)
+def sweep(timer: func.TimerRequest) -> None:
+    host.on_timer(timer)
+
+
+@app.function_name("health")
+@app.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+def health(req: func.HttpRequest) -> func.HttpResponse:
+    return host.on_health(req)
+
+
+@app.function_name("audit")
+@app.route(route="audit", methods=["GET"])
+def audit(req: func.HttpRequest) -> func.HttpResponse:
+    return host.on_audit(req)

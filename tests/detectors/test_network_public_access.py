@@ -1,0 +1,85 @@
+"""network.public-access detector: pure checks on snapshots built in code."""
+
+from __future__ import annotations
+
+import pytest
+
+from detectors.network_public_access import CONTROL_ID, detect
+from warden.model import AccountSnapshot, NetworkAcls
+
+RID = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/a"
+APPROVED = {"approved_ip_ranges": ["203.0.113.0/24", "192.0.2.10"]}
+
+
+def snap(pna: str | None, acls: NetworkAcls | None = None) -> AccountSnapshot:
+    return AccountSnapshot(RID, "a", "OpenAI", "eastus", "Succeeded", pna, acls)
+
+
+def acls(
+    default: str | None, *rules: str, vnet: tuple[dict[str, object], ...] = (), bypass: str | None = None
+) -> NetworkAcls:
+    return NetworkAcls(default, bypass, tuple(rules), vnet)
+
+
+@pytest.mark.parametrize("params", [{}, APPROVED])
+def test_disabled_is_compliant_whatever_the_acls(params: dict[str, list[str]]) -> None:
+    assert detect(snap("Disabled", acls("Allow", "1.2.3.4")), params) == []
+
+
+@pytest.mark.parametrize(
+    "snapshot",
+    [
+        snap("Enabled"),
+        snap(None),
+        snap("Enabled", acls("Allow")),
+        snap(None, acls(None)),
+        snap("Enabled", acls("Deny", "203.0.113.5")),
+    ],
+    ids=["enabled", "missing", "allow", "missing-default-action", "deny-but-nothing-approved"],
+)
+def test_without_approved_ranges_anything_but_disabled_is_drift(snapshot: AccountSnapshot) -> None:
+    [finding] = detect(snapshot, {})
+    assert finding.control_id == CONTROL_ID
+    assert finding.fix == {"publicNetworkAccess": "Disabled"}
+    assert finding.observed["publicNetworkAccess"] == snapshot.public_network_access
+
+
+def test_deny_with_only_approved_rules_is_compliant() -> None:
+    assert detect(snap("Enabled", acls("Deny", "203.0.113.7", "203.0.113.64/26", "192.0.2.10")), APPROVED) == []
+    assert detect(snap(None, acls("Deny")), APPROVED) == []
+
+
+def test_unapproved_rules_are_removed_and_the_rest_kept() -> None:
+    vnet = ({"id": "/subscriptions/s/.../subnets/x", "ignoreMissingVnetServiceEndpoint": False},)
+    snapshot = snap(
+        "Enabled", acls("Deny", "203.0.113.7", "198.51.100.0/24", "203.0.0.0/16", vnet=vnet, bypass="AzureServices")
+    )
+    [finding] = detect(snapshot, APPROVED)
+    assert finding.fix == {
+        "networkAcls": {
+            "defaultAction": "Deny",
+            "bypass": "AzureServices",
+            "ipRules": [{"value": "203.0.113.7"}],
+            "virtualNetworkRules": [
+                {"id": "/subscriptions/s/.../subnets/x", "ignoreMissingVnetServiceEndpoint": False}
+            ],
+        }
+    }
+    assert "198.51.100.0/24" in finding.summary and "203.0.0.0/16" in finding.summary
+
+
+def test_allow_with_approved_ranges_is_turned_into_deny() -> None:
+    [finding] = detect(snap("Enabled", acls("Allow", "203.0.113.9")), APPROVED)
+    assert finding.fix["networkAcls"]["defaultAction"] == "Deny"
+    assert finding.fix["networkAcls"]["ipRules"] == [{"value": "203.0.113.9"}]
+    assert "bypass" not in finding.fix["networkAcls"]
+
+
+def test_missing_acls_with_approved_ranges_gets_a_deny_rule_set() -> None:
+    [finding] = detect(snap(None), APPROVED)
+    assert finding.fix == {"networkAcls": {"defaultAction": "Deny", "ipRules": [], "virtualNetworkRules": []}}
+
+
+def test_unreadable_rule_is_not_approved() -> None:
+    [finding] = detect(snap("Enabled", acls("Deny", "not-an-ip")), APPROVED)
+    assert finding.fix["networkAcls"]["ipRules"] == []

@@ -1,0 +1,147 @@
+"""An emulated tenant wired to the real runtime: the real SDK clients, the real Functions decode path."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from emulator import Emulator
+from tests.conftest import reference_dir
+from warden.azure import functions_host
+from warden.azure.eventgrid import to_functions_event
+from warden.azure.wiring import build_runtime
+from warden.model import Mode
+from warden.pipeline import Runtime
+from warden.settings import Settings
+
+SUB = "6a1f3c2e-8d4b-4f7a-9c0e-2b5d7e9f1a3c"
+OTHER_SUB = "0b7e3d9a-1c5f-4e2b-8a6d-4f9c1e7b3a50"
+WARDEN_OID = "9d2c7e41-5b3a-4f8e-a1c6-7e0b2d9f3a15"
+WARDEN_APPID = "c3e1a7b9-2d4f-4a6e-8b0c-1f5d9e3a7c21"
+HUMAN_OID = "3b1f9a52-7c1e-4d0b-9f7e-5a2c8e1d4b60"
+OID_CLAIM = "http://schemas.microsoft.com/identity/claims/objectidentifier"
+
+
+def account_id(name: str, sub: str = SUB, rg: str = "ai-prod") -> str:
+    return f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.CognitiveServices/accounts/{name}"
+
+
+def account(name: str, kind: str = "OpenAI", **properties: Any) -> dict[str, Any]:
+    return {
+        "id": account_id(name),
+        "name": name,
+        "type": "Microsoft.CognitiveServices/accounts",
+        "location": "swedencentral",
+        "kind": kind,
+        "sku": {"name": "S0"},
+        "properties": {"provisioningState": "Succeeded", "customSubDomainName": name, **properties},
+    }
+
+
+def baseline_text(
+    *, mode: str = "enforce", approved: tuple[str, ...] = (), extra: str = "", max_actions: int = 10
+) -> str:
+    ranges = "".join(f"\n      - {r}" for r in approved) or " []"
+    return (
+        f"version: 1\nmode: {mode}\nscope:\n  subscriptions:\n    - {SUB}\n"
+        f"limits:\n  max_actions_per_run: {max_actions}\n  cooldown_seconds: 0\n"
+        f"controls:\n  network.public-access:\n    approved_ip_ranges:{ranges}\n{extra}"
+    )
+
+
+def _template(schema: str) -> dict[str, Any]:
+    derived = json.loads((reference_dir() / "eventgrid" / "derived" / "cognitiveservices_arm_events.json").read_text())[
+        "events"
+    ]
+    want_cloud = schema == "cloud"
+    return next(
+        e
+        for e in derived
+        if ("specversion" in e) == want_cloud
+        and e["data"]["operationName"] == "Microsoft.CognitiveServices/accounts/write"
+    )
+
+
+def write_event(
+    resource_id: str,
+    *,
+    event_id: str = "e-1",
+    oid: str = HUMAN_OID,
+    appid: str = "app-human",
+    schema: str = "eventgrid",
+    event_type: str = "Microsoft.Resources.ResourceWriteSuccess",
+    operation: str = "Microsoft.CognitiveServices/accounts/write",
+) -> dict[str, Any]:
+    """A real-shaped ARM event (from the derived fixture) pointing at `resource_id`."""
+    event = copy.deepcopy(_template(schema))
+    sub = resource_id.split("/")[2]
+    event["id"], event["subject"] = event_id, resource_id
+    event["eventType" if schema == "eventgrid" else "type"] = event_type
+    data = event["data"]
+    data.update(resourceUri=resource_id, operationName=operation, subscriptionId=sub, correlationId=f"corr-{event_id}")
+    data["authorization"].update(scope=resource_id, action=operation)
+    data["claims"].update({OID_CLAIM: oid, "appid": appid})
+    return event
+
+
+@dataclass
+class World:
+    emulator: Emulator
+    runtime: Runtime
+    tmp: Path
+
+    def deliver(self, *events: dict[str, Any]) -> None:
+        """Each event as the Functions worker hands it to the Event Grid function."""
+        for event in events:
+            functions_host.on_event(to_functions_event(event), self.runtime)
+
+    def audit(self) -> list[dict[str, Any]]:
+        return list(self.runtime.audit.entries())
+
+    def requests(self, kind: str | None = None) -> list[Any]:
+        return [r for r in self.emulator.requests if kind is None or r.kind == kind]
+
+    def account_props(self, name: str) -> dict[str, Any]:
+        state = self.emulator.dump_state()
+        return next(r for r in state["resources"] if r["name"] == name)["properties"]
+
+
+@pytest.fixture
+def make_world(tmp_path: Path) -> Iterator[Any]:
+    started: list[Emulator] = []
+
+    def make(
+        resources: list[dict[str, Any]],
+        baseline: str | None = None,
+        *,
+        mode_override: Mode | None = None,
+        lro: str = "sync",
+    ) -> World:
+        emu = Emulator({"resources": resources}).start()
+        started.append(emu)
+        emu.set_lro_mode(lro)
+        path = tmp_path / "baseline.yaml"
+        path.write_text(baseline or baseline_text())
+        settings = Settings(
+            baseline_path=path,
+            arm_endpoint=emu.endpoint,
+            arm_ca_bundle=emu.ca_path,
+            credential="static",
+            mode_override=mode_override,
+            self_object_ids=frozenset({WARDEN_OID}),
+            self_app_ids=frozenset({WARDEN_APPID}),
+            audit_dir=tmp_path / "audit",
+            state_dir=tmp_path / "state",
+            polling_interval=0.0,
+        )
+        return World(emu, build_runtime(settings), tmp_path)
+
+    yield make
+    for emu in started:
+        emu.stop()

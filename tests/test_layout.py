@@ -1,0 +1,102 @@
+"""The project's structural rules (DESIGN §3, §8), enforced so they cannot drift silently."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+from pathlib import Path
+
+import pytest
+
+from warden.controls import DETECTORS, REMEDIATORS
+
+REPO = Path(__file__).resolve().parents[1]
+PACKAGES = ("warden", "detectors", "remediators", "emulator")
+SOURCES = [*sorted(p for pkg in PACKAGES for p in (REPO / pkg).rglob("*.py")), REPO / "function_app.py"]
+
+
+def code_lines(path: Path) -> int:
+    """Lines that are not blank, comments, or docstrings."""
+    tree = ast.parse(path.read_text())
+    doc_lines: set[int] = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (
+            isinstance(body, list)
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(getattr(body[0], "value", None), ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
+            doc_lines.update(range(body[0].lineno, (body[0].end_lineno or body[0].lineno) + 1))
+    return sum(
+        1
+        for n, line in enumerate(path.read_text().splitlines(), start=1)
+        if line.strip() and not line.strip().startswith("#") and n not in doc_lines
+    )
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(REPO)))
+def test_every_module_opens_with_a_docstring_and_stays_small(path: Path) -> None:
+    tree = ast.parse(path.read_text())
+    if path.name != "__init__.py" or path.read_text().strip():
+        assert ast.get_docstring(tree), f"{path} has no module docstring"
+    assert len(path.read_text().splitlines()) <= 400, f"{path} is over 400 lines"
+
+
+@pytest.mark.parametrize("detector", DETECTORS, ids=lambda d: d.control_id)
+def test_detector_module_control_id_and_test_file_match(detector: object) -> None:
+    control_id = detector.control_id  # type: ignore[attr-defined]
+    module_name = control_id.replace(".", "_").replace("-", "_")
+    module = importlib.import_module(f"detectors.{module_name}")
+    assert control_id == module.CONTROL_ID
+    assert detector.detect is module.detect  # type: ignore[attr-defined]
+    assert (REPO / "tests" / "detectors" / f"test_{module_name}.py").is_file()
+    assert code_lines(REPO / "detectors" / f"{module_name}.py") <= 60
+
+
+def test_every_detector_module_is_registered() -> None:
+    modules = {p.stem for p in (REPO / "detectors").glob("*.py") if p.stem != "__init__"}
+    registered = {d.control_id.replace(".", "_").replace("-", "_") for d in DETECTORS}
+    assert modules == registered
+
+
+@pytest.mark.parametrize("remediator", REMEDIATORS, ids=lambda r: r.kind)
+def test_remediators_declare_permissions_and_stay_small(remediator: object) -> None:
+    permissions = remediator.permissions  # type: ignore[attr-defined]
+    assert permissions and all(p.count("/") >= 2 for p in permissions)
+    module = importlib.import_module(type(remediator).__module__)
+    assert code_lines(Path(module.__file__ or "")) <= 100
+
+
+def test_only_the_adapters_import_azure_sdks() -> None:
+    offenders = []
+    for path in SOURCES:
+        rel = path.relative_to(REPO)
+        if rel.parts[:2] == ("warden", "azure") or rel.parts[0] == "emulator" or rel.name == "function_app.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else ([node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            )
+            offenders += [f"{rel}: {n}" for n in names if n.split(".")[0] in ("azure", "openai")]
+    assert offenders == []
+
+
+def test_detectors_and_planner_touch_no_clock_network_or_environment() -> None:
+    pure = [*(REPO / "detectors").glob("*.py"), REPO / "warden" / "planner.py"]
+    for path in pure:
+        text = path.read_text()
+        for forbidden in ("datetime.now", "time.time", "os.environ", "socket", "requests", "urllib", "getenv"):
+            assert forbidden not in text, f"{path.name} uses {forbidden}"
+
+
+def test_function_app_only_wires() -> None:
+    assert code_lines(REPO / "function_app.py") <= 35
+
+
+def test_funcignore_keeps_development_files_out_of_the_package() -> None:
+    ignored = set((REPO / ".funcignore").read_text().split())
+    assert {"tests", "infra", "emulator", "bench", ".venv", "node_modules"} <= ignored

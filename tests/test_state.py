@@ -1,0 +1,78 @@
+"""Local state store: done markers, attempt history, and locks that exclude threads and processes."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from warden.state import LocalStateStore
+
+RID = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/a"
+T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+def test_done_markers(tmp_path: Path) -> None:
+    store = LocalStateStore(tmp_path)
+    assert not store.is_done("e1")
+    store.mark_done("e1", T0)
+    assert store.is_done("e1")
+    assert LocalStateStore(tmp_path).is_done("e1")  # survives a restart
+    assert not store.is_done("e2")
+
+
+def test_history_counts_attempts_in_window_case_insensitively(tmp_path: Path) -> None:
+    store = LocalStateStore(tmp_path)
+    store.record_attempt(RID, T0 - timedelta(hours=30))
+    store.record_attempt(RID.upper(), T0 - timedelta(hours=2))
+    store.record_attempt(RID, T0 - timedelta(minutes=1))
+    history = store.history(RID.replace("resourceGroups", "resourcegroups"), T0, timedelta(hours=24))
+    assert history.attempts_in_window == 2
+    assert history.last_attempt == T0 - timedelta(minutes=1)
+    assert store.history("/other", T0, timedelta(hours=24)).attempts_in_window == 0
+
+
+def test_lock_excludes_threads(tmp_path: Path) -> None:
+    store = LocalStateStore(tmp_path)
+    inside: list[int] = []
+    overlaps: list[int] = []
+
+    def work(n: int) -> None:
+        with store.lock(RID):
+            if inside:
+                overlaps.append(n)
+            inside.append(n)
+            time.sleep(0.01)
+            inside.remove(n)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert overlaps == []
+
+
+def _hold(folder: str, path: str) -> None:
+    store = LocalStateStore(folder)
+    with store.lock(RID):
+        Path(path).write_text("held")
+        time.sleep(0.5)
+        Path(path + ".released").write_text("released")  # the last thing done while holding the lock
+
+
+def test_lock_excludes_processes(tmp_path: Path) -> None:
+    flag = tmp_path / "flag"
+    proc = multiprocessing.get_context("spawn").Process(target=_hold, args=(str(tmp_path / "s"), str(flag)))
+    proc.start()
+    deadline = time.monotonic() + 20
+    while not flag.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert flag.exists()
+    store = LocalStateStore(tmp_path / "s")
+    with store.lock(RID):
+        # We can only get in after the other process finished its critical section.
+        assert (tmp_path / "flag.released").exists()
+    proc.join()

@@ -1,0 +1,341 @@
+"""The audit log (DESIGN §5): record ↔ JSON, the sha256 hash chain, the AuditLog port, the local-folder sink,
+filtering and chain verification. The Azure append-blob sink lives in warden/azure/audit_blob.py.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import fnmatch
+import hashlib
+import json
+import logging
+import os
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Protocol
+
+from warden.errors import AuditWriteError
+from warden.model import AuditRecord, Json
+from warden.redact import clean, scrub
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+GENESIS_HASH = "0" * 64
+
+
+class AuditLog(Protocol):
+    """Where audit records go: append-only, hash-chained JSON lines."""
+
+    def append(self, records: Sequence[AuditRecord]) -> None:
+        """Append all records or none; AuditWriteError (chained) on any failure, so callers change nothing."""
+
+    def entries(self) -> Iterator[dict[str, Json]]:
+        """Every stored entry in chain order, as written (with seq, prev_hash, hash)."""
+
+
+class Entry(dict[str, Json]):
+    """A stored entry exactly as written, plus where it was read from (not part of its content or hash);
+    `problem` is set (and the dict left empty) for a line that is not a JSON object (truncated or corrupt)."""
+
+    __slots__ = ("problem", "where")
+
+    def __init__(self, content: Mapping[str, Json], where: str, problem: str = "") -> None:
+        super().__init__(content)
+        self.where = where
+        self.problem = problem
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def format_time(value: datetime) -> str:
+    """ISO-8601 in UTC with microseconds and a `Z`; a naive datetime is taken to be UTC already."""
+    return _utc(value).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def parse_time(value: str) -> datetime:
+    """The inverse of format_time (any ISO-8601 accepted; naive means UTC)."""
+    return _utc(datetime.fromisoformat(value))
+
+
+def record_to_json(record: AuditRecord) -> dict[str, Json]:
+    """The stored form of a record (before the chain fields): every key always present, in a fixed order,
+    camelCase as in Azure's own logs (the chain fields seq, prev_hash and hash keep the sink's names)."""
+    caller = record.caller
+    return {
+        "v": FORMAT_VERSION,
+        "time": format_time(record.time),
+        "kind": clean(record.kind, "kind"),
+        "eventId": clean(record.event_id, "eventId"),
+        "correlationId": clean(record.correlation_id, "correlationId"),
+        "caller": None if caller is None else {"objectId": caller.object_id, "appId": caller.app_id},
+        "resourceId": clean(record.resource_id, "resourceId"),
+        "controlId": clean(record.control_id, "controlId"),
+        "mode": clean(record.mode, "mode"),
+        "decision": clean(record.decision, "decision"),
+        "outcome": clean(record.outcome, "outcome"),
+        "observed": clean(dict(record.observed), "observed"),
+        "expected": clean(dict(record.expected), "expected"),
+        "change": clean(dict(record.change), "change"),
+        "reason": scrub(record.reason),
+        "error": scrub(record.error),
+        "durationMs": None if record.duration_ms is None else round(float(record.duration_ms), 3),
+        "trigger": clean(record.trigger, "trigger"),
+        "appVersion": clean(record.app_version, "appVersion"),
+    }
+
+
+def entry_hash(entry: Mapping[str, Json]) -> str:
+    """sha256 (hex) of the canonical JSON of the entry without its `hash` key."""
+    body = {k: v for k, v in entry.items() if k != "hash"}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def chain(records: Sequence[AuditRecord], head_seq: int, head_hash: str) -> tuple[bytes, int, str]:
+    """Link records after the chain head (seq, hash): the JSON lines to append and the new head."""
+    lines = []
+    for record in records:
+        head_seq += 1
+        entry: dict[str, Json] = {"seq": head_seq, **record_to_json(record), "prev_hash": head_hash}
+        head_hash = entry["hash"] = entry_hash(entry)
+        lines.append(json.dumps(entry, ensure_ascii=False, separators=(",", ":"), allow_nan=False) + "\n")
+    return "".join(lines).encode("utf-8"), head_seq, head_hash
+
+
+def batch_day(records: Sequence[AuditRecord]) -> date:
+    """The UTC day a batch is filed under: the latest record time (a batch is never split across files)."""
+    return max(_utc(r.time) for r in records).date()
+
+
+def parse_lines(data: bytes, source: str) -> Iterator[Entry]:
+    """The entries of a JSON-lines file or blob; unreadable lines become Entry objects with a `problem`."""
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        if not raw.strip():
+            continue
+        where = f"{source} line {number}"
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            yield Entry({}, where, "unreadable line (truncated or not JSON)")
+            continue
+        yield Entry(value, where) if isinstance(value, dict) else Entry({}, where, "not a JSON object")
+
+
+def _is_head(value: object) -> bool:
+    return isinstance(value, dict) and type(value.get("seq")) is int and isinstance(value.get("hash"), str)
+
+
+def tail_entry(tail: bytes) -> dict[str, Json] | None:
+    """The last complete entry (with an int seq and a str hash) in the tail of a file or blob, if any."""
+    for raw in reversed(tail.split(b"\n")):
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            continue  # a truncated last line, or the cut first line of a tail chunk
+        if _is_head(value):
+            return dict(value)
+    return None
+
+
+_DAY_FILE = re.compile(r"audit-(\d{4}-\d{2}-\d{2})\.jsonl")
+
+
+class LocalAuditLog:
+    """The audit log in a folder: one JSON-lines file per UTC day (audit-YYYY-MM-DD.jsonl), fsynced appends
+    under an exclusive flock on `audit.head` (threads and processes), which also holds the chain head as a
+    high-water mark: a removed newest file or tail is refused on append and reported by verify."""
+
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+        self._lock_path = self.folder / "audit.head"
+
+    def _day_files(self) -> list[Path]:
+        names = self.folder.iterdir() if self.folder.is_dir() else ()
+        return sorted(p for p in names if _DAY_FILE.fullmatch(p.name))
+
+    def _chain_head(self, files: list[Path]) -> tuple[int, str]:
+        for path in reversed(files):
+            with path.open("rb") as f:
+                size = f.seek(0, os.SEEK_END)
+                f.seek(max(0, size - 65536))
+                last = tail_entry(f.read())
+                if last is None and size > 65536:  # an entry longer than the tail: read it all
+                    f.seek(0)
+                    last = tail_entry(f.read())
+            if last is not None:
+                return last["seq"], last["hash"]
+        return 0, GENESIS_HASH
+
+    def head_mark(self) -> tuple[int, str] | None:
+        """The (seq, hash) recorded after the last successful append, or None if nothing was written yet."""
+        try:
+            mark = json.loads(self._lock_path.read_text(encoding="utf-8") or "null")
+        except (FileNotFoundError, ValueError):
+            return None
+        return (mark["seq"], mark["hash"]) if _is_head(mark) else None
+
+    def append(self, records: Sequence[AuditRecord]) -> None:
+        if not records:
+            return
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with self._lock_path.open("a+", encoding="utf-8") as lock:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_EX)  # released when the file is closed
+                self._append_locked(records, lock.fileno())
+        except AuditWriteError:
+            raise
+        except Exception as exc:  # any failure at all means "not audited": the caller must change nothing
+            raise AuditWriteError(f"cannot write the audit log in {self.folder}: {exc}") from exc
+
+    def _append_locked(self, records: Sequence[AuditRecord], lock_fd: int) -> None:
+        files = self._day_files()
+        seq, prev = self._chain_head(files)
+        mark = self.head_mark()
+        if mark is not None and (mark[0] > seq or (mark[0] == seq and mark[1] != prev)):
+            # Never chain onto a shortened or rewritten log: that would hide the loss. An admin must look.
+            raise AuditWriteError(
+                f"audit log in {self.folder} ends at seq {seq} but seq {mark[0]} was written: entries were "
+                "removed or altered; run `python -m warden verify`"
+            )
+        day = batch_day(records)
+        if files:  # never write into a past day's file, so files in name order are in chain order
+            day = max(day, date.fromisoformat(files[-1].name[len("audit-") : -len(".jsonl")]))
+        data, seq, prev = chain(records, seq, prev)
+        target = self.folder / f"audit-{day.isoformat()}.jsonl"
+        created = not target.exists()
+        fd = os.open(target, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o640)
+        try:
+            if created:  # make the new file's directory entry durable before anything is written to it
+                dir_fd = os.open(self.folder, os.O_RDONLY)
+                os.fsync(dir_fd)
+                os.close(dir_fd)
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                data = b"\n" + data  # end a line cut by a crash: it stays one unreadable line for verify
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+            except OSError:
+                os.ftruncate(fd, size)  # all-or-nothing: drop the part of this batch that did get written
+                raise
+        finally:
+            os.close(fd)
+        try:
+            os.ftruncate(lock_fd, 0)
+            os.write(lock_fd, json.dumps({"seq": seq, "hash": prev}).encode())
+            os.fsync(lock_fd)
+        except OSError as exc:
+            # The records are durable; a stale mark only lags (never blocks) and is rewritten next time.
+            log.warning("audit: records written, head mark in %s not updated: %s", self.folder, exc)
+
+    def entries(self) -> Iterator[dict[str, Json]]:
+        """A snapshot taken under a shared lock: entries appended while iterating are not included."""
+        # A reader never creates the lock file (the folder may be a read-only copy); with none, no writer ran.
+        with self._lock_path.open("rb") if self._lock_path.exists() else open(os.devnull, "rb") as lock:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_SH)  # appends are whole batches under LOCK_EX
+            sizes = [(p, p.stat().st_size) for p in self._day_files()]
+        for path, size in sizes:
+            with path.open("rb") as f:
+                yield from parse_lines(f.read(size), path.name)
+
+
+def _match(value: str, pattern: str, *, substring: bool) -> bool:
+    value, pattern = value.lower(), pattern.lower()
+    if any(c in pattern for c in "*?["):
+        return fnmatch.fnmatchcase(value, pattern)
+    return pattern in value if substring else value == pattern
+
+
+def filter_entries(
+    entries: Iterable[dict[str, Json]],
+    *,
+    since: datetime | None = None,
+    resource: str | None = None,
+    control: str | None = None,
+    outcome: str | None = None,
+) -> Iterator[dict[str, Json]]:
+    """Entries matching every given filter. `resource`: case-insensitive substring or glob of the resource
+    id; `control`: exact id or glob; `outcome`: exact; `since`: entries at or after (naive means UTC).
+    Unreadable lines are skipped here (verify reports them)."""
+    since_text = None if since is None else format_time(since)  # fixed-width UTC: compares as text
+    for entry in entries:
+        if getattr(entry, "problem", ""):
+            log.warning("audit: skipping %s: %s", getattr(entry, "where", "?"), getattr(entry, "problem", ""))
+        elif (
+            (since_text is None or str(entry.get("time", "")) >= since_text)
+            and (resource is None or _match(str(entry.get("resourceId", "")), resource, substring=True))
+            and (control is None or _match(str(entry.get("controlId", "")), control, substring=False))
+            and (outcome is None or entry.get("outcome") == outcome)
+        ):
+            yield entry
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """The result of verify: `ok` when every entry is intact and linked; `problems` locate each break."""
+
+    ok: bool
+    entries: int
+    problems: tuple[str, ...]
+    head: tuple[int, str] | None = None  # (seq, hash) of the last entry: note it to detect a later truncation
+
+
+def _span(first: int, last: int) -> str:
+    return f"seq {first}" if first == last else f"seq {first}-{last}"
+
+
+def verify(entries: Iterable[dict[str, Json]], *, head: tuple[int, str] | None = None) -> VerifyReport:
+    """Check the hash chain: every entry's hash, seq continuity and prev_hash links, in the order given.
+
+    `head` is an expected (seq, hash) of the last entry (LocalAuditLog.head_mark() or a noted value): with it
+    a removed tail is reported too, which a hash chain alone cannot reveal.
+    """
+    problems: list[str] = []
+    seen: set[int] = set()
+    gaps: list[tuple[int, int, str]] = []  # seq ranges skipped, settled at the end (a reorder refills them)
+    prev_seq, prev_hash, prev_where, prev_altered = 0, GENESIS_HASH, "the start", False
+    count = unreadable = 0  # unreadable: lines in a row whose seq is unknown (not counted as removed)
+    for count, entry in enumerate(entries, start=1):
+        where = getattr(entry, "where", f"entry #{count}")
+        if getattr(entry, "problem", ""):
+            problems.append(f"{where}: {getattr(entry, 'problem', '')}")
+            prev_altered, unreadable = True, unreadable + 1  # do not also blame the next entry's link
+            continue
+        seq, stored, link = entry.get("seq"), entry.get("hash"), entry.get("prev_hash")
+        if not isinstance(seq, int) or not isinstance(stored, str) or not isinstance(link, str):
+            problems.append(f"{where}: altered: seq, hash or prev_hash missing or of the wrong type")
+            prev_altered, unreadable = True, unreadable + 1
+            continue
+        at = f"{where} (seq {seq})"
+        altered = entry_hash(entry) != stored
+        if altered:
+            problems.append(f"{at}: altered: content does not match its hash")
+        if seq in seen:
+            problems.append(f"{at}: inserted: seq {seq} occurs more than once")
+        elif seq < prev_seq:
+            problems.append(f"{at}: reordered: seq {seq} comes after seq {prev_seq} ({prev_where})")
+        elif seq > prev_seq + 1 + unreadable:
+            crossed = prev_seq > 0 and prev_where.partition(" line ")[0] != where.partition(" line ")[0]
+            hint = " (a removed day file?)" if crossed else ""
+            gaps.append((prev_seq + 1 + unreadable, seq - 1, f"between {prev_where} and {where}{hint}"))
+        elif link != prev_hash and not prev_altered and seq == prev_seq + 1:
+            problems.append(f"{at}: inserted or altered: prev_hash does not match the hash of {prev_where}")
+        seen.add(seq)
+        prev_seq, prev_hash, prev_where, prev_altered, unreadable = seq, stored, at, altered, 0
+    for first, last, between in gaps:
+        missing = [s for s in range(first, last + 1) if s not in seen]
+        if missing:
+            problems.append(f"removed: {_span(missing[0], missing[-1])} missing {between}")
+    if head is not None and (head[0] > prev_seq or (head[0] == prev_seq and head[1] != prev_hash)):
+        what = f"{_span(prev_seq + 1, head[0])} missing" if head[0] > prev_seq else "its hash differs"
+        problems.append(f"removed: the log ends at seq {prev_seq}, the recorded head is {head[0]} ({what})")
+    last_head = (prev_seq, prev_hash) if count else None
+    return VerifyReport(ok=not problems, entries=count, problems=tuple(problems), head=last_head)

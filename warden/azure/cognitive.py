@@ -1,0 +1,182 @@
+"""AccountPort over azure-mgmt-cognitiveservices: reads accounts into AccountSnapshot, PATCHes properties.
+
+SDK models and exceptions stop here: callers get warden types and the warden.errors tree.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from io import BytesIO
+from typing import Any
+
+from azure.core.credentials import TokenCredential
+from azure.core.exceptions import (
+    ClientAuthenticationError,
+    HttpResponseError,
+    ResourceExistsError,
+    ResourceModifiedError,
+    ResourceNotFoundError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
+from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
+from azure.mgmt.cognitiveservices.models import Account
+
+from warden.errors import (
+    AzureError,
+    ConflictError,
+    PermissionDeniedError,
+    ResourceGoneError,
+    TransientError,
+)
+from warden.model import AccountSnapshot, Json, NetworkAcls
+
+log = logging.getLogger(__name__)
+
+_ACCOUNT_ID = re.compile(
+    r"^/subscriptions/(?P<sub>[^/]+)/resourcegroups/(?P<rg>[^/]+)"
+    r"/providers/microsoft\.cognitiveservices/accounts/(?P<name>[^/]+)$",
+    re.IGNORECASE,
+)
+_TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+
+
+def parse_account_id(resource_id: str) -> tuple[str, str, str]:
+    """(subscription, resource group, account name) of an account id; ValueError for anything else."""
+    match = _ACCOUNT_ID.match(resource_id.strip().rstrip("/"))
+    if not match:
+        raise ValueError(f"not a Cognitive Services account id: {resource_id!r}")
+    return match["sub"], match["rg"], match["name"]
+
+
+@contextmanager
+def classified_errors(what: str) -> Iterator[None]:
+    """Turn azure-core exceptions into the warden error tree, keeping the cause chained."""
+    try:
+        yield
+    except ResourceNotFoundError as exc:
+        raise ResourceGoneError(f"{what}: not found", status=404, code=_code(exc)) from exc
+    except ClientAuthenticationError as exc:
+        raise PermissionDeniedError(f"{what}: {_message(exc)}", status=_status(exc), code=_code(exc)) from exc
+    except (ResourceExistsError, ResourceModifiedError) as exc:
+        raise ConflictError(f"{what}: {_message(exc)}", status=_status(exc), code=_code(exc)) from exc
+    except (ServiceRequestError, ServiceResponseError) as exc:
+        raise TransientError(f"{what}: connection failed: {exc}") from exc
+    except HttpResponseError as exc:
+        status = _status(exc)
+        if status in (401, 403):
+            raise PermissionDeniedError(f"{what}: {_message(exc)}", status=status, code=_code(exc)) from exc
+        if status in (409, 412):
+            raise ConflictError(f"{what}: {_message(exc)}", status=status, code=_code(exc)) from exc
+        if status in _TRANSIENT_STATUS:
+            raise TransientError(f"{what}: {_message(exc)}", status=status, code=_code(exc)) from exc
+        raise AzureError(f"{what}: {_message(exc)}", status=status, code=_code(exc)) from exc
+
+
+def _status(exc: HttpResponseError) -> int | None:
+    return exc.status_code
+
+
+def _code(exc: HttpResponseError) -> str:
+    return str(exc.error.code) if exc.error is not None and exc.error.code else ""
+
+
+def _message(exc: HttpResponseError) -> str:
+    if exc.error is not None and exc.error.message:
+        return f"{exc.error.code}: {exc.error.message}"
+    return str(exc.message or exc).splitlines()[0]
+
+
+def to_snapshot(account: Account) -> AccountSnapshot:
+    """The SDK model as the engine's frozen snapshot (the one place that knows SDK attribute names)."""
+    props = account.properties
+    acls = props.network_acls if props else None
+    network_acls = None
+    if acls is not None:
+        network_acls = NetworkAcls(
+            default_action=acls.default_action,
+            bypass=acls.bypass,
+            ip_rules=tuple(r.value for r in acls.ip_rules or ()),
+            # Re-serialized to ARM names so a PATCH can send them back untouched.
+            virtual_network_rules=tuple(r.serialize() for r in acls.virtual_network_rules or ()),
+        )
+    return AccountSnapshot(
+        resource_id=account.id or "",
+        name=account.name or "",
+        kind=account.kind or "",
+        location=account.location or "",
+        provisioning_state=props.provisioning_state if props else None,
+        public_network_access=props.public_network_access if props else None,
+        network_acls=network_acls,
+        disable_local_auth=props.disable_local_auth if props else None,
+        restrict_outbound_network_access=props.restrict_outbound_network_access if props else None,
+        allowed_fqdn_list=tuple(props.allowed_fqdn_list or ()) if props else (),
+        tags=dict(account.tags or {}),
+    )
+
+
+ClientFactory = Callable[[str], CognitiveServicesManagementClient]
+
+
+def client_factory(
+    credential: TokenCredential,
+    *,
+    base_url: str | None = None,
+    connection_verify: str | bool = True,
+    client_options: Mapping[str, Any] | None = None,
+) -> ClientFactory:
+    """Build one management client per subscription, lazily, and reuse it (clients are costly to build)."""
+    clients: dict[str, CognitiveServicesManagementClient] = {}
+    lock = threading.Lock()
+    options = dict(client_options or {})
+    if base_url:
+        options["base_url"] = base_url
+
+    def get(subscription_id: str) -> CognitiveServicesManagementClient:
+        key = subscription_id.lower()
+        with lock:
+            if key not in clients:
+                clients[key] = CognitiveServicesManagementClient(
+                    credential, subscription_id, connection_verify=connection_verify, **options
+                )
+            return clients[key]
+
+    return get
+
+
+class CognitiveAccounts:
+    """The AccountPort for real: one GET per read, one PATCH (a long-running operation) per change."""
+
+    def __init__(self, clients: ClientFactory, *, polling_interval: float = 5.0) -> None:
+        self._clients = clients
+        self._polling_interval = polling_interval
+
+    def read_account(self, resource_id: str) -> AccountSnapshot:
+        sub, rg, name = parse_account_id(resource_id)
+        with classified_errors(f"read {resource_id}"):
+            account = self._clients(sub).accounts.get(rg, name)
+        return to_snapshot(account)
+
+    def patch_account(self, resource_id: str, properties: Mapping[str, Json]) -> None:
+        sub, rg, name = parse_account_id(resource_id)
+        # Sent as raw JSON so the body carries exactly these ARM properties and nothing the model adds.
+        body = json.dumps({"properties": dict(properties)}).encode()
+        with classified_errors(f"patch {resource_id}"):
+            poller = self._clients(sub).accounts.begin_update(
+                rg,
+                name,
+                BytesIO(body),
+                content_type="application/json",
+                polling_interval=self._polling_interval,
+            )
+            poller.result()
+        log.info("patched %s: %s", resource_id, sorted(properties))
+
+    def list_accounts(self, subscription_id: str) -> list[str]:
+        with classified_errors(f"list accounts of subscription {subscription_id}"):
+            return [a.id for a in self._clients(subscription_id).accounts.list() if a.id]

@@ -1,0 +1,385 @@
+"""Event Grid intake: raw payloads and Functions trigger events -> typed ResourceEvents, or precise rejects.
+
+Both schemas (EventGridEvent, CloudEvents 1.0). Claims are reduced to the caller's object and app ids here,
+so no name, UPN or IP address travels further than this module.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import azure.functions as func
+from azure.functions.eventgrid import EventGridEventInConverter
+from azure.functions.meta import Datum
+
+from warden.errors import InvalidEventError
+from warden.model import Caller, EventSchema, Json, ResourceEvent
+
+OID_CLAIMS = ("http://schemas.microsoft.com/identity/claims/objectidentifier", "oid")
+APPID_CLAIMS = ("appid", "azp")
+_KEPT_CLAIMS = frozenset(OID_CLAIMS + APPID_CLAIMS)
+
+_KEY_VAULT_FIELDS = ("Id", "VaultName", "ObjectType", "ObjectName", "Version", "NBF", "EXP")
+_KEY_EVENTS = frozenset(f"microsoft.keyvault.key{n}" for n in ("nearexpiry", "expired", "newversioncreated"))
+_STORAGE_FIELDS = ("url", "api")
+_ARM_ID = re.compile(r"^/subscriptions/([^/]+)", re.IGNORECASE)
+_FRACTION = re.compile(r"(\.\d{6})\d+")
+_JSON_TYPES: tuple[tuple[Any, str], ...] = ((bool, "boolean"), (int | float, "number"), (str, "string"))
+_JSON_TYPES += ((Mapping, "object"), (Sequence, "array"))
+# Envelope key -> attribute of the worker's event object (azure/functions/_eventgrid.py).
+_WORKER_CLOUD = {k: k for k in ("id", "source", "type", "specversion", "time", "subject")}
+_WORKER_GRID = {"id": "id", "topic": "topic", "subject": "subject", "eventType": "event_type"}
+_WORKER_GRID |= {"eventTime": "event_time", "dataVersion": "data_version"}
+
+
+@dataclass(frozen=True)
+class RejectedEvent:
+    """A malformed item of a payload, kept (claims reduced) so that it is audited, never lost silently."""
+
+    index: int
+    event_id: str
+    field: str
+    message: str
+    raw: Json
+
+
+class _RejectError(Exception):
+    """Internal: one item is malformed; `field` names the JSON path at fault."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field} {problem}" if field else problem)
+        self.field = field
+
+
+def parse_events(
+    payload: str | bytes | Mapping[str, Json] | Sequence[Json],
+) -> tuple[list[ResourceEvent], list[RejectedEvent]]:
+    """Parse one event or a batch (JSON array) in either schema, as Event Grid POSTs it or a file holds it.
+
+    Raises InvalidEventError when the whole payload is unusable (invalid JSON, a scalar top level); a
+    malformed item becomes a RejectedEvent and the others still parse. A mapping holding only `events`
+    (and `_`-prefixed notes), the layout of the reference fixtures, is read as a batch.
+    """
+    doc = _load(payload)
+    if isinstance(doc, Mapping):
+        wrapped = doc.get("events")
+        if isinstance(wrapped, list) and all(k == "events" or k.startswith("_") for k in doc):
+            doc = wrapped
+    if isinstance(doc, Mapping):
+        items: Sequence[Json] = [doc]
+    elif isinstance(doc, Sequence) and not isinstance(doc, str | bytes):
+        items = doc
+    else:
+        raise InvalidEventError(
+            f"Event Grid payload must be a JSON object or array, not {_json_type(doc)}", field="(payload)"
+        )
+
+    events: list[ResourceEvent] = []
+    rejected: list[RejectedEvent] = []
+    for index, item in enumerate(items):
+        event_id = _event_id(item)
+        try:
+            if not isinstance(item, Mapping):
+                raise _RejectError("", f"the item is a JSON {_json_type(item)}, not an event object")
+            events.append(_parse_item(item))
+        except _RejectError as bad:
+            label = f"id {event_id}" if event_id else "no id"
+            raw = reduce_raw(item) if isinstance(item, Mapping) else None
+            rejected.append(RejectedEvent(index, event_id, bad.field, f"event {index} ({label}): {bad}", raw))
+    return events, rejected
+
+
+def from_functions_event(event: func.EventGridEvent | func.CloudEvent) -> ResourceEvent:
+    """Turn what the Functions worker hands an Event Grid trigger into a ResourceEvent (same rules as
+    parse_events); raises InvalidEventError naming the field at fault."""
+    item: dict[str, Json]
+    if isinstance(event, func.CloudEvent):
+        item = {**event.extension_attrs, **{k: getattr(event, a) for k, a in _WORKER_CLOUD.items()}}
+    elif isinstance(event, func.EventGridEvent):
+        item = {k: getattr(event, a) for k, a in _WORKER_GRID.items()}
+        if event.event_type is None and event.topic is None:
+            # The worker tells CloudEvents apart only by the key `specversion`; a camelCase `specVersion`
+            # payload therefore arrives here as an EventGridEvent with every envelope field empty.
+            raise InvalidEventError(
+                f"event (id {event.id}): eventType and topic are missing; a CloudEvent sent with camelCase "
+                "'specVersion' decodes this way (Event Grid sends lowercase 'specversion')",
+                field="eventType",
+                where=str(event.id or ""),
+            )
+    else:
+        raise InvalidEventError(f"not a Functions Event Grid event: {type(event).__name__}", field="(event)")
+    item["data"] = event.get_json()
+    try:
+        return _parse_item(item)
+    except _RejectError as bad:
+        event_id = _event_id(item)
+        raise InvalidEventError(
+            f"event ({'id ' + event_id if event_id else 'no id'}): {bad}", field=bad.field, where=event_id
+        ) from bad
+
+
+def to_functions_event(raw: Mapping[str, Json]) -> func.EventGridEvent | func.CloudEvent:
+    """What the Functions worker would hand the trigger for this raw event, built by the worker's own
+    decoder (EventGridEventInConverter.decode on a JSON Datum) so that tests and replay use the real path."""
+    try:
+        decoded = EventGridEventInConverter.decode(Datum(json.dumps(raw), "json"), trigger_metadata={})
+    except ValueError as err:  # the worker's time parser rejects what it cannot read
+        raise InvalidEventError(f"the Functions worker cannot decode the event: {err}", field="time") from err
+    return decoded
+
+
+def reduce_claims(claims: Json) -> dict[str, Json]:
+    """Only the caller's object id and app id survive; names, UPNs, IP addresses and token ids are dropped.
+
+    Claims that are not an object (an old swagger typed them as a string) are dropped whole."""
+    if not isinstance(claims, Mapping):
+        return {}
+    return {k: v for k, v in claims.items() if k in _KEPT_CLAIMS}
+
+
+def reduce_raw(item: Mapping[str, Json]) -> dict[str, Json]:
+    """A copy of a raw event safe to audit: claims reduced, the client IP address removed."""
+    raw = copy.deepcopy(dict(item))
+    data = raw.get("data")
+    if isinstance(data, dict):
+        if "claims" in data:
+            data["claims"] = reduce_claims(data["claims"])
+        http = data.get("httpRequest")
+        if isinstance(http, dict):
+            http.pop("clientIpAddress", None)
+    return raw
+
+
+# -- one item -------------------------------------------------------------------------------------------
+
+
+def _parse_item(item: Mapping[str, Json]) -> ResourceEvent:
+    schema = _schema_of(item)
+    cloud = schema is EventSchema.CLOUD_EVENT
+    type_key, time_key, topic_key = ("type", "time", "source") if cloud else ("eventType", "eventTime", "topic")
+    event_id = _str(item, "id", required=True)
+    event_type = _str(item, type_key, required=True)
+    if cloud and item.get("specversion") != "1.0":
+        raise _RejectError("specversion", f"is {item.get('specversion')!r}; Event Grid sends CloudEvents '1.0'")
+    if not cloud and item.get(time_key) is None:
+        raise _RejectError(time_key, "is missing")
+    event_time = _parse_time(item.get(time_key), time_key)
+    family = event_type.lower()
+    common: dict[str, Json] = {
+        "event_id": event_id,
+        "event_type": event_type,
+        "schema": schema,
+        "event_time": event_time,
+    }
+
+    if family.startswith("microsoft.resources."):
+        return _arm_event(item, common)
+    details: dict[str, Json] = {}
+    if family.startswith(("microsoft.keyvault.", "microsoft.storage.")):
+        # The topic is the vault or storage account: the resource these events point at.
+        resource_id = _arm_id(item.get(topic_key), topic_key)
+        data = _data_object(item)
+        if family.startswith("microsoft.keyvault."):
+            details = _key_vault_details(data, require_name=family in _KEY_EVENTS)
+        else:
+            details = {k: _str(data, k, f"data.{k}") for k in _STORAGE_FIELDS if k in data}
+    else:
+        # Any other type (subscription validation included) points at its topic and nothing more: triage
+        # drops it by type. Its data is not read, so a validation code is never kept.
+        topic = item.get(topic_key)
+        resource_id = topic if isinstance(topic, str) else ""
+    return ResourceEvent(
+        **common,
+        resource_id=resource_id,
+        operation_name=event_type,
+        subscription_id=_subscription_of(resource_id),
+        tenant_id="",
+        correlation_id="",
+        caller=Caller(),
+        details=details,
+    )
+
+
+def _schema_of(item: Mapping[str, Json]) -> EventSchema:
+    if "specversion" in item:
+        return EventSchema.CLOUD_EVENT
+    odd = next((k for k in item if k.lower() == "specversion"), None)
+    if odd is not None:
+        raise _RejectError(
+            odd,
+            "is not a CloudEvents attribute: names are lowercase, Event Grid sends lowercase 'specversion' "
+            "(the Functions worker would decode this event as an EventGridEvent with empty fields)",
+        )
+    if "eventType" in item:
+        return EventSchema.EVENT_GRID
+    if any(k in item for k in ("source", "type", "time")):
+        raise _RejectError("specversion", "is missing (the event has CloudEvents attributes but no 'specversion')")
+    raise _RejectError(
+        "eventType",
+        "is missing: the object is neither an EventGridEvent (no 'eventType') nor a CloudEvent (no 'specversion')",
+    )
+
+
+def _arm_event(item: Mapping[str, Json], common: Mapping[str, Json]) -> ResourceEvent:
+    data = _data_object(item)
+    operation = _str(data, "operationName", "data.operationName", required=True)
+    if data.get("resourceUri") is not None:
+        resource_id = _arm_id(data["resourceUri"], "data.resourceUri")
+    else:
+        resource_id = _arm_id(item.get("subject"), "subject")
+    subscription = _subscription_of(resource_id)
+    claimed = _str(data, "subscriptionId", "data.subscriptionId")
+    # The resource id decides what warden re-reads and which scope applies; an event whose own fields
+    # disagree on the subscription is not trusted to pick either.
+    if claimed and claimed.lower() != subscription.lower():
+        raise _RejectError(
+            "data.subscriptionId", f"is {claimed!r} but the resource id is in subscription {subscription!r}"
+        )
+    return ResourceEvent(
+        **common,
+        resource_id=resource_id,
+        operation_name=operation,
+        subscription_id=subscription,
+        tenant_id=_str(data, "tenantId", "data.tenantId"),
+        correlation_id=_str(data, "correlationId", "data.correlationId"),
+        status=_str(data, "status", "data.status"),
+        caller=_caller(data.get("claims")),
+    )
+
+
+def _caller(claims: Json) -> Caller:
+    if claims is None:
+        return Caller()
+    # Every example carries an object; a string (as an old swagger typed it) would hide who the caller is,
+    # and the loop guard depends on knowing that.
+    if not isinstance(claims, Mapping):
+        raise _RejectError("data.claims", f"is a JSON {_json_type(claims)}, not an object")
+    object_id = next((_str(claims, k, "data.claims." + k) for k in OID_CLAIMS if claims.get(k)), "")
+    app_id = next((_str(claims, k, "data.claims." + k) for k in APPID_CLAIMS if claims.get(k)), "")
+    return Caller(object_id=object_id or None, app_id=app_id or None)
+
+
+def _key_vault_details(data: Mapping[str, Json], *, require_name: bool) -> dict[str, Json]:
+    # The examples use PascalCase keys, an old schema lowercase ones: look up case-insensitively and
+    # hand on the examples' spelling.
+    by_lower = {k.lower(): k for k in data}
+    details: dict[str, Json] = {}
+    for name in _KEY_VAULT_FIELDS:
+        key = by_lower.get(name.lower())
+        if key is None or data[key] is None:
+            continue
+        value = data[key]
+        if name in ("NBF", "EXP"):
+            details[name] = _epoch_seconds(value, f"data.{key}")
+        elif isinstance(value, str):
+            details[name] = value
+        else:
+            raise _RejectError(f"data.{key}", f"is a JSON {_json_type(value)}, not a string")
+    if require_name and not details.get("ObjectName"):
+        raise _RejectError("data.ObjectName", "is missing")
+    return details
+
+
+def _epoch_seconds(value: Json, where: str) -> int:
+    """NBF/EXP: strings in the examples, numbers in the documentation table; both are epoch seconds."""
+    if isinstance(value, bool):
+        raise _RejectError(where, "is a boolean, not epoch seconds")
+    if isinstance(value, int | float):
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(float(value.strip()))
+        except ValueError:
+            pass
+    raise _RejectError(where, f"is {value!r}, not epoch seconds")
+
+
+# -- field helpers --------------------------------------------------------------------------------------
+
+
+def _data_object(item: Mapping[str, Json]) -> Mapping[str, Json]:
+    data = item.get("data")
+    if data is None:
+        raise _RejectError("data", "is missing")
+    if not isinstance(data, Mapping):
+        raise _RejectError("data", f"is a JSON {_json_type(data)}, not an object")
+    return data
+
+
+def _str(obj: Mapping[str, Json], key: str, where: str = "", *, required: bool = False) -> str:
+    """A string field; null and absent read as "" unless required (then "" is missing too)."""
+    value = obj.get(key)
+    if value is None or (required and value == ""):
+        if required:
+            raise _RejectError(where or key, "is missing")
+        return ""
+    if not isinstance(value, str):
+        raise _RejectError(where or key, f"is a JSON {_json_type(value)}, not a string")
+    return value
+
+
+def _arm_id(value: Json, where: str) -> str:
+    if value is None or value == "":
+        raise _RejectError(where, "is missing")
+    if not isinstance(value, str) or not _ARM_ID.match(value):
+        raise _RejectError(where, f"is {value!r}, not an ARM resource id (/subscriptions/...)")
+    return value
+
+
+def _subscription_of(resource_id: str) -> str:
+    match = _ARM_ID.match(resource_id)
+    return match.group(1) if match else ""
+
+
+def _parse_time(value: Json, where: str) -> datetime | None:
+    """RFC 3339 with an offset; Event Grid writes 7 fractional digits, which are cut to Python's 6."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(_FRACTION.sub(r"\1", value.strip()))
+        except ValueError:
+            raise _RejectError(where, f"is {value!r}, not an RFC 3339 time") from None
+    else:
+        raise _RejectError(where, f"is a JSON {_json_type(value)}, not a time string")
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise _RejectError(where, f"is {value!s}, a time without a UTC offset")
+    return parsed
+
+
+def _event_id(item: Json) -> str:
+    value = item.get("id") if isinstance(item, Mapping) else None
+    return value if isinstance(value, str) else ""
+
+
+def _json_type(value: Json) -> str:
+    """The JSON name of a value's type, for messages (bool before number: bool is an int in Python)."""
+    if value is None:
+        return "null"
+    return next((name for kind, name in _JSON_TYPES if isinstance(value, kind)), type(value).__name__)
+
+
+def _load(payload: str | bytes | Mapping[str, Json] | Sequence[Json]) -> Json:
+    if isinstance(payload, bytes):
+        try:
+            payload = payload.decode("utf-8-sig")
+        except UnicodeDecodeError as err:
+            raise InvalidEventError(f"Event Grid payload is not UTF-8: {err}", field="(payload)") from err
+    if isinstance(payload, str):
+        try:
+            return json.loads(payload)
+        except json.JSONDecodeError as err:
+            raise InvalidEventError(
+                f"Event Grid payload is not valid JSON: {err.msg} at line {err.lineno} column {err.colno}",
+                field="(payload)",
+                where=f"line {err.lineno} column {err.colno}",
+            ) from err
+    return payload

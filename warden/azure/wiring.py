@@ -1,0 +1,65 @@
+"""Composition root: builds the Runtime from Settings, with real SDK clients, once per worker process."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from azure.core.credentials import TokenCredential
+
+from warden.audit import AuditLog, LocalAuditLog
+from warden.azure.cognitive import CognitiveAccounts, client_factory
+from warden.azure.credentials import StaticTokenCredential
+from warden.baseline import load_baseline
+from warden.controls import DETECTORS, REMEDIATORS
+from warden.pipeline import Runtime
+from warden.settings import Settings
+from warden.state import LocalStateStore
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def build_credential(settings: Settings) -> TokenCredential:
+    if settings.credential == "static":
+        return StaticTokenCredential()
+    # Imported here: azure-identity is heavy, and the emulator path never needs it (cold start).
+    from azure.identity import DefaultAzureCredential
+
+    return DefaultAzureCredential()
+
+
+def build_audit(settings: Settings, credential: TokenCredential | None = None) -> AuditLog:
+    if settings.audit_account_url or settings.audit_connection_string:
+        from warden.azure.audit_blob import from_settings
+
+        return from_settings(
+            settings.audit_account_url,
+            settings.audit_connection_string,
+            settings.audit_container,
+            credential,
+        )
+    return LocalAuditLog(settings.audit_dir)
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    """Validate the baseline and wire the ports; raises BaselineError/ConfigurationError at start-up."""
+    baseline = load_baseline(settings.baseline_path)
+    credential = build_credential(settings)
+    clients = client_factory(
+        credential,
+        base_url=settings.arm_endpoint,
+        connection_verify=settings.arm_ca_bundle or True,
+    )
+    return Runtime(
+        baseline=baseline,
+        accounts=CognitiveAccounts(clients, polling_interval=settings.polling_interval),
+        audit=build_audit(settings, credential),
+        state=LocalStateStore(settings.state_dir),
+        detectors=DETECTORS,
+        remediators=REMEDIATORS,
+        clock=utc_now,
+        mode_override=settings.mode_override,
+        self_object_ids=settings.self_object_ids,
+        self_app_ids=settings.self_app_ids,
+    )

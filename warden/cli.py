@@ -1,0 +1,52 @@
+"""`python -m warden`: replay events against the emulator, review and verify the audit log, check a baseline."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from warden import cli_log, cli_replay
+from warden.errors import WardenError
+
+
+def _check_baseline(args: argparse.Namespace) -> int:
+    from warden.baseline import load_baseline
+
+    baseline = load_baseline(args.file)
+    print(
+        f"{args.file}: valid; mode {baseline.mode.value}, {len(baseline.subscriptions)} subscription(s), "
+        f"{len(baseline.exemptions)} exemption(s)"
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="warden", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG")
+    sub = parser.add_subparsers(dest="command", required=True)
+    cli_replay.register(sub)
+    cli_log.register(sub)
+    check = sub.add_parser("check-baseline", help="validate a baseline file and exit")
+    check.add_argument("file")
+    check.set_defaults(func=_check_baseline)
+    try:
+        from emulator.cli import register as register_emulator
+    except ImportError:  # a deployed package has no emulator: the subcommand is for development only
+        pass
+    else:
+        register_emulator(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        return int(args.func(args))
+    except WardenError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,192 @@
+"""The `log` and `verify` subcommands: read the audit log (a local folder or a blob container), filter it,
+show it as a table or JSON lines, and check its hash chain.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import sys
+from collections import deque
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+
+from warden.audit import AuditLog, LocalAuditLog, filter_entries, parse_time, verify
+from warden.errors import ConfigurationError, WardenError
+from warden.model import Json
+
+DEFAULT_DIR = ".warden/audit"
+DEFAULT_CONTAINER = "warden-audit"
+DETAIL_WIDTH = 80
+_AGE = re.compile(r"(\d+)([smhdw])")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_COLUMNS = ("SEQ", "TIME (UTC)", "KIND", "RESOURCE", "CONTROL", "MODE", "DECISION", "OUTCOME", "DETAIL")
+
+
+def parse_since(text: str, now: datetime | None = None) -> datetime:
+    """An ISO-8601 time (naive means UTC) or an age such as 30m, 2h, 7d or 1w, counted back from `now`."""
+    age = _AGE.fullmatch(text.strip())
+    if age:
+        return (now or datetime.now(UTC)) - timedelta(**{_UNITS[age[2]]: int(age[1])})
+    try:
+        return parse_time(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO-8601 time or an age like 2h or 7d: {text!r}") from None
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"not a positive number: {text!r}")
+    return int(text)
+
+
+def _value(value: Json) -> str:
+    if value is None:
+        return "(unset)"
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _detail(entry: Mapping[str, Json]) -> str:
+    """The change as `property before→after`, else the reason; an error is always shown."""
+    change = entry.get("change")
+    parts = []
+    if isinstance(change, Mapping):
+        for prop, delta in change.items():
+            if isinstance(delta, Mapping) and ("before" in delta or "after" in delta):
+                parts.append(f"{prop} {_value(delta.get('before'))}→{_value(delta.get('after'))}")
+            else:
+                parts.append(f"{prop}={_value(delta)}")
+    if not parts and entry.get("reason"):
+        parts.append(str(entry["reason"]))
+    if entry.get("error"):
+        parts.append(f"error: {entry['error']}")
+    text = "; ".join(parts).replace("\n", " ")
+    return text if len(text) <= DETAIL_WIDTH else text[: DETAIL_WIDTH - 1] + "…"
+
+
+def _row(entry: Mapping[str, Json]) -> tuple[str, ...]:
+    time = str(entry.get("time") or "")
+    with contextlib.suppress(ValueError):  # a malformed time is shown as stored
+        time = parse_time(time).strftime("%Y-%m-%d %H:%M:%S")
+    resource = str(entry.get("resourceId") or "").rstrip("/").rsplit("/", 1)[-1]
+    cells = (
+        entry.get("seq"),
+        time,
+        entry.get("kind"),
+        resource,
+        entry.get("controlId"),
+        entry.get("mode"),
+        entry.get("decision"),
+        entry.get("outcome"),
+        _detail(entry),
+    )
+    return tuple(str(c) if c not in (None, "") else "-" for c in cells)
+
+
+def format_table(entries: Iterable[Mapping[str, Json]]) -> str:
+    """A readable table, one line per entry: resource by name (last id segment), changes as before→after."""
+    rows = [_row(entry) for entry in entries]
+    if not rows:
+        return "(no audit entries)"
+    widths = [max(len(r[i]) for r in [_COLUMNS, *rows]) for i in range(len(_COLUMNS) - 1)]
+    return "\n".join(
+        "  ".join([*(cell.ljust(w) for cell, w in zip(row, widths, strict=False)), row[-1]]).rstrip()
+        for row in [_COLUMNS, *rows]
+    )
+
+
+def _add_source(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--dir", help=f"local audit folder (default: $WARDEN_AUDIT_DIR or {DEFAULT_DIR})")
+    group.add_argument(
+        "--blob-account-url",
+        metavar="URL",
+        help="blob account URL, signed in with DefaultAzureCredential (default: $WARDEN_AUDIT_ACCOUNT_URL)",
+    )
+    group.add_argument(
+        "--blob-connection-string",
+        metavar="CS",
+        help="blob connection string, e.g. Azurite (default: $WARDEN_AUDIT_CONNECTION_STRING)",
+    )
+    parser.add_argument("--container", help=f"blob container (default: $WARDEN_AUDIT_CONTAINER or {DEFAULT_CONTAINER})")
+
+
+def open_log(args: argparse.Namespace) -> AuditLog:
+    """The log the options name: flags first, then $WARDEN_AUDIT_ACCOUNT_URL, $WARDEN_AUDIT_CONNECTION_STRING,
+    and last the folder ($WARDEN_AUDIT_DIR or .warden/audit)."""
+    env = os.environ
+    if args.dir or args.blob_account_url or args.blob_connection_string:
+        url, conn = args.blob_account_url, args.blob_connection_string
+    else:
+        url = env.get("WARDEN_AUDIT_ACCOUNT_URL")
+        conn = None if url else env.get("WARDEN_AUDIT_CONNECTION_STRING")
+    if url or conn:
+        from warden.azure.audit_blob import from_settings
+
+        container = args.container or env.get("WARDEN_AUDIT_CONTAINER") or DEFAULT_CONTAINER
+        return from_settings(url, conn, container)
+    folder = args.dir or env.get("WARDEN_AUDIT_DIR") or DEFAULT_DIR
+    if not os.path.isdir(folder):
+        raise ConfigurationError(f"no audit log folder at {folder} (use --dir or set WARDEN_AUDIT_DIR)")
+    return LocalAuditLog(folder)
+
+
+def run_log(args: argparse.Namespace) -> int:
+    """`warden log`: print the matching entries (the newest `--limit`) as a table or JSON lines."""
+    try:
+        audit = open_log(args)
+        selected: Iterable[dict[str, Json]] = filter_entries(
+            audit.entries(), since=args.since, resource=args.resource, control=args.control, outcome=args.outcome
+        )
+        if args.limit:
+            selected = deque(selected, maxlen=args.limit)
+        if args.json:
+            for entry in selected:
+                print(json.dumps(entry, ensure_ascii=False, separators=(",", ":")))
+        else:
+            print(format_table(selected))
+    except (WardenError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    """`warden verify`: 0 if the chain is intact, 1 with each problem printed, 2 if the log is unreadable."""
+    try:
+        audit = open_log(args)
+        head = audit.head_mark() if isinstance(audit, LocalAuditLog) else None
+        report = verify(audit.entries(), head=head)
+    except (WardenError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if report.ok:
+        print(f"OK: {report.entries} entries, chain intact")
+        if report.head is not None:  # note it elsewhere: a later truncation of the tail then shows
+            print(f"head: seq {report.head[0]} hash {report.head[1]}")
+        return 0
+    for problem in report.problems:
+        print(problem)
+    print(f"FAILED: {len(report.problems)} problem(s) in {report.entries} entries")
+    return 1
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the `log` and `verify` subcommands; each sets `func(args) -> exit code`."""
+    log_cmd = subparsers.add_parser("log", help="show the audit log", description=run_log.__doc__)
+    _add_source(log_cmd)
+    log_cmd.add_argument("--since", type=parse_since, help="ISO-8601 time or age (30m, 2h, 7d, 1w)")
+    log_cmd.add_argument("--resource", help="case-insensitive substring or glob of the resource id")
+    log_cmd.add_argument("--control", help="control id or glob, e.g. 'network.*'")
+    log_cmd.add_argument("--outcome", help="exact outcome, e.g. remediated, failed, would-remediate")
+    log_cmd.add_argument("--json", action="store_true", help="JSON lines as stored (full resource ids)")
+    log_cmd.add_argument("--limit", type=_positive, help="only the newest N matching entries")
+    log_cmd.set_defaults(func=run_log)
+    verify_cmd = subparsers.add_parser(
+        "verify", help="check the audit log's hash chain", description=run_verify.__doc__
+    )
+    _add_source(verify_cmd)
+    verify_cmd.set_defaults(func=run_verify)

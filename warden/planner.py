@@ -1,0 +1,210 @@
+"""The planner, the one place deciding each finding: off, exempt, no remediator, dry-run, blocked or enforce.
+
+Pure: no network, no clock, no environment; `now`, the remediation history and spent actions are arguments.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+
+from warden.baseline import Baseline
+from warden.model import (
+    Action,
+    Decision,
+    Exemption,
+    Finding,
+    Limits,
+    Mode,
+    Plan,
+    PlannedFinding,
+    RemediationHistory,
+    normalize_id,
+)
+from warden.ports import Remediator
+
+
+@dataclass
+class _Member:
+    """A finding waiting for its group's action, with the reason text it has gathered so far."""
+
+    index: int
+    finding: Finding
+    mode_source: str
+    prefix: str
+
+
+@dataclass
+class _Group:
+    """Findings on one resource that one remediator fixes in one mode: they become one Action."""
+
+    remediator: Remediator
+    mode: Mode
+    members: list[_Member] = field(default_factory=list)
+
+
+def plan(
+    findings: Sequence[Finding],
+    *,
+    baseline: Baseline,
+    remediators: Sequence[Remediator],
+    now: datetime,
+    history: Mapping[str, RemediationHistory],
+    actions_used: int = 0,
+    mode_override: Mode | None = None,
+) -> Plan:
+    """Decide every finding; the same inputs always give the same Plan (ordered by resource id, then control).
+
+    `history` is keyed by normalize_id(resource_id); `actions_used` is what earlier resources of the same
+    sweep spent of the per-run cap; `mode_override` (WARDEN_MODE) can only make a control more conservative.
+    """
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("plan() needs a timezone-aware `now`")
+    if actions_used < 0:
+        raise ValueError(f"actions_used must be >= 0, got {actions_used}")
+    kinds = [r.kind for r in remediators]
+    if len(set(kinds)) != len(kinds):
+        # Grouping is per kind: two remediators sharing one would silently merge each other's findings.
+        raise ValueError(f"remediator kinds must be unique, got {sorted(kinds)}")
+
+    ordered = sorted(findings, key=_order)
+    decided: list[PlannedFinding | None] = [None] * len(ordered)
+    groups: dict[tuple[str, str, Mode], _Group] = {}
+
+    for index, finding in enumerate(ordered):
+        mode, source = _mode(finding.control_id, baseline, mode_override)
+        if mode is Mode.OFF:
+            decided[index] = PlannedFinding(finding, mode, Decision.OFF, f"control is off ({source})")
+            continue
+        active, expired = _exemptions(finding, baseline.exemptions, now)
+        if active is not None:
+            reason = f"exempt until {_when(active.expires)} (owner {active.owner}): {active.reason}"
+            decided[index] = PlannedFinding(finding, mode, Decision.EXEMPT, reason, exemption=active)
+            continue
+        prefix = ""
+        if expired is not None:
+            prefix = f"exemption expired {_when(expired.expires)} (owner {expired.owner}), enforced again; "
+        remediator = next((r for r in remediators if r.handles(finding)), None)
+        if remediator is None or not finding.fix:
+            why = (
+                f"no remediator handles {finding.control_id}"
+                if remediator is None
+                else "no automatic remediation for this drift"
+            )
+            decided[index] = PlannedFinding(
+                finding, mode, Decision.NO_REMEDIATOR, f"{prefix}{why}; a human must fix it"
+            )
+            continue
+        # Mode is part of the key, so a group mixing enforce and dry-run findings splits into two actions.
+        key = (normalize_id(finding.resource_id), remediator.kind, mode)
+        group = groups.setdefault(key, _Group(remediator, mode))
+        group.members.append(_Member(index, finding, source, prefix))
+
+    enforce: list[Action] = []
+    dry_run: list[Action] = []
+    spent_on: dict[str, int] = {}  # enforced actions planned per resource in this plan (counts as attempts)
+    for (resource_key, kind, mode), group in groups.items():
+        batch = [m.finding for m in group.members]
+        action = group.remediator.plan(batch[0].resource_id, batch)
+        if mode is Mode.DRY_RUN:
+            dry_run.append(action)
+            decision, outcome = Decision.DRY_RUN, f"would apply {kind}, nothing changed"
+        else:
+            blocked = _blocked(
+                history.get(resource_key, RemediationHistory()),
+                baseline.limits,
+                now,
+                planned_on_resource=spent_on.get(resource_key, 0),
+                spent_in_run=actions_used + len(enforce),
+            )
+            if blocked:
+                decision, outcome = Decision.BLOCKED, blocked
+            else:
+                enforce.append(action)
+                spent_on[resource_key] = spent_on.get(resource_key, 0) + 1
+                decision, outcome = Decision.ENFORCE, f"apply {kind}"
+        for m in group.members:
+            reason = f"{m.prefix}{mode.value} ({m.mode_source}): {outcome}"
+            decided[m.index] = PlannedFinding(m.finding, mode, decision, reason, action=action)
+
+    assert all(d is not None for d in decided)  # every finding got exactly one decision above
+    return Plan(
+        decisions=tuple(d for d in decided if d is not None),
+        enforce=tuple(enforce),
+        dry_run=tuple(dry_run),
+    )
+
+
+def _mode(control_id: str, baseline: Baseline, override: Mode | None) -> tuple[Mode, str]:
+    """The effective mode and where it came from (for the reason the admin reads)."""
+    base = baseline.control_mode(control_id)
+    config = baseline.controls.get(control_id)
+    own = config is not None and config.mode is not None
+    source = f"controls.{control_id}.mode" if own else "baseline mode"
+    if override is not None and override.rank < base.rank:
+        return override, f"WARDEN_MODE override; {source} is {base.value}"
+    return base, source
+
+
+def _exemptions(
+    finding: Finding, exemptions: Sequence[Exemption], now: datetime
+) -> tuple[Exemption | None, Exemption | None]:
+    """The first matching exemption in force (baseline order), else the matching one that expired last."""
+    resource = normalize_id(finding.resource_id)
+    active: Exemption | None = None
+    expired: Exemption | None = None
+    for ex in exemptions:
+        if ex.control_id not in ("*", finding.control_id):
+            continue
+        # fnmatchcase on lower-cased sides: case-insensitive on every platform (fnmatch follows the OS).
+        if not fnmatch.fnmatchcase(resource, normalize_id(ex.resource_pattern)):
+            continue
+        if now < ex.expires:  # in force until the instant `expires`; at that instant it has expired
+            active = active or ex
+        elif expired is None or ex.expires > expired.expires:
+            expired = ex
+    return active, expired
+
+
+def _blocked(
+    past: RemediationHistory, limits: Limits, now: datetime, *, planned_on_resource: int, spent_in_run: int
+) -> str:
+    """Why a limit stops an enforced action ("" when none does), checked in the documented order."""
+    if past.last_attempt is not None and now - past.last_attempt < limits.cooldown:
+        seconds = int(limits.cooldown.total_seconds())
+        return f"cool-down: last action at {past.last_attempt.isoformat()}, less than {seconds}s ago"
+    attempts = past.attempts_in_window + planned_on_resource
+    if attempts >= limits.max_attempts:
+        hours = int(limits.attempt_window.total_seconds() // 3600)
+        return f"handed to a human: {attempts} attempts within {hours}h"
+    if spent_in_run >= limits.max_actions_per_run:
+        return f"per-run cap of {limits.max_actions_per_run} actions reached"
+    return ""
+
+
+def _when(instant: datetime) -> str:
+    """An expiry as the admin wrote it: a date-only expiry is stored as the next midnight UTC."""
+    utc = instant.astimezone(UTC)
+    if utc.time() == time(0):
+        return f"{(utc - timedelta(days=1)).date().isoformat()} (end of day UTC)"
+    return utc.isoformat()
+
+
+def _order(finding: Finding) -> tuple[str, ...]:
+    """A total order over findings, so that shuffled input gives the same plan."""
+
+    def dump(value: Mapping[str, object]) -> str:
+        return json.dumps(dict(value), sort_keys=True, default=str)
+
+    return (
+        normalize_id(finding.resource_id),
+        finding.control_id,
+        finding.resource_id,
+        finding.summary,
+        dump(finding.observed),
+        dump(finding.expected),
+        dump(finding.fix),
+    )

@@ -1,0 +1,115 @@
+"""Defence-in-depth redaction for the audit log: secret-looking keys and inline secrets never reach a record.
+
+Records should never carry a secret in the first place; this catches the mistake if one ever does.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import math
+import re
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+
+from warden.model import Json
+
+log = logging.getLogger(__name__)
+
+REDACTED = "[redacted]"
+
+# Keys compared lower-case with separators removed, so "connection_string", "ConnectionString" and
+# "connection-string" all match; suffixes catch "storageAccountKey", "sasToken", "clientSecret" and the like.
+_SECRET_KEYS = frozenset(
+    {
+        "key",
+        "key1",
+        "key2",
+        "keys",
+        "content",
+        "contents",
+        "password",
+        "passwd",
+        "pwd",
+        "secret",
+        "credential",
+        "credentials",
+        "sas",
+        "sig",
+        "signature",
+    }
+)
+_SECRET_SUFFIXES = (
+    "key",
+    "keys",
+    "token",
+    "tokens",
+    "password",
+    "secret",
+    "secrets",
+    "connectionstring",
+    "credential",
+    "credentials",
+)
+# A "value" is a secret when it sits in a Key Vault secret bundle or an ARM key list ({keyName, value}).
+_SECRET_VALUE_SIBLINGS = frozenset({"contenttype", "attributes", "kid", "managed", "keyname"})
+# Secrets embedded in otherwise harmless strings (error messages, URLs): replace only the secret part.
+_INLINE_SECRETS = (
+    (
+        re.compile(r"(?i)\b(AccountKey|SharedAccessKey|SharedAccessSignature|sig|password|pwd)=[^;&\s\"']+"),
+        r"\1=" + REDACTED,
+    ),
+    (re.compile(r"(?i)\b(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}"), r"\1" + REDACTED),
+    (re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"), REDACTED),
+)
+
+
+def _is_secret_key(key: str, siblings: Mapping[str, Json]) -> bool:
+    norm = re.sub(r"[^a-z0-9]", "", key.lower())
+    if norm in _SECRET_KEYS or norm.endswith(_SECRET_SUFFIXES):
+        return True
+    if norm == "value":
+        keys = {re.sub(r"[^a-z0-9]", "", str(k).lower()) for k in siblings}
+        return bool(keys & _SECRET_VALUE_SIBLINGS) or "/secrets/" in str(siblings.get("id", "")).lower()
+    return False
+
+
+def scrub(text: str) -> str:
+    """`text` with inline secrets (connection-string keys, SAS signatures, bearer tokens, JWTs) redacted."""
+    for pattern, replacement in _INLINE_SECRETS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def clean(value: object, path: str) -> Json:
+    """A JSON-safe copy of `value` with secret-looking keys redacted (defence in depth: records hold none)."""
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, enum.Enum):
+        return clean(value.value, path)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)  # canonical JSON has no NaN/Infinity
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, date):
+        return _iso_utc(value) if isinstance(value, datetime) else value.isoformat()
+    if isinstance(value, bytes | bytearray):
+        return f"[{len(value)} bytes]"  # raw bytes are file contents or key material: never stored
+    if isinstance(value, Mapping):
+        out: dict[str, Json] = {}
+        for key, item in value.items():
+            if _is_secret_key(str(key), value):
+                log.warning("audit: redacted the value under %s.%s", path, key)
+                out[str(key)] = REDACTED
+            else:
+                out[str(key)] = clean(item, f"{path}.{key}")
+        return out
+    if isinstance(value, list | tuple | set | frozenset):
+        items = sorted(value, key=repr) if isinstance(value, set | frozenset) else value  # sets: stable order
+        return [clean(item, path) for item in items]
+    return scrub(str(value))
+
+
+def _iso_utc(value: datetime) -> str:
+    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return value.isoformat(timespec="microseconds").replace("+00:00", "Z")

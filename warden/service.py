@@ -1,0 +1,137 @@
+"""Entry points every trigger shares: one event, a rejected event, the sweep of the whole scope.
+
+Idempotency and per-resource serialization live here, around the pipeline's `evaluate`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from warden import __version__
+from warden.errors import AzureError, TransientError
+from warden.intake import triage
+from warden.model import AuditRecord, Caller, Json, Outcome, ResourceEvent
+from warden.pipeline import Context, RunBudget, Runtime, evaluate
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class EventResult:
+    """What became of one event: accepted or why not, and the outcomes of its evaluation."""
+
+    event_id: str
+    accepted: bool
+    reason: str = ""
+    outcomes: list[Outcome] = field(default_factory=list)
+
+
+def handle_event(event: ResourceEvent, rt: Runtime, budget: RunBudget | None = None) -> EventResult:
+    """Triage an event (no Azure call for drops), then evaluate its resource once, under its lock."""
+    verdict = triage(
+        event,
+        subscriptions=rt.baseline.subscriptions,
+        self_object_ids=rt.self_object_ids,
+        self_app_ids=rt.self_app_ids,
+        implemented_controls=frozenset(d.control_id for d in rt.detectors),
+    )
+    ctx = Context("event", event.event_id, event.correlation_id, event.caller)
+    if verdict.self_caused:
+        # Our own PATCH comes back as an event: recorded for the trail, never remediated (loop guard).
+        rt.audit.append([_event_record(rt, ctx, event.resource_id, Outcome.IGNORED, verdict.reason)])
+        return EventResult(event.event_id, False, verdict.reason)
+    if not verdict.accepted:
+        log.info("dropped event %s: %s", event.event_id, verdict.reason)
+        return EventResult(event.event_id, False, verdict.reason)
+    if rt.state.is_done(event.event_id):
+        log.info("event %s was already handled; redelivery ignored", event.event_id)
+        return EventResult(event.event_id, True, "duplicate delivery")
+    with rt.state.lock(event.resource_id):
+        if rt.state.is_done(event.event_id):  # a concurrent delivery finished while we waited
+            return EventResult(event.event_id, True, "duplicate delivery")
+        result = evaluate(event.resource_id, verdict.controls, rt, ctx, budget or RunBudget())
+        rt.state.mark_done(event.event_id, rt.clock())
+    return EventResult(event.event_id, True, outcomes=result.outcomes)
+
+
+def record_rejected(rt: Runtime, event_id: str, message: str, raw: Json) -> None:
+    """A malformed event is never dropped silently: its error and (claim-reduced) payload are audited."""
+    log.warning("rejected event %s: %s", event_id or "(no id)", message)
+    ctx = Context("event", event_id)
+    rt.audit.append([_event_record(rt, ctx, "", Outcome.REJECTED, "", error=message, observed={"raw": raw})])
+
+
+@dataclass
+class SweepReport:
+    accounts: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+
+def sweep(rt: Runtime, trigger: str = "sweep") -> SweepReport:
+    """Re-check every account in scope: events can be lost, and some drift emits no event at all."""
+    report = SweepReport()
+    budget = RunBudget()  # one per-run cap across the whole sweep
+    controls = frozenset(d.control_id for d in rt.detectors)
+    ctx = Context(trigger)
+    for subscription in sorted(rt.baseline.subscriptions):
+        try:
+            account_ids = rt.accounts.list_accounts(subscription)
+        except AzureError as exc:
+            report.errors.append(f"subscription {subscription}: {exc}")
+            log.warning("sweep could not list subscription %s: %s", subscription, exc)
+            rt.audit.append(
+                [
+                    _event_record(
+                        rt,
+                        ctx,
+                        f"/subscriptions/{subscription}",
+                        Outcome.FAILED,
+                        "sweep could not list accounts",
+                        error=str(exc),
+                    )
+                ]
+            )
+            continue
+        for resource_id in account_ids:
+            report.accounts += 1
+            try:
+                with rt.state.lock(resource_id):
+                    result = evaluate(resource_id, controls, rt, ctx, budget)
+            except TransientError as exc:
+                # One account's failure must not stop the sweep; evaluate audited it, the next sweep retries.
+                report.errors.append(f"{resource_id}: {exc}")
+                log.warning("sweep failed on %s: %s", resource_id, exc)
+                continue
+            for outcome in result.outcomes:
+                report.outcomes[outcome.value] = report.outcomes.get(outcome.value, 0) + 1
+    return report
+
+
+def _event_record(
+    rt: Runtime,
+    ctx: Context,
+    resource_id: str,
+    outcome: Outcome,
+    reason: str,
+    *,
+    error: str = "",
+    observed: Mapping[str, Json] | None = None,
+    caller: Caller | None = None,
+) -> AuditRecord:
+    return AuditRecord(
+        time=rt.clock(),
+        kind="event",
+        event_id=ctx.event_id,
+        correlation_id=ctx.correlation_id,
+        caller=caller or ctx.caller,
+        resource_id=resource_id,
+        outcome=outcome.value,
+        reason=reason,
+        error=error,
+        observed=observed or {},
+        trigger=ctx.trigger,
+        app_version=__version__,
+    )

@@ -1,0 +1,94 @@
+"""Runtime settings from the environment (app settings in Azure), validated once at start-up."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from warden.errors import ConfigurationError
+from warden.model import Mode
+
+DEFAULT_ARM_ENDPOINT = "https://management.azure.com"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where warden reads, writes and who it is. Documented in README.md "Configuration"."""
+
+    baseline_path: Path
+    arm_endpoint: str = DEFAULT_ARM_ENDPOINT
+    arm_ca_bundle: str | None = None  # a PEM file to trust (the local emulator's CA)
+    credential: str = "default"  # "default" (DefaultAzureCredential) | "static" (emulator only)
+    mode_override: Mode | None = None
+    self_object_ids: frozenset[str] = frozenset()
+    self_app_ids: frozenset[str] = frozenset()
+    audit_dir: Path = Path(".warden/audit")
+    audit_account_url: str | None = None
+    audit_connection_string: str | None = None
+    audit_container: str = "warden-audit"
+    state_dir: Path = Path(".warden/state")
+    polling_interval: float = 5.0
+
+    @property
+    def uses_emulator(self) -> bool:
+        return _is_loopback(self.arm_endpoint)
+
+
+def _ids(value: str) -> frozenset[str]:
+    return frozenset(v.strip().lower() for v in value.split(",") if v.strip())
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def load_settings(env: Mapping[str, str] | None = None, *, base_dir: Path | None = None) -> Settings:
+    """Read WARDEN_* settings; raise ConfigurationError naming the setting that is wrong."""
+    env = os.environ if env is None else env
+    base = base_dir or Path.cwd()
+    mode_text = env.get("WARDEN_MODE", "").strip()
+    try:
+        mode = Mode(mode_text) if mode_text else None
+    except ValueError:
+        raise ConfigurationError(f"WARDEN_MODE={mode_text!r} is not one of enforce, dry-run, off") from None
+    endpoint = env.get("WARDEN_ARM_ENDPOINT", DEFAULT_ARM_ENDPOINT).rstrip("/")
+    if urlsplit(endpoint).scheme != "https":
+        raise ConfigurationError(f"WARDEN_ARM_ENDPOINT={endpoint!r} must be an https URL")
+    credential = env.get("WARDEN_CREDENTIAL", "default")
+    if credential not in ("default", "static"):
+        raise ConfigurationError(f"WARDEN_CREDENTIAL={credential!r} is not one of default, static")
+    if credential == "static" and not _is_loopback(endpoint):
+        # A fake token only makes sense against the loopback emulator; never send it anywhere real.
+        raise ConfigurationError("WARDEN_CREDENTIAL=static is only allowed with a loopback WARDEN_ARM_ENDPOINT")
+    ca = env.get("WARDEN_ARM_CA_BUNDLE") or None
+    if ca and not Path(ca).is_file():
+        raise ConfigurationError(f"WARDEN_ARM_CA_BUNDLE={ca!r} is not a file")
+    try:
+        polling = float(env.get("WARDEN_POLLING_INTERVAL", "5"))
+    except ValueError:
+        raise ConfigurationError("WARDEN_POLLING_INTERVAL must be a number of seconds") from None
+    return Settings(
+        baseline_path=base / env.get("WARDEN_BASELINE", "baseline.yaml"),
+        arm_endpoint=endpoint,
+        arm_ca_bundle=ca,
+        credential=credential,
+        mode_override=mode,
+        self_object_ids=_ids(env.get("WARDEN_SELF_OBJECT_IDS", "")),
+        self_app_ids=_ids(env.get("WARDEN_SELF_APP_IDS", "")),
+        audit_dir=base / env.get("WARDEN_AUDIT_DIR", ".warden/audit"),
+        audit_account_url=env.get("WARDEN_AUDIT_ACCOUNT_URL") or None,
+        audit_connection_string=env.get("WARDEN_AUDIT_CONNECTION_STRING") or None,
+        audit_container=env.get("WARDEN_AUDIT_CONTAINER", "warden-audit"),
+        state_dir=base / env.get("WARDEN_STATE_DIR", ".warden/state"),
+        polling_interval=polling,
+    )

@@ -1,0 +1,99 @@
+"""Remediation state: which events are done, earlier attempts per resource, and per-resource locks.
+
+The planner stays pure: the pipeline reads history from here and hands it over. The local-folder store
+serializes across threads and processes on one machine with flock.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Protocol
+
+from warden.model import RemediationHistory, normalize_id
+
+
+class StateStore(Protocol):
+    def is_done(self, event_id: str) -> bool:
+        """Whether this event was already handled to the end (a redelivery is then a no-op)."""
+        ...
+
+    def mark_done(self, event_id: str, when: datetime) -> None:
+        """Record that the event was handled; called only after its audit trail is complete."""
+        ...
+
+    def history(self, resource_id: str, now: datetime, window: timedelta) -> RemediationHistory:
+        """Enforced attempts on the resource within `window` before `now`, and the last one."""
+        ...
+
+    def record_attempt(self, resource_id: str, when: datetime) -> None:
+        """Count one enforced action on the resource (before it is applied)."""
+        ...
+
+    def lock(self, resource_id: str) -> AbstractContextManager[None]:
+        """Hold the resource exclusively: two events for one resource give one remediation."""
+        ...
+
+
+def _key(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+class LocalStateStore:
+    """StateStore in a folder: done-markers as files, attempts as JSON lists, flock-ed lock files."""
+
+    def __init__(self, folder: str | Path) -> None:
+        self._root = Path(folder)
+        for sub in ("done", "attempts", "locks"):
+            (self._root / sub).mkdir(parents=True, exist_ok=True)
+
+    def is_done(self, event_id: str) -> bool:
+        return (self._root / "done" / _key(event_id)).exists()
+
+    def mark_done(self, event_id: str, when: datetime) -> None:
+        marker = self._root / "done" / _key(event_id)
+        marker.write_text(json.dumps({"eventId": event_id, "at": when.isoformat()}))
+
+    def history(self, resource_id: str, now: datetime, window: timedelta) -> RemediationHistory:
+        times = [t for t in self._attempts(resource_id) if now - window <= t <= now]
+        return RemediationHistory(attempts_in_window=len(times), last_attempt=max(times, default=None))
+
+    def record_attempt(self, resource_id: str, when: datetime) -> None:
+        path = self._attempts_path(resource_id)
+        with _flock(self._root / "locks" / f"{path.name}.attempts"):
+            # Attempts older than a week can no longer matter to any window a baseline allows.
+            times = [t for t in self._attempts(resource_id) if when - t < timedelta(days=7)]
+            times.append(when)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps([t.isoformat() for t in times]))
+            tmp.replace(path)
+
+    def lock(self, resource_id: str) -> AbstractContextManager[None]:
+        return _flock(self._root / "locks" / _key(normalize_id(resource_id)))
+
+    def _attempts_path(self, resource_id: str) -> Path:
+        return self._root / "attempts" / f"{_key(normalize_id(resource_id))}.json"
+
+    def _attempts(self, resource_id: str) -> list[datetime]:
+        path = self._attempts_path(resource_id)
+        if not path.exists():
+            return []
+        return [datetime.fromisoformat(t) for t in json.loads(path.read_text())]
+
+
+@contextmanager
+def _flock(path: Path) -> Iterator[None]:
+    # A fresh descriptor per holder, so threads of one process exclude each other as processes do.
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
