@@ -1,0 +1,124 @@
+"""`python -m warden` as a user runs it: replay on the shipped demo, check-baseline, log and verify."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO = REPO / "scenarios" / "demo"
+WARDEN_OID = "9d2c7e41-5b3a-4f8e-a1c6-7e0b2d9f3a15"
+
+
+def warden(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "warden", *args], cwd=REPO, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_replay_of_the_demo_tenant(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    done = warden(
+        "replay",
+        "--state",
+        str(DEMO / "tenant.json"),
+        "--events",
+        str(DEMO / "events.json"),
+        "--baseline",
+        str(DEMO / "baseline.yaml"),
+        "--self-object-id",
+        WARDEN_OID,
+        "--out",
+        str(out),
+    )
+    assert done.returncode == 0, done.stderr
+    audit = jsonl(out / "audit.jsonl")
+    by_resource: dict[str, list[str]] = {}
+    for entry in audit:
+        name = entry["resourceId"].rsplit("/", 1)[-1] or "(none)"
+        by_resource.setdefault(name, []).append(f"{entry['kind']}:{entry['outcome']}")
+    assert by_resource == {
+        "(none)": ["event:rejected"],
+        "aoai-chat-prod": ["intent:", "result:remediated", "event:ignored"],
+        "aoai-rag-prod": ["intent:", "result:remediated"],
+        "aoai-batch-prod": ["evaluation:compliant"],
+        "aoai-partner-lab": ["decision:exempted"],
+        "aoai-legacy-lab": ["intent:", "result:remediated"],
+    }
+    requests = jsonl(out / "requests.jsonl")
+    # 5 accounts evaluated from events: 1 GET each, plus PATCH + verifying GET for the 3 drifted ones.
+    assert [r["method"] for r in requests].count("GET") == 8
+    assert [r["method"] for r in requests].count("PATCH") == 3
+    assert not [r for r in requests if r["path"].lower().endswith(("/listkeys", "/regeneratekey"))]
+    state = {r["name"]: r["properties"] for r in json.loads((out / "state.json").read_text())["resources"]}
+    assert state["aoai-chat-prod"]["networkAcls"]["defaultAction"] == "Deny"
+    assert state["aoai-rag-prod"]["networkAcls"]["ipRules"] == [{"value": "203.0.113.10"}]
+    assert state["aoai-partner-lab"]["publicNetworkAccess"] == "Enabled"  # exempt
+    assert state["aoai-eval-lab"]["publicNetworkAccess"] == "Enabled"  # no event, no sweep
+    assert state["speech-prod"]["publicNetworkAccess"] == "Enabled"  # not an OpenAI account
+    assert "remediated" in done.stdout and "aoai-chat-prod" in done.stdout
+
+    verified = warden("verify", "--dir", str(out / "audit"))
+    assert verified.returncode == 0 and f"OK: {len(audit)} entries" in verified.stdout
+    shown = warden("log", "--dir", str(out / "audit"), "--outcome", "remediated", "--json")
+    assert len(shown.stdout.splitlines()) == 3
+
+
+def test_replay_with_sweep_catches_drift_that_sent_no_event(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    done = warden(
+        "replay",
+        "--state",
+        str(DEMO / "tenant.json"),
+        "--events",
+        str(DEMO / "events.json"),
+        "--baseline",
+        str(DEMO / "baseline.yaml"),
+        "--self-object-id",
+        WARDEN_OID,
+        "--sweep",
+        "--out",
+        str(out),
+    )
+    assert done.returncode == 0, done.stderr
+    state = {r["name"]: r["properties"] for r in json.loads((out / "state.json").read_text())["resources"]}
+    assert state["aoai-eval-lab"]["networkAcls"]["defaultAction"] == "Deny"
+
+
+def test_dry_run_replay_changes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    done = warden(
+        "replay",
+        "--state",
+        str(DEMO / "tenant.json"),
+        "--events",
+        str(DEMO / "events.json"),
+        "--baseline",
+        str(DEMO / "baseline.yaml"),
+        "--mode",
+        "dry-run",
+        "--sweep",
+        "--out",
+        str(out),
+    )
+    assert done.returncode == 0, done.stderr
+    assert all(r["method"] == "GET" for r in jsonl(out / "requests.jsonl"))
+    outcomes = {e["outcome"] for e in jsonl(out / "audit.jsonl")}
+    assert "would-remediate" in outcomes and "remediated" not in outcomes
+
+
+def test_check_baseline(tmp_path: Path) -> None:
+    good = warden("check-baseline", str(DEMO / "baseline.yaml"))
+    assert good.returncode == 0 and "valid" in good.stdout
+    bad = tmp_path / "bad.yaml"
+    bad.write_text((DEMO / "baseline.yaml").read_text().replace("approved_ip_ranges:", "aproved_ip_ranges:"))
+    refused = warden("check-baseline", str(bad))
+    assert refused.returncode == 2
+    assert "bad.yaml:" in refused.stderr and "aproved_ip_ranges" in refused.stderr
