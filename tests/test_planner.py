@@ -381,10 +381,21 @@ def test_dry_run_actions_do_not_spend_the_cap() -> None:
 )
 def test_cool_down(ago: timedelta, decision: Decision) -> None:
     history = {normalize_id(A): RemediationHistory(attempts_in_window=1, last_attempt=NOW - ago)}
-    (pf,) = run([finding(A.upper())], history=history).decisions
+    result = run([finding(A.upper())], history=history)
+    (pf,) = result.decisions
     assert pf.decision is decision
     if decision is Decision.BLOCKED:
         assert pf.reason.endswith("cool-down: last action at 2026-03-01T11:59:30+00:00, less than 60s ago")
+        assert result.cooldown_until == NOW + timedelta(seconds=30)  # when a redelivery may act
+    else:
+        assert result.cooldown_until is None
+
+
+def test_attempt_cap_sets_no_cool_down_end() -> None:
+    base = baseline(limits=Limits(max_actions_per_run=10, cooldown=timedelta(0), max_attempts=1))
+    history = {normalize_id(A): RemediationHistory(attempts_in_window=1, last_attempt=NOW)}
+    result = run([finding()], base, history=history)
+    assert result.decisions[0].decision is Decision.BLOCKED and result.cooldown_until is None
 
 
 def test_zero_cool_down_never_blocks() -> None:

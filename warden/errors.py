@@ -56,3 +56,7 @@ class ConflictError(AzureError):
 
 class TransientError(AzureError):
     """Throttling, timeouts, 5xx after retries: re-raised so Event Grid redelivers the event."""
+
+
+class RetryLaterError(TransientError):
+    """Not now: a cool-down holds the action back; the event is redelivered and judged again after it."""

@@ -6,6 +6,7 @@ SDK models and raw JSON become these at the boundary, once; everything inside th
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,6 +19,19 @@ Json = Any
 def normalize_id(resource_id: str) -> str:
     """The comparison key of an ARM id: ids compare case-insensitively and without a trailing slash."""
     return resource_id.strip().rstrip("/").lower()
+
+
+_ACCOUNT_PREFIX = re.compile(
+    r"^/subscriptions/[^/]+/resourcegroups/[^/]+/providers/microsoft\.cognitiveservices/accounts/[^/]+",
+    re.IGNORECASE,
+)
+
+
+def account_id_of(resource_id: str) -> str | None:
+    """The Cognitive Services account a resource id is, or sits under (a deployment, an RAI policy, a role
+    assignment scoped to the account); None when it is not under an account."""
+    match = _ACCOUNT_PREFIX.match(resource_id.strip())
+    return match.group(0) if match else None
 
 
 def same_id(a: str, b: str) -> bool:
@@ -169,6 +183,8 @@ class Plan:
     decisions: tuple[PlannedFinding, ...]
     enforce: tuple[Action, ...]
     dry_run: tuple[Action, ...]
+    # When a cool-down blocked an action: the earliest moment it may run, so an event can be redelivered then.
+    cooldown_until: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,7 @@ class EvaluationResult:
     resource_id: str
     findings: list[Finding] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
+    cooldown_until: datetime | None = None  # set when a cool-down blocked an action
 
 
 def evaluate(
@@ -161,6 +162,7 @@ def evaluate(
         _decision_record(rt, ctx, pf, started) for pf in the_plan.decisions if pf.decision is not Decision.ENFORCE
     ]
     _audit(rt, ctx, compliant + decisions)
+    result.cooldown_until = the_plan.cooldown_until
     result.outcomes.extend(_OUTCOME_OF[pf.decision] for pf in the_plan.decisions if pf.decision is not Decision.ENFORCE)
 
     for action in the_plan.enforce:

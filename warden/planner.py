@@ -103,9 +103,33 @@ def plan(
         group = groups.setdefault(key, _Group(remediator, mode))
         group.members.append(_Member(index, finding, source, prefix))
 
+    enforce, dry_run, cooldown_until = _decide_groups(
+        groups, decided, baseline=baseline, now=now, history=history, actions_used=actions_used
+    )
+
+    assert all(d is not None for d in decided)  # every finding got exactly one decision above
+    return Plan(
+        decisions=tuple(d for d in decided if d is not None),
+        enforce=tuple(enforce),
+        dry_run=tuple(dry_run),
+        cooldown_until=cooldown_until,
+    )
+
+
+def _decide_groups(
+    groups: Mapping[tuple[str, str, Mode], _Group],
+    decided: list[PlannedFinding | None],
+    *,
+    baseline: Baseline,
+    now: datetime,
+    history: Mapping[str, RemediationHistory],
+    actions_used: int,
+) -> tuple[list[Action], list[Action], datetime | None]:
+    """One Action per group; dry-run groups are described, enforce groups pass the limits in order."""
     enforce: list[Action] = []
     dry_run: list[Action] = []
     spent_on: dict[str, int] = {}  # enforced actions planned per resource in this plan (counts as attempts)
+    cooldown_until: datetime | None = None
     for (resource_key, kind, mode), group in groups.items():
         batch = [m.finding for m in group.members]
         action = group.remediator.plan(batch[0].resource_id, batch)
@@ -113,8 +137,9 @@ def plan(
             dry_run.append(action)
             decision, outcome = Decision.DRY_RUN, f"would apply {kind}, nothing changed"
         else:
+            past = history.get(resource_key, RemediationHistory())
             blocked = _blocked(
-                history.get(resource_key, RemediationHistory()),
+                past,
                 baseline.limits,
                 now,
                 planned_on_resource=spent_on.get(resource_key, 0),
@@ -122,6 +147,8 @@ def plan(
             )
             if blocked:
                 decision, outcome = Decision.BLOCKED, blocked
+                until = _cooldown_end(past, baseline.limits, now)
+                cooldown_until = min(until, cooldown_until or until) if until else cooldown_until
             else:
                 enforce.append(action)
                 spent_on[resource_key] = spent_on.get(resource_key, 0) + 1
@@ -130,12 +157,7 @@ def plan(
             reason = f"{m.prefix}{mode.value} ({m.mode_source}): {outcome}"
             decided[m.index] = PlannedFinding(m.finding, mode, decision, reason, action=action)
 
-    assert all(d is not None for d in decided)  # every finding got exactly one decision above
-    return Plan(
-        decisions=tuple(d for d in decided if d is not None),
-        enforce=tuple(enforce),
-        dry_run=tuple(dry_run),
-    )
+    return enforce, dry_run, cooldown_until
 
 
 def _mode(control_id: str, baseline: Baseline, override: Mode | None) -> tuple[Mode, str]:
@@ -169,11 +191,19 @@ def _exemptions(
     return active, expired
 
 
+def _cooldown_end(past: RemediationHistory, limits: Limits, now: datetime) -> datetime | None:
+    """When the cool-down on a resource ends, if it is what holds the action back now."""
+    if past.last_attempt is not None and now - past.last_attempt < limits.cooldown:
+        return past.last_attempt + limits.cooldown
+    return None
+
+
 def _blocked(
     past: RemediationHistory, limits: Limits, now: datetime, *, planned_on_resource: int, spent_in_run: int
 ) -> str:
     """Why a limit stops an enforced action ("" when none does), checked in the documented order."""
-    if past.last_attempt is not None and now - past.last_attempt < limits.cooldown:
+    if _cooldown_end(past, limits, now) is not None:
+        assert past.last_attempt is not None
         seconds = int(limits.cooldown.total_seconds())
         return f"cool-down: last action at {past.last_attempt.isoformat()}, less than {seconds}s ago"
     attempts = past.attempts_in_window + planned_on_resource

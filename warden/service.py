@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from warden import __version__
-from warden.errors import AzureError, TransientError
+from warden.errors import AzureError, RetryLaterError, TransientError
 from warden.intake import triage
-from warden.model import AuditRecord, Caller, Json, Outcome, ResourceEvent
+from warden.model import AuditRecord, Caller, Json, Outcome, ResourceEvent, account_id_of
 from warden.pipeline import Context, RunBudget, Runtime, evaluate
 
 log = logging.getLogger(__name__)
@@ -45,13 +45,22 @@ def handle_event(event: ResourceEvent, rt: Runtime, budget: RunBudget | None = N
     if not verdict.accepted:
         log.info("dropped event %s: %s", event.event_id, verdict.reason)
         return EventResult(event.event_id, False, verdict.reason)
+    # Child and extension resources (deployments, RAI policies, role assignments) are judged on their account.
+    target = account_id_of(event.resource_id)
+    if target is None:
+        log.info("dropped event %s: %s is not under a Cognitive Services account", event.event_id, event.resource_id)
+        return EventResult(event.event_id, False, "not under a Cognitive Services account")
     if rt.state.is_done(event.event_id):
         log.info("event %s was already handled; redelivery ignored", event.event_id)
         return EventResult(event.event_id, True, "duplicate delivery")
-    with rt.state.lock(event.resource_id):
+    with rt.state.lock(target):
         if rt.state.is_done(event.event_id):  # a concurrent delivery finished while we waited
             return EventResult(event.event_id, True, "duplicate delivery")
-        result = evaluate(event.resource_id, verdict.controls, rt, ctx, budget or RunBudget())
+        result = evaluate(target, verdict.controls, rt, ctx, budget or RunBudget())
+        if result.cooldown_until is not None:
+            # Not done: leaving the drift until the next sweep would reward flipping a setting back quickly.
+            # Event Grid redelivers with back-off; the attempt cap still hands endless flipping to a human.
+            raise RetryLaterError(f"{target}: cool-down until {result.cooldown_until.isoformat()}")
         rt.state.mark_done(event.event_id, rt.clock())
     return EventResult(event.event_id, True, outcomes=result.outcomes)
 

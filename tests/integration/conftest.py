@@ -45,12 +45,19 @@ def account(name: str, kind: str = "OpenAI", **properties: Any) -> dict[str, Any
 
 
 def baseline_text(
-    *, mode: str = "enforce", approved: tuple[str, ...] = (), extra: str = "", max_actions: int = 10
+    *,
+    mode: str = "enforce",
+    approved: tuple[str, ...] = (),
+    extra: str = "",
+    max_actions: int = 10,
+    cooldown: int = 0,
+    max_attempts: int = 5,
 ) -> str:
     ranges = "".join(f"\n      - {r}" for r in approved) or " []"
     return (
         f"version: 1\nmode: {mode}\nscope:\n  subscriptions:\n    - {SUB}\n"
-        f"limits:\n  max_actions_per_run: {max_actions}\n  cooldown_seconds: 0\n"
+        f"limits:\n  max_actions_per_run: {max_actions}\n  cooldown_seconds: {cooldown}\n"
+        f"  max_attempts: {max_attempts}\n"
         f"controls:\n  network.public-access:\n    approved_ip_ranges:{ranges}\n{extra}"
     )
 

@@ -1,0 +1,80 @@
+"""Loop guard and limits on the real path: a cool-down defers (Event Grid redelivers), the attempt cap hands
+a resource that keeps flipping back to a human."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
+from azure.mgmt.cognitiveservices.models import Account, AccountProperties
+
+from tests.integration.conftest import SUB, World, account, account_id, baseline_text, write_event
+from warden.azure.credentials import StaticTokenCredential
+from warden.errors import RetryLaterError
+
+OPEN = {"publicNetworkAccess": "Enabled"}
+T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def someone_reopens(world: World) -> None:
+    """A human (through the real SDK) turns public access back on."""
+    client = CognitiveServicesManagementClient(
+        StaticTokenCredential(), SUB, base_url=world.emulator.endpoint, connection_verify=world.emulator.ca_path
+    )
+    client.accounts.begin_update(
+        "ai-prod", "aoai-a", Account(properties=AccountProperties(public_network_access="Enabled"))
+    ).result()
+
+
+def patches(world: World) -> int:
+    return sum(1 for r in world.requests() if r.method == "PATCH" and r.path.lower().endswith("aoai-a"))
+
+
+def test_cool_down_defers_and_the_redelivery_remediates(make_world) -> None:
+    world = make_world([account("aoai-a", **OPEN)], baseline_text(cooldown=300))
+    clock = Clock()
+    world.runtime.clock = clock
+    world.deliver(write_event(account_id("aoai-a"), event_id="e-1"))
+    assert world.account_props("aoai-a")["publicNetworkAccess"] == "Disabled"
+
+    someone_reopens(world)
+    clock.now = T0 + timedelta(seconds=10)
+    with pytest.raises(RetryLaterError, match="cool-down until"):
+        world.deliver(write_event(account_id("aoai-a"), event_id="e-2"))
+    assert world.account_props("aoai-a")["publicNetworkAccess"] == "Enabled"
+    assert world.audit()[-1]["decision"] == "blocked" and "cool-down" in world.audit()[-1]["reason"]
+    assert not world.runtime.state.is_done("e-2")
+
+    clock.now = T0 + timedelta(seconds=301)  # Event Grid redelivers e-2 after its back-off
+    world.deliver(write_event(account_id("aoai-a"), event_id="e-2"))
+    assert world.account_props("aoai-a")["publicNetworkAccess"] == "Disabled"
+    assert world.audit()[-1]["outcome"] == "remediated"
+    assert world.runtime.state.is_done("e-2")
+
+
+def test_attempt_cap_hands_a_flapping_account_to_a_human(make_world) -> None:
+    world = make_world([account("aoai-a", **OPEN)], baseline_text(max_attempts=2))
+    clock = Clock()
+    world.runtime.clock = clock
+    for n in range(1, 4):
+        clock.now = T0 + timedelta(minutes=n)
+        world.deliver(write_event(account_id("aoai-a"), event_id=f"e-{n}"))
+        someone_reopens(world)
+    assert patches(world) == 2 + 3  # two by warden, one by the human after each of three rounds
+    last = world.audit()[-1]
+    assert (last["decision"], last["outcome"]) == ("blocked", "blocked")
+    assert "handed to a human: 2 attempts" in last["reason"]
+    assert world.runtime.state.is_done("e-3")  # blocked by the cap is final, not retried
+
+    clock.now = T0 + timedelta(hours=25)  # outside the attempt window, warden acts again
+    world.deliver(write_event(account_id("aoai-a"), event_id="e-4"))
+    assert world.account_props("aoai-a")["publicNetworkAccess"] == "Disabled"
