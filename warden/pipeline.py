@@ -259,7 +259,7 @@ def _decision_record(
         observed=finding.observed,
         expected=finding.expected,
         change=change,
-        reason=f"{finding.summary}; {pf.reason}" if pf.reason else finding.summary,
+        reason=f"{pf.reason}; drift: {finding.summary}" if pf.reason else finding.summary,
         started=started,
     )
 
