@@ -1,4 +1,4 @@
-"""Shared test fixtures: where the upstream reference material lives."""
+"""Shared test fixtures: where the upstream reference material lives, and the session's Azurite."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 
 import pytest
+
+from tests.azurite import azurite  # noqa: F401 - one Azurite process for every test folder
 
 REPO = Path(__file__).resolve().parents[1]
 

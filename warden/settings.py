@@ -31,6 +31,9 @@ class Settings:
     audit_connection_string: str | None = None
     audit_container: str = "warden-audit"
     state_dir: Path = Path(".warden/state")
+    state_account_url: str | None = None  # shared state for scaled-out instances (Blob leases, etags)
+    state_connection_string: str | None = None
+    state_container: str = "warden-state"
     polling_interval: float = 5.0
 
     @property
@@ -77,6 +80,12 @@ def load_settings(env: Mapping[str, str] | None = None, *, base_dir: Path | None
         polling = float(env.get("WARDEN_POLLING_INTERVAL", "5"))
     except ValueError:
         raise ConfigurationError("WARDEN_POLLING_INTERVAL must be a number of seconds") from None
+    audit_url = env.get("WARDEN_AUDIT_ACCOUNT_URL") or None
+    audit_connection = env.get("WARDEN_AUDIT_CONNECTION_STRING") or None
+    state_url = env.get("WARDEN_STATE_ACCOUNT_URL") or None
+    state_connection = env.get("WARDEN_STATE_CONNECTION_STRING") or None
+    if not (state_url or state_connection):  # the state defaults to the audit log's storage account, as a pair
+        state_url, state_connection = audit_url, audit_connection
     return Settings(
         baseline_path=base / env.get("WARDEN_BASELINE", "baseline.yaml"),
         arm_endpoint=endpoint,
@@ -86,9 +95,12 @@ def load_settings(env: Mapping[str, str] | None = None, *, base_dir: Path | None
         self_object_ids=_ids(env.get("WARDEN_SELF_OBJECT_IDS", "")),
         self_app_ids=_ids(env.get("WARDEN_SELF_APP_IDS", "")),
         audit_dir=base / env.get("WARDEN_AUDIT_DIR", ".warden/audit"),
-        audit_account_url=env.get("WARDEN_AUDIT_ACCOUNT_URL") or None,
-        audit_connection_string=env.get("WARDEN_AUDIT_CONNECTION_STRING") or None,
+        audit_account_url=audit_url,
+        audit_connection_string=audit_connection,
         audit_container=env.get("WARDEN_AUDIT_CONTAINER", "warden-audit"),
         state_dir=base / env.get("WARDEN_STATE_DIR", ".warden/state"),
+        state_account_url=state_url,
+        state_connection_string=state_connection,
+        state_container=env.get("WARDEN_STATE_CONTAINER", "warden-state"),
         polling_interval=polling,
     )

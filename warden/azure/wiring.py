@@ -13,7 +13,7 @@ from warden.baseline import load_baseline
 from warden.controls import DETECTORS, REMEDIATORS
 from warden.pipeline import Runtime
 from warden.settings import Settings
-from warden.state import LocalStateStore
+from warden.state import LocalStateStore, StateStore
 
 
 def utc_now() -> datetime:
@@ -42,6 +42,20 @@ def build_audit(settings: Settings, credential: TokenCredential | None = None) -
     return LocalAuditLog(settings.audit_dir)
 
 
+def build_state(settings: Settings, credential: TokenCredential | None = None) -> StateStore:
+    """Blob leases and etags when a storage account is set (scaled-out instances), else the local folder."""
+    if settings.state_account_url or settings.state_connection_string:
+        from warden.azure.state_blob import from_settings
+
+        return from_settings(
+            settings.state_account_url,
+            settings.state_connection_string,
+            settings.state_container,
+            credential,
+        )
+    return LocalStateStore(settings.state_dir)
+
+
 def build_runtime(settings: Settings) -> Runtime:
     """Validate the baseline and wire the ports; raises BaselineError/ConfigurationError at start-up."""
     baseline = load_baseline(settings.baseline_path)
@@ -55,7 +69,7 @@ def build_runtime(settings: Settings) -> Runtime:
         baseline=baseline,
         accounts=CognitiveAccounts(clients, polling_interval=settings.polling_interval),
         audit=build_audit(settings, credential),
-        state=LocalStateStore(settings.state_dir),
+        state=build_state(settings, credential),
         detectors=DETECTORS,
         remediators=REMEDIATORS,
         clock=utc_now,
