@@ -122,3 +122,33 @@ def test_check_baseline(tmp_path: Path) -> None:
     refused = warden("check-baseline", str(bad))
     assert refused.returncode == 2
     assert "bad.yaml:" in refused.stderr and "aproved_ip_ranges" in refused.stderr
+
+
+def test_sweep_command_uses_the_environment_settings(tmp_path: Path) -> None:
+    import os
+
+    from emulator import Emulator
+
+    scenario = json.loads((DEMO / "tenant.json").read_text())
+    with Emulator(scenario) as emu:
+        env = {
+            **os.environ,
+            "WARDEN_BASELINE": str(DEMO / "baseline.yaml"),
+            "WARDEN_ARM_ENDPOINT": emu.endpoint,
+            "WARDEN_ARM_CA_BUNDLE": emu.ca_path,
+            "WARDEN_CREDENTIAL": "static",
+            "WARDEN_AUDIT_DIR": str(tmp_path / "audit"),
+            "WARDEN_STATE_DIR": str(tmp_path / "state"),
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "warden", "sweep", "--mode", "dry-run"],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "swept 7 account(s)" in done.stdout and "would-remediate" in done.stdout
+        assert all(r.method == "GET" for r in emu.requests)

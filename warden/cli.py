@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 
 from warden import cli_log, cli_replay
 from warden.errors import WardenError
@@ -22,6 +23,24 @@ def _check_baseline(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sweep(args: argparse.Namespace) -> int:
+    """Sweep the baseline's scope with the app settings from the environment (WARDEN_*), as the timer does."""
+    from warden.azure.wiring import build_runtime
+    from warden.model import Mode
+    from warden.service import sweep
+    from warden.settings import load_settings
+
+    settings = load_settings()
+    if args.mode:
+        settings = replace(settings, mode_override=Mode(args.mode))
+    report = sweep(build_runtime(settings), trigger="cli-sweep")
+    outcomes = ", ".join(f"{n} {o}" for o, n in sorted(report.outcomes.items())) or "no findings"
+    print(f"swept {report.accounts} account(s): {outcomes}")
+    for error in report.errors:
+        print(f"error: {error}", file=sys.stderr)
+    return 1 if report.errors else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="warden", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG")
@@ -31,6 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-baseline", help="validate a baseline file and exit")
     check.add_argument("file")
     check.set_defaults(func=_check_baseline)
+    sweep = sub.add_parser(
+        "sweep", help="check every account in scope now, with the WARDEN_* settings of the environment"
+    )
+    sweep.add_argument("--mode", choices=["dry-run", "off", "enforce"], help="cap every control's mode")
+    sweep.set_defaults(func=_sweep)
     try:
         from emulator.cli import register as register_emulator
     except ImportError:  # a deployed package has no emulator: the subcommand is for development only
