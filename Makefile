@@ -40,8 +40,9 @@ unit: install
 
 test: lint typecheck unit
 
-bench: install
-	$(BIN)/python bench/run.py
+# Benchmarks against the local emulator (no Azurite needed): `make bench BENCH_ARGS="--quick"` or "--json".
+bench: $(VENV)/.installed
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(DEMO_OUT) .warden .mypy_cache .ruff_cache .pytest_cache

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from azure.core.credentials import TokenCredential
 
 from warden.audit import AuditLog, LocalAuditLog
-from warden.azure.cognitive import CognitiveAccounts, client_factory
 from warden.azure.credentials import StaticTokenCredential
 from warden.baseline import load_baseline
 from warden.controls import DETECTORS, REMEDIATORS
@@ -58,6 +57,10 @@ def build_state(settings: Settings, credential: TokenCredential | None = None) -
 
 def build_runtime(settings: Settings) -> Runtime:
     """Validate the baseline and wire the ports; raises BaselineError/ConfigurationError at start-up."""
+    # Imported here, not at module level: `import function_app` is cold-start time, and the management SDK
+    # alone costs ~90 ms to import (bench/README.md); the first invocation pays it instead.
+    from warden.azure.cognitive import CognitiveAccounts, client_factory
+
     baseline = load_baseline(settings.baseline_path)
     credential = build_credential(settings)
     clients = client_factory(
