@@ -21,21 +21,10 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from warden.errors import BaselineError
 from warden.model import Exemption, Json, Limits, Mode
+from warden.routing import ALL_CONTROL_IDS
 
 #: Every control id warden knows (DESIGN §2); the baseline, audit records and tests use them.
-KNOWN_CONTROLS: tuple[str, ...] = (
-    "network.public-access",
-    "network.outbound",
-    "identity.local-auth",
-    "identity.key-vault-keys",
-    "identity.role-assignments",
-    "encryption.cmk",
-    "encryption.cmk-freshness",
-    "encryption.vault-protection",
-    "data.training-files",
-    "ai.jailbreak-filter",
-    "logging.diagnostics",
-)
+KNOWN_CONTROLS: tuple[str, ...] = ALL_CONTROL_IDS
 
 SUPPORTED_VERSIONS: tuple[int, ...] = (1,)
 

@@ -14,16 +14,16 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
-from typing import Any
 
 from azure.core import MatchConditions
 from azure.core.credentials import TokenCredential
 from azure.core.exceptions import AzureError as SdkError
 from azure.core.exceptions import HttpResponseError, ResourceExistsError
-from azure.storage.blob import ContainerClient, ExponentialRetry
+from azure.storage.blob import ContainerClient
 
 from warden.audit import GENESIS_HASH, batch_day, chain, parse_lines, tail_entry
-from warden.errors import AuditWriteError, AzureError, ConfigurationError
+from warden.azure.storage import container_client
+from warden.errors import AuditWriteError, AzureError
 from warden.model import AuditRecord, Json
 
 log = logging.getLogger(__name__)
@@ -250,20 +250,8 @@ def from_settings(
 ) -> BlobAuditLog:
     """A BlobAuditLog from app settings: `account_url` with an Entra credential in Azure (no shared keys;
     DefaultAzureCredential when none is given), or `connection_string` for Azurite. Exactly one of the two."""
-    if bool(account_url) == bool(connection_string):
-        raise ConfigurationError("the blob audit log needs one of an account URL or a connection string")
-    # The SDK's own retry policy handles throttling and transient failures, with a short backoff: an event
-    # waits on the audit write. Lost append races are retried by BlobAuditLog itself.
-    retry = ExponentialRetry(initial_backoff=1, increment_base=2, retry_total=4, random_jitter_range=1)
-    options: dict[str, Any] = {"retry_policy": retry, "connection_timeout": 10, "read_timeout": 30}
-    if connection_string:
-        client = ContainerClient.from_connection_string(connection_string, container, **options)
-    else:
-        if credential is None:
-            from azure.identity import DefaultAzureCredential
-
-            credential = DefaultAzureCredential()
-        client = ContainerClient(str(account_url), container, credential=credential, **options)
+    # Lost append races are retried by BlobAuditLog itself; transient failures by the client's retry policy.
+    client = container_client(account_url, connection_string, container, credential, purpose="blob audit log")
     if create_container:
         with contextlib.suppress(ResourceExistsError):
             client.create_container()

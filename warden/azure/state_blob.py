@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Any
 
 from azure.core import MatchConditions
 from azure.core.credentials import TokenCredential
@@ -29,8 +28,9 @@ from azure.core.exceptions import (
     ServiceRequestError,
     ServiceResponseError,
 )
-from azure.storage.blob import BlobClient, BlobLeaseClient, ContainerClient, ContentSettings, ExponentialRetry
+from azure.storage.blob import BlobClient, BlobLeaseClient, ContainerClient, ContentSettings
 
+from warden.azure.storage import container_client
 from warden.errors import AzureError, ConfigurationError, PermissionDeniedError, TransientError
 from warden.model import RemediationHistory, normalize_id
 
@@ -287,19 +287,7 @@ def from_settings(
 ) -> BlobStateStore:
     """A BlobStateStore from app settings: `account_url` with an Entra credential in Azure (no shared keys;
     DefaultAzureCredential when none is given), or `connection_string` for Azurite. Creates the container."""
-    if bool(account_url) == bool(connection_string):
-        raise ConfigurationError("the blob state store needs one of an account URL or a connection string")
-    # Throttling and transient failures: the SDK's retry policy, short (an event waits on the state store).
-    retry = ExponentialRetry(initial_backoff=1, increment_base=2, retry_total=4, random_jitter_range=1)
-    options: dict[str, Any] = {"retry_policy": retry, "connection_timeout": 10, "read_timeout": 30}
-    if connection_string:
-        client = ContainerClient.from_connection_string(connection_string, container, **options)
-    else:
-        if credential is None:
-            from azure.identity import DefaultAzureCredential
-
-            credential = DefaultAzureCredential()
-        client = ContainerClient(str(account_url), container, credential=credential, **options)
+    client = container_client(account_url, connection_string, container, credential, purpose="blob state store")
     with storage_errors(f"creating the state container {container}"), contextlib.suppress(ResourceExistsError):
         client.create_container()
     return BlobStateStore(client, lease_seconds=lease_seconds, lock_timeout=lock_timeout)
