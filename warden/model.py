@@ -200,6 +200,7 @@ class Limits:
     """Blast-radius and loop limits from the baseline."""
 
     max_actions_per_run: int = 10
+    max_actions_per_hour: int = 30  # tenant-wide, across every event and sweep: the global blast-radius cap
     cooldown: timedelta = timedelta(minutes=5)
     max_attempts: int = 3
     attempt_window: timedelta = timedelta(hours=24)
