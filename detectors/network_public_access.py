@@ -23,13 +23,14 @@ def _within(rule: str, approved: Sequence[ipaddress.IPv4Network]) -> bool:
 
 
 def detect(snapshot: AccountSnapshot, params: Mapping[str, Json]) -> list[Finding]:
-    if snapshot.public_network_access == "Disabled":
+    # ARM enums compare case-insensitively (the SDK's enums do too): "disabled" is Disabled.
+    if (snapshot.public_network_access or "").lower() == "disabled":
         return []
     approved = [ipaddress.IPv4Network(r, strict=False) for r in params.get("approved_ip_ranges", ())]
     acls = snapshot.network_acls
     ip_rules = acls.ip_rules if acls else ()
     unapproved = [r for r in ip_rules if not _within(r, approved)]
-    denies = acls is not None and acls.default_action == "Deny"
+    denies = acls is not None and (acls.default_action or "").lower() == "deny"
     if denies and not unapproved:
         return []
 

@@ -40,8 +40,8 @@ class AccountPatchRemediator:
             change=change,
         )
 
-    def apply(self, action: Action, accounts: AccountPort) -> None:
-        accounts.patch_account(action.resource_id, action.payload)
+    def apply(self, action: Action, accounts: AccountPort, *, etag: str | None = None) -> None:
+        accounts.patch_account(action.resource_id, action.payload, etag=etag)
 
 
 def _before(observed: Mapping[str, Json], name: str) -> Json:

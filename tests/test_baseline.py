@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from warden.baseline import KNOWN_CONTROLS, Baseline, load_baseline, parse_baseline
+from warden.baseline import END_OF_TIME, KNOWN_CONTROLS, Baseline, load_baseline, parse_baseline
 from warden.errors import BaselineError
 from warden.model import Limits, Mode
 
@@ -52,13 +52,21 @@ def test_shipped_baseline_loads() -> None:
     assert baseline.subscriptions
     assert set(baseline.controls) == set(KNOWN_CONTROLS)  # the shipped file shows every control to admins
     assert baseline.control_mode("identity.role-assignments") is Mode.DRY_RUN  # DESIGN §2: audit by default
+    assert baseline.limits.max_actions_per_hour == 30
     assert baseline.source.endswith("baseline.yaml")
+
+
+def test_demo_baseline_loads() -> None:
+    baseline = load_baseline(REPO / "scenarios" / "demo" / "baseline.yaml")
+    assert baseline.limits.max_actions_per_hour == 30
+    assert baseline.params("network.public-access")["approved_ip_ranges"] == ("203.0.113.0/24",)
 
 
 def test_defaults_when_optional_sections_are_absent() -> None:
     baseline = parse(HEAD)
     assert baseline.mode is Mode.DRY_RUN
     assert baseline.limits == Limits()
+    assert baseline.limits.max_actions_per_hour == 30
     assert baseline.controls == {}
     assert baseline.exemptions == ()
     assert baseline.params("network.public-access") == {"approved_ip_ranges": ()}
@@ -97,20 +105,34 @@ def test_params_are_validated_and_normalised() -> None:
     )
 
 
-def test_subscriptions_are_lower_cased_and_scoped() -> None:
+def test_approved_ranges_up_to_a_slash_8_are_accepted() -> None:
+    baseline = parse(HEAD + PUBLIC + "    approved_ip_ranges: [10.0.0.0/8, 11.0.0.0/9]\n")
+    assert baseline.params("network.public-access")["approved_ip_ranges"] == ("10.0.0.0/8", "11.0.0.0/9")
+
+
+def test_subscriptions_are_lower_cased() -> None:
     baseline = parse(HEAD.replace(SUB, "AAAAAAAA-2222-3333-4444-555555555555"))
     assert baseline.subscriptions == frozenset({"aaaaaaaa-2222-3333-4444-555555555555"})
-    assert baseline.in_scope("AaAaAaAa-2222-3333-4444-555555555555")
-    assert not baseline.in_scope(SUB)
 
 
 def test_limits_are_read() -> None:
     text = (
         HEAD
-        + "limits:\n  max_actions_per_run: 3\n  cooldown_seconds: 0\n"
+        + "limits:\n  max_actions_per_run: 3\n  max_actions_per_hour: 7\n  cooldown_seconds: 0\n"
         + "  max_attempts: 2\n  attempt_window_hours: 6\n"
     )
-    assert parse(text).limits == Limits(3, timedelta(0), 2, timedelta(hours=6))
+    assert parse(text).limits == Limits(
+        max_actions_per_run=3,
+        max_actions_per_hour=7,
+        cooldown=timedelta(0),
+        max_attempts=2,
+        attempt_window=timedelta(hours=6),
+    )
+
+
+def test_missing_limits_keep_their_defaults() -> None:
+    limits = parse(HEAD + "limits:\n  max_actions_per_hour: 5\n").limits
+    assert limits == Limits(max_actions_per_hour=5)
 
 
 @pytest.mark.parametrize(
@@ -121,6 +143,12 @@ def test_limits_are_read() -> None:
         ("2027-01-31T12:00:00Z", datetime(2027, 1, 31, 12, tzinfo=UTC)),
         ("2027-01-31T12:00:00+02:00", datetime(2027, 1, 31, 10, tzinfo=UTC)),
         ("'2027-01-31T12:00:00+02:00'", datetime(2027, 1, 31, 10, tzinfo=UTC)),
+        # "never expires": the end of 9999-12-31 is past the last instant a datetime holds, so it is capped there
+        ("9999-12-31", END_OF_TIME),
+        ("'9999-12-31'", END_OF_TIME),
+        ("9999-12-31T23:00:00-05:00", END_OF_TIME),  # past the end of 9999 in UTC
+        ("9999-12-31T12:00:00Z", datetime(9999, 12, 31, 12, tzinfo=UTC)),
+        ("9999-12-30", datetime(9999, 12, 31, tzinfo=UTC)),
     ],
 )
 def test_exemption_expiry_forms(expires: str, instant: datetime) -> None:
@@ -215,6 +243,16 @@ INVALID = {
         ["scope.subscriptions[1]: 'my-sub' is not a subscription id"],
     ),
     "zero cap": (HEAD + "limits:\n  max_actions_per_run: 0\n", 6, ["limits.max_actions_per_run: must be"]),
+    "zero hourly cap": (
+        HEAD + "limits:\n  max_actions_per_hour: 0\n",
+        6,
+        ["limits.max_actions_per_hour: must be an integer >= 1, got 0"],
+    ),
+    "string hourly cap": (
+        HEAD + "limits:\n  max_actions_per_hour: '30'\n",
+        6,
+        ["limits.max_actions_per_hour: expected an integer, got a string"],
+    ),
     "negative cooldown": (
         HEAD + "limits:\n  cooldown_seconds: -1\n",
         6,
@@ -240,6 +278,26 @@ INVALID = {
         HEAD + "controls:\n  network.public-access:\n    approved_ip_ranges: [10.0.0.5/24]\n",
         7,
         ["approved_ip_ranges[0]: '10.0.0.5/24' has host bits set", "'10.0.0.0/24'"],
+    ),
+    "whole internet": (
+        HEAD + PUBLIC + "    approved_ip_ranges: [0.0.0.0/0]\n",
+        7,
+        ["approved_ip_ranges[0]: '0.0.0.0/0' approves 4294967296 addresses; the widest allowed range is a /8"],
+    ),
+    "half the internet": (
+        HEAD + PUBLIC + "    approved_ip_ranges:\n      - 10.0.0.0/8\n      - 128.0.0.0/1\n",
+        9,
+        ["approved_ip_ranges[1]: '128.0.0.0/1' approves 2147483648 addresses; the widest allowed range is a /8"],
+    ),
+    "wider than a /8": (
+        HEAD + PUBLIC + "    approved_ip_ranges: [10.0.0.0/7]\n",
+        7,
+        ["approved_ip_ranges[0]: '10.0.0.0/7' approves 33554432 addresses; the widest allowed range is a /8"],
+    ),
+    "too wide with host bits": (
+        HEAD + PUBLIC + "    approved_ip_ranges: [0.0.0.5/0]\n",
+        7,
+        ["'0.0.0.5/0' approves 4294967296 addresses"],
     ),
     "ipv6": (
         HEAD + "controls:\n  network.public-access:\n    approved_ip_ranges: ['2001:db8::/32']\n",
@@ -272,6 +330,11 @@ INVALID = {
     ),
     "naive datetime": (HEAD + exemption(expires="2027-01-31T10:00:00"), 10, ["has no time zone"]),
     "integer date": (HEAD + exemption(expires="20270131"), 10, ["exemptions[0].expires: expected a date"]),
+    "datetime before year 1 in UTC": (
+        HEAD + exemption(expires="0001-01-01T00:00:00+01:00"),
+        10,
+        ["exemptions[0].expires: '0001-01-01T00:00:00+01:00' is out of range"],
+    ),
     "python tag": (HEAD + "mode: !!python/name:os.system enforce\n", 5, ["mode: YAML tags are not allowed"]),
     "custom tag": (
         HEAD + "controls:\n  network.public-access:\n    approved_ip_ranges: [!env IPS]\n",
@@ -305,6 +368,23 @@ def test_invalid_baseline_names_line_and_key(text: str, line: int, fragments: li
     assert caught.value.path == "baseline.yaml"
 
 
+@pytest.mark.parametrize(
+    ("text", "cause"),
+    [
+        (HEAD + "mode: enforced\n", ValueError),
+        (HEAD + PUBLIC + "    approved_ip_ranges: [10.0.0.300]\n", ValueError),
+        (HEAD + exemption(expires="next week"), ValueError),
+        (HEAD + exemption(expires="2027-02-30"), ValueError),
+        (HEAD + exemption(expires="0001-01-01T00:00:00+01:00"), OverflowError),
+        (HEAD + "mode: [enforce\n", Exception),
+    ],
+)
+def test_refusals_are_chained_to_their_cause(text: str, cause: type[Exception]) -> None:
+    with pytest.raises(BaselineError) as caught:
+        parse_baseline(text, source="baseline.yaml")
+    assert isinstance(caught.value.__cause__, cause)
+
+
 def test_load_baseline_reports_the_file(tmp_path: Path) -> None:
     path = tmp_path / "baseline.yaml"
     path.write_text(HEAD + "mode: sometimes\n", encoding="utf-8")
@@ -317,9 +397,9 @@ def test_load_baseline_reports_the_file(tmp_path: Path) -> None:
 def test_docs_describe_every_key() -> None:
     docs = (REPO / "docs" / "baseline.md").read_text(encoding="utf-8")
     keys = [
-        "version", "mode", "scope", "subscriptions", "limits", "max_actions_per_run", "cooldown_seconds",
-        "max_attempts", "attempt_window_hours", "controls", "approved_ip_ranges", "exemptions", "resource",
-        "control", "reason", "owner", "expires", *KNOWN_CONTROLS,
+        "version", "mode", "scope", "subscriptions", "limits", "max_actions_per_run", "max_actions_per_hour",
+        "cooldown_seconds", "max_attempts", "attempt_window_hours", "controls", "approved_ip_ranges", "exemptions",
+        "resource", "control", "reason", "owner", "expires", *KNOWN_CONTROLS,
     ]  # fmt: skip
     assert [k for k in keys if f"`{k}`" not in docs] == []
 

@@ -23,7 +23,7 @@ from warden.model import (
     RemediationHistory,
     normalize_id,
 )
-from warden.planner import plan
+from warden.planner import effective_mode, plan
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 SUB = "11111111-2222-3333-4444-555555555555"
@@ -102,6 +102,7 @@ def run(
     remediators: Sequence[FakeRemediator] | None = None,
     history: Mapping[str, RemediationHistory] | None = None,
     actions_used: int = 0,
+    recent_actions: int = 0,
     mode_override: Mode | None = None,
     now: datetime = NOW,
 ) -> Plan:
@@ -112,6 +113,7 @@ def run(
         now=now,
         history=history or {},
         actions_used=actions_used,
+        recent_actions=recent_actions,
         mode_override=mode_override,
     )
 
@@ -201,6 +203,24 @@ def test_override_only_makes_things_more_conservative(control_mode: Mode, overri
         assert "WARDEN_MODE" in pf.reason
 
 
+@pytest.mark.parametrize("control_mode", MODES)
+@pytest.mark.parametrize("override", [None, *MODES])
+def test_effective_mode_is_the_mode_plan_uses(control_mode: Mode, override: Mode | None) -> None:
+    base = baseline(controls={PUBLIC: control_mode})
+    (pf,) = run([finding()], base, mode_override=override).decisions
+    assert effective_mode(PUBLIC, base, override) is pf.mode
+
+
+def test_effective_mode_falls_back_to_the_baseline_mode() -> None:
+    base = baseline(Mode.DRY_RUN, controls={PUBLIC: Mode.ENFORCE})
+    assert effective_mode(LOCAL, base, None) is Mode.DRY_RUN
+    assert effective_mode(PUBLIC, base, None) is Mode.ENFORCE
+    assert effective_mode(PUBLIC, base, Mode.DRY_RUN) is Mode.DRY_RUN
+    assert effective_mode(LOCAL, base, Mode.ENFORCE) is Mode.DRY_RUN  # the override never escalates
+    with pytest.raises(KeyError):
+        effective_mode("network.public_access", base, None)
+
+
 def test_control_mode_overrides_top_level_mode() -> None:
     base = baseline(Mode.DRY_RUN, controls={PUBLIC: Mode.ENFORCE})
     result = run([finding(control=PUBLIC), finding(control=LOCAL)], base)
@@ -283,6 +303,17 @@ def test_expired_date_exemption_from_the_file() -> None:
     assert pf.reason.startswith(
         "exemption expired 2026-02-28 (end of day UTC) (owner alice@contoso.com), enforced again"
     )
+
+
+def test_never_expiring_exemption_from_the_file_is_exempt_and_says_until_when() -> None:
+    text = (
+        f"version: 1\nmode: enforce\nscope:\n  subscriptions: [{SUB}]\nexemptions:\n"
+        f"  - resource: {PREFIX}/acct-*\n    control: network.public-access\n"
+        "    reason: vendor\n    owner: alice@contoso.com\n    expires: 9999-12-31\n"
+    )
+    (pf,) = run([finding()], parse_baseline(text), now=datetime(9999, 12, 31, 23, 59, tzinfo=UTC)).decisions
+    assert pf.decision is Decision.EXEMPT  # still audited as an exempt decision, with its owner and reason
+    assert pf.reason == "exempt until 9999-12-31 (end of day UTC) (owner alice@contoso.com): vendor"
 
 
 def test_expired_exemption_with_dry_run_and_no_remediator_keeps_the_note() -> None:
@@ -431,6 +462,80 @@ def test_blocked_resource_does_not_spend_the_cap() -> None:
     history = {normalize_id(A): RemediationHistory(99, NOW - timedelta(hours=2))}
     result = run([finding(A), finding(B)], capped(1), history=history)
     assert [pf.decision for pf in result.decisions] == [Decision.BLOCKED, Decision.ENFORCE]
+
+
+def hourly(n: int, *, per_run: int = 10) -> Baseline:
+    return baseline(
+        limits=Limits(
+            max_actions_per_run=per_run, max_actions_per_hour=n, cooldown=timedelta(seconds=60), max_attempts=5
+        )
+    )
+
+
+@pytest.mark.parametrize(("recent", "enforced"), [(0, 2), (1, 2), (2, 1), (3, 0), (40, 0)])
+def test_hourly_cap_counts_recent_actions_tenant_wide(recent: int, enforced: int) -> None:
+    result = run([finding(A), finding(B)], hourly(3), recent_actions=recent)
+    assert [a.resource_id for a in result.enforce] == [A, B][:enforced]
+    blocked = [pf for pf in result.decisions if pf.decision is Decision.BLOCKED]
+    assert len(blocked) == 2 - enforced
+    assert all(pf.reason.endswith("tenant-wide cap of 3 actions per hour reached") for pf in blocked)
+    assert all(pf.action is not None for pf in blocked)  # audited with what it would have changed
+    assert result.cooldown_until is None
+
+
+def test_hourly_cap_counts_actions_not_findings() -> None:
+    findings = [finding(r, c) for r in (A, B, C) for c in (PUBLIC, LOCAL)]
+    result = run(findings, hourly(5), recent_actions=3)  # room for two actions, six findings
+    assert [a.resource_id for a in result.enforce] == [A, B]
+    by_resource: dict[str, set[Decision]] = {}
+    for pf in result.decisions:
+        by_resource.setdefault(pf.finding.resource_id, set()).add(pf.decision)
+    assert by_resource == {A: {Decision.ENFORCE}, B: {Decision.ENFORCE}, C: {Decision.BLOCKED}}
+
+
+@pytest.mark.parametrize(
+    ("used", "recent", "enforced", "reason"),
+    [
+        (0, 0, 2, ""),
+        (1, 0, 1, "per-run cap of 2 actions reached"),  # the run is nearly spent, the hour is not
+        (0, 3, 1, "tenant-wide cap of 4 actions per hour reached"),  # the hour is nearly spent, the run is not
+        (1, 3, 1, "per-run cap of 2 actions reached"),  # both spent at once: the per-run cap is checked first
+        (2, 4, 0, "per-run cap of 2 actions reached"),
+        (0, 4, 0, "tenant-wide cap of 4 actions per hour reached"),
+    ],
+)
+def test_hourly_cap_combined_with_actions_used(used: int, recent: int, enforced: int, reason: str) -> None:
+    result = run([finding(A), finding(B), finding(C)], hourly(4, per_run=2), actions_used=used, recent_actions=recent)
+    assert len(result.enforce) == enforced
+    blocked = [pf for pf in result.decisions if pf.decision is Decision.BLOCKED]
+    assert len(blocked) == 3 - enforced
+    assert all(pf.reason.endswith(reason) for pf in blocked)
+
+
+def test_hourly_cap_is_checked_after_cool_down_and_attempt_cap() -> None:
+    history = {
+        normalize_id(A): RemediationHistory(1, NOW - timedelta(seconds=1)),
+        normalize_id(B): RemediationHistory(5, NOW - timedelta(hours=2)),
+    }
+    result = run([finding(A), finding(B), finding(C)], hourly(1), history=history, recent_actions=1)
+    reasons = [pf.reason for pf in result.decisions]
+    assert "cool-down" in reasons[0]
+    assert "handed to a human" in reasons[1]
+    assert reasons[2].endswith("tenant-wide cap of 1 actions per hour reached")
+
+
+def test_hourly_cap_ignores_dry_run_and_is_not_spent_by_blocked_actions() -> None:
+    base = dataclasses.replace(hourly(1), mode=Mode.DRY_RUN)
+    result = run([finding(A), finding(B)], base, recent_actions=1)
+    assert all(pf.decision is Decision.DRY_RUN for pf in result.decisions)
+    history = {normalize_id(A): RemediationHistory(99, NOW - timedelta(hours=2))}
+    result = run([finding(A), finding(B)], hourly(1), history=history)
+    assert [pf.decision for pf in result.decisions] == [Decision.BLOCKED, Decision.ENFORCE]
+
+
+def test_negative_recent_actions_are_refused() -> None:
+    with pytest.raises(ValueError, match="recent_actions must be >= 0, got -1"):
+        run([finding()], recent_actions=-1)
 
 
 # -- determinism and input checks ----------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import ipaddress
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import MAXYEAR, UTC, date, datetime, time, timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import NoReturn
@@ -31,6 +31,12 @@ SUPPORTED_VERSIONS: tuple[int, ...] = (1,)
 #: The top-level mode when the file names none: the conservative choice, so a forgotten line changes nothing.
 DEFAULT_MODE = Mode.DRY_RUN
 
+#: The expiry of `expires: 9999-12-31` ("never"): the end of that day is past the last representable instant.
+END_OF_TIME = datetime.max.replace(tzinfo=UTC)
+
+#: The widest approved IP range: anything wider (0.0.0.0/0, /1 ... /7) would silently switch the control off.
+WIDEST_APPROVED_PREFIX = 8
+
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 _TAG = "tag:yaml.org,2002:"
 _KINDS = {
@@ -38,7 +44,9 @@ _KINDS = {
     "null": "empty (null)", "timestamp": "a date", "seq": "a list", "map": "a mapping",
 }  # fmt: skip
 _TOP_KEYS = ("version", "mode", "scope", "limits", "controls", "exemptions")
-_LIMIT_KEYS = ("max_actions_per_run", "cooldown_seconds", "max_attempts", "attempt_window_hours")
+_LIMIT_KEYS = (
+    "max_actions_per_run", "max_actions_per_hour", "cooldown_seconds", "max_attempts", "attempt_window_hours",
+)  # fmt: skip
 _EXEMPTION_KEYS = ("resource", "control", "reason", "owner", "expires")
 
 
@@ -76,10 +84,6 @@ class Baseline:
         spec = CONTROL_PARAMS.get(control_id, {})
         return MappingProxyType({name: given.get(name, p.default) for name, p in spec.items()})
 
-    def in_scope(self, subscription_id: str) -> bool:
-        """Whether a subscription is one warden may look at or change."""
-        return subscription_id.strip().lower() in self.subscriptions
-
 
 def _check_known(control_id: str) -> None:
     # A detector emitting an id the baseline cannot configure is a bug; failing loudly beats a silent default.
@@ -108,12 +112,13 @@ class _Reader:
         self.source = source
         self._constructor = SafeConstructor()
 
-    def fail(self, line: int, path: str, problem: str) -> NoReturn:
+    def fail(self, line: int, path: str, problem: str, *, cause: BaseException | None = None) -> NoReturn:
+        """Raise the BaselineError for `line`, chained to `cause` (the parser's own error) when there is one."""
         where = f"{path}: " if path else ""
-        raise BaselineError(f"{self.source}:{line}: {where}{problem}", path=self.source, line=line)
+        raise BaselineError(f"{self.source}:{line}: {where}{problem}", path=self.source, line=line) from cause
 
-    def at(self, node: Node, path: str, problem: str) -> NoReturn:
-        self.fail(node.start_mark.line + 1, path, problem)
+    def at(self, node: Node, path: str, problem: str, *, cause: BaseException | None = None) -> NoReturn:
+        self.fail(node.start_mark.line + 1, path, problem, cause=cause)
 
     # -- structure ---------------------------------------------------------------------------------------
 
@@ -208,7 +213,7 @@ class _Reader:
         try:
             return self._constructor.construct_object(node, deep=True)
         except (ValueError, yaml.YAMLError) as exc:
-            self.at(node, path, f"invalid value {getattr(node, 'value', '')!r}: {exc}")
+            self.at(node, path, f"invalid value {getattr(node, 'value', '')!r}: {exc}", cause=exc)
 
     def string(self, node: Node, path: str) -> str:
         self.expect(node, path, "str")
@@ -234,9 +239,9 @@ class _Reader:
             self.at(node, path, f"expected a mode ({choices}), got {self.kind(node)}")
         try:
             return Mode(raw)
-        except ValueError:
+        except ValueError as exc:
             hint = _suggest(raw, [m.value for m in Mode], list_known=False)
-            self.at(node, path, f"{raw!r} is not a mode (one of {choices}){hint}")
+            self.at(node, path, f"{raw!r} is not a mode (one of {choices}){hint}", cause=exc)
 
     # -- sections ----------------------------------------------------------------------------------------
 
@@ -263,6 +268,7 @@ class _Reader:
 
         return Limits(
             max_actions_per_run=read("max_actions_per_run", 1, defaults.max_actions_per_run),
+            max_actions_per_hour=read("max_actions_per_hour", 1, defaults.max_actions_per_hour),
             cooldown=timedelta(seconds=read("cooldown_seconds", 0, int(defaults.cooldown.total_seconds()))),
             max_attempts=read("max_attempts", 1, defaults.max_attempts),
             attempt_window=timedelta(
@@ -314,7 +320,8 @@ class _Reader:
         return tuple(out)
 
     def expiry(self, node: Node, path: str) -> datetime:
-        """A date means the end of that day UTC (the returned instant is the next midnight, exclusive)."""
+        """A date means the end of that day UTC (the returned instant is the next midnight, exclusive); the end
+        of 9999-12-31 ("never"), or a later instant in UTC, is past what a datetime holds: END_OF_TIME."""
         wanted = "a date (YYYY-MM-DD) or an ISO datetime with a zone"
         if node.tag not in (_TAG + "timestamp", _TAG + "str"):
             self.at(node, path, f"expected {wanted}, got {self.kind(node)}")
@@ -323,13 +330,21 @@ class _Reader:
             text = value.strip()
             try:
                 value = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
-            except ValueError:
-                self.at(node, path, f"{text!r} is not {wanted}")
+            except ValueError as exc:
+                self.at(node, path, f"{text!r} is not {wanted}", cause=exc)
         if isinstance(value, datetime):
             if value.tzinfo is None or value.utcoffset() is None:
                 self.at(node, path, f"{node.value!r} has no time zone (add Z or +00:00, or give a date)")
-            return value.astimezone(UTC)
+            try:
+                return value.astimezone(UTC)
+            except OverflowError as exc:
+                if value.year == MAXYEAR:
+                    return END_OF_TIME
+                # 0001-01-01T00:00+01:00 is before the first representable instant in UTC.
+                self.at(node, path, f"{node.value!r} is out of range (before 0001-01-01 in UTC)", cause=exc)
         assert isinstance(value, date)
+        if value == date.max:  # 9999-12-31: its end is one microsecond after END_OF_TIME
+            return END_OF_TIME
         return datetime.combine(value + timedelta(days=1), time(0), tzinfo=UTC)
 
 
@@ -357,14 +372,19 @@ class ParamSpec:
 
 
 def _ipv4_ranges(reader: _Reader, node: Node, path: str) -> tuple[str, ...]:
-    """IPv4 addresses or CIDR ranges, normalised; host bits set (10.0.0.5/24) are refused as ambiguous."""
+    """IPv4 addresses or CIDR ranges, normalised; host bits set (10.0.0.5/24) are refused as ambiguous, and a
+    range wider than a /8 as one that opens the account to much of the internet (0.0.0.0/0 turns the control off).
+    """
     out: list[str] = []
     for i, item in enumerate(reader.sequence(node, path)):
         text = reader.string(item, f"{path}[{i}]")
         try:
             network = ipaddress.IPv4Network(text, strict=False)
-        except ValueError:
-            reader.at(item, f"{path}[{i}]", f"{text!r} is not an IPv4 address or CIDR range")
+        except ValueError as exc:
+            reader.at(item, f"{path}[{i}]", f"{text!r} is not an IPv4 address or CIDR range", cause=exc)
+        if network.prefixlen < WIDEST_APPROVED_PREFIX:
+            widest = f"the widest allowed range is a /{WIDEST_APPROVED_PREFIX}"
+            reader.at(item, f"{path}[{i}]", f"{text!r} approves {network.num_addresses} addresses; {widest}")
         if str(network.network_address) != text.split("/")[0]:
             reader.at(item, f"{path}[{i}]", f"{text!r} has host bits set; did you mean '{network}'?")
         out.append(text if "/" not in text else str(network))

@@ -22,5 +22,3 @@ class Detector:
 DETECTORS: tuple[Detector, ...] = (Detector(network_public_access.CONTROL_ID, network_public_access.detect),)
 
 REMEDIATORS: tuple[Remediator, ...] = (AccountPatchRemediator(),)
-
-IMPLEMENTED_CONTROLS: frozenset[str] = frozenset(d.control_id for d in DETECTORS)

@@ -50,12 +50,12 @@ class PermissionDeniedError(AzureError):
     """The app's identity lacks a permission (401/403): a human must grant it."""
 
 
-class ConflictError(AzureError):
-    """The resource is busy or changed underneath us (409/412)."""
-
-
 class TransientError(AzureError):
     """Throttling, timeouts, 5xx after retries: re-raised so Event Grid redelivers the event."""
+
+
+class ConflictError(TransientError):
+    """The resource is busy (409) or changed since we read it (412): judged again on redelivery."""
 
 
 class RetryLaterError(TransientError):

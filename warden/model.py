@@ -110,6 +110,7 @@ class AccountSnapshot:
     restrict_outbound_network_access: bool | None = None
     allowed_fqdn_list: tuple[str, ...] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
+    etag: str | None = None  # sent back as If-Match so a fix never overwrites a newer change
 
 
 @dataclass(frozen=True)

@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from warden import __version__
 from warden.audit import AuditLog
 from warden.baseline import Baseline
 from warden.controls import Detector
-from warden.errors import AzureError, ResourceGoneError, TransientError
+from warden.errors import AuditWriteError, AzureError, ResourceGoneError, TransientError
 from warden.model import (
     AccountSnapshot,
     Action,
@@ -23,12 +23,13 @@ from warden.model import (
     Caller,
     Decision,
     Finding,
+    Json,
     Mode,
     Outcome,
     PlannedFinding,
     normalize_id,
 )
-from warden.planner import plan
+from warden.planner import effective_mode, plan
 from warden.ports import AccountPort, Remediator
 from warden.state import StateStore
 
@@ -36,6 +37,10 @@ log = logging.getLogger(__name__)
 
 #: Only these account kinds host Azure OpenAI; other Cognitive Services kinds are not ours to judge.
 OPENAI_KINDS = frozenset({"openai", "aiservices"})
+RESULT_WRITE_ATTEMPTS = 3
+#: The state store key under which every enforced action is also counted, for the tenant-wide hourly cap.
+TENANT_KEY = "*"
+HOUR = timedelta(hours=1)
 
 _OUTCOME_OF = {
     Decision.OFF: Outcome.SKIPPED,
@@ -114,6 +119,7 @@ def evaluate(
         result.outcomes.append(Outcome.RESOURCE_GONE)
         return result
     except AzureError as exc:
+        log.warning("reading %s failed: %s", resource_id, exc)
         _audit(
             rt,
             ctx,
@@ -124,7 +130,14 @@ def evaluate(
         result.outcomes.append(Outcome.FAILED)
         return result
     if snapshot.kind.lower() not in OPENAI_KINDS:
-        log.info("skipping %s: kind %s is not OpenAI or AIServices", resource_id, snapshot.kind)
+        # An event pointed at it, so the trail says why nothing was judged (the sweep skips these unread).
+        reason = f"kind {snapshot.kind or '(none)'} is not OpenAI or AIServices"
+        _audit(
+            rt,
+            ctx,
+            [_record(rt, ctx, "evaluation", resource_id, outcome=Outcome.SKIPPED, reason=reason, started=started)],
+        )
+        result.outcomes.append(Outcome.SKIPPED)
         return result
 
     findings = _detect(detectors, snapshot, rt.baseline)
@@ -137,7 +150,7 @@ def evaluate(
             "evaluation",
             snapshot.resource_id,
             control_id=d.control_id,
-            mode=_mode(rt, d.control_id).value,
+            mode=effective_mode(d.control_id, rt.baseline, rt.mode_override).value,
             outcome=Outcome.COMPLIANT,
             started=started,
         )
@@ -149,6 +162,7 @@ def evaluate(
     now = rt.clock()
     window = rt.baseline.limits.attempt_window
     history = {normalize_id(snapshot.resource_id): rt.state.history(snapshot.resource_id, now, window)}
+    recent = rt.state.history(TENANT_KEY, now, HOUR).attempts_in_window if findings else 0
     the_plan = plan(
         findings,
         baseline=rt.baseline,
@@ -156,6 +170,7 @@ def evaluate(
         now=now,
         history=history,
         actions_used=budget.actions_used,
+        recent_actions=recent,
         mode_override=rt.mode_override,
     )
     decisions = [
@@ -167,20 +182,13 @@ def evaluate(
 
     for action in the_plan.enforce:
         budget.actions_used += 1
-        outcome = _enforce(action, the_plan.decisions, detectors, rt, ctx, started=started)
+        outcome = _enforce(action, the_plan.decisions, detectors, rt, ctx, etag=snapshot.etag, started=started)
         result.outcomes.append(outcome)
     return result
 
 
 def _detect(detectors: Sequence[Detector], snapshot: AccountSnapshot, baseline: Baseline) -> list[Finding]:
     return [f for d in detectors for f in d.detect(snapshot, baseline.params(d.control_id))]
-
-
-def _mode(rt: Runtime, control_id: str) -> Mode:
-    mode = rt.baseline.control_mode(control_id)
-    if rt.mode_override is not None and rt.mode_override.rank < mode.rank:
-        return rt.mode_override
-    return mode
 
 
 def _enforce(
@@ -190,6 +198,7 @@ def _enforce(
     rt: Runtime,
     ctx: Context,
     *,
+    etag: str | None,
     started: float,
 ) -> Outcome:
     """Audit intent, apply, verify by re-reading, audit result. No audit, no action."""
@@ -197,48 +206,73 @@ def _enforce(
     intents = [_decision_record(rt, ctx, pf, started, kind="intent") for pf in planned]
     _audit(rt, ctx, intents)  # raises AuditWriteError: then nothing has been changed
     rt.state.record_attempt(action.resource_id, rt.clock())
+    rt.state.record_attempt(TENANT_KEY, rt.clock())  # the tenant-wide hourly cap counts every action
     remediator = next(r for r in rt.remediators if r.kind == action.kind)
 
-    outcome, error, observed = Outcome.FAILED, "", {}
+    def result(outcome: Outcome, error: str = "", observed: Mapping[str, Json] | None = None) -> Outcome:
+        _audit_result(rt, intents, outcome, error=error, observed=observed, started=started)
+        return outcome
+
     try:
-        remediator.apply(action, rt.accounts)
-        after = rt.accounts.read_account(action.resource_id)
-        left = [f for f in _detect(detectors, after, rt.baseline) if f.control_id in action.control_ids]
-        outcome = Outcome.NOT_VERIFIED if left else Outcome.REMEDIATED
-        observed = {k: v for f in left for k, v in f.observed.items()}
-        if left:
-            error = "; ".join(f.summary for f in left)
+        remediator.apply(action, rt.accounts, etag=etag)
     except ResourceGoneError as exc:
-        outcome, error = Outcome.RESOURCE_GONE, str(exc)
+        return result(Outcome.RESOURCE_GONE, str(exc))
     except TransientError as exc:
-        _audit(
-            rt,
-            ctx,
-            [
-                replace(r, kind="result", outcome=Outcome.FAILED.value, error=str(exc), duration_ms=_ms(started))
-                for r in intents
-            ],
-        )
-        raise  # Event Grid redelivers; the retry re-reads and finds the drift again
+        # Throttled, busy (409) or changed since our read (412): nothing was applied; Event Grid redelivers
+        # and the redelivery re-reads and re-plans on the current state.
+        result(Outcome.FAILED, str(exc))
+        raise
     except AzureError as exc:
-        outcome, error = Outcome.FAILED, str(exc)
         log.warning("remediation of %s failed: %s", action.resource_id, exc)
-    _audit(
-        rt,
-        ctx,
-        [
-            replace(
-                r,
-                kind="result",
-                outcome=outcome.value,
-                error=error,
-                observed=observed or r.observed,
-                duration_ms=_ms(started),
-            )
-            for r in intents
-        ],
-    )
-    return outcome
+        return result(Outcome.FAILED, str(exc))
+
+    # Applied. From here a failure means "applied, not verified", never "failed".
+    try:
+        after = rt.accounts.read_account(action.resource_id)
+    except AzureError as exc:
+        log.warning("verifying %s after the change failed: %s", action.resource_id, exc)
+        result(Outcome.NOT_VERIFIED, f"applied; the verifying read failed: {exc}")
+        if isinstance(exc, TransientError):
+            raise  # the redelivery re-reads and records what it finds
+        return Outcome.NOT_VERIFIED
+    left = [f for f in _detect(detectors, after, rt.baseline) if f.control_id in action.control_ids]
+    if left:
+        observed = {k: v for f in left for k, v in f.observed.items()}
+        return result(Outcome.NOT_VERIFIED, "; ".join(f.summary for f in left), observed)
+    return result(Outcome.REMEDIATED)
+
+
+def _audit_result(
+    rt: Runtime,
+    intents: Sequence[AuditRecord],
+    outcome: Outcome,
+    *,
+    error: str,
+    observed: Mapping[str, Json] | None,
+    started: float,
+) -> None:
+    """The result of an applied intent; retried briefly, because after a change a lost result leaves the
+    trail with an intent and no outcome (the AuditWriteError still propagates if the log stays down)."""
+    records = [
+        replace(
+            r,
+            kind="result",
+            outcome=outcome.value,
+            error=error,
+            observed=observed or r.observed,
+            duration_ms=_ms(started),
+        )
+        for r in intents
+    ]
+    for attempt in range(1, RESULT_WRITE_ATTEMPTS + 1):
+        try:
+            rt.audit.append(records)
+            return
+        except AuditWriteError as exc:
+            if attempt == RESULT_WRITE_ATTEMPTS:
+                raise
+            log.warning("audit result write failed (attempt %d): %s", attempt, exc)
+            time.sleep(0.2 * attempt)
 
 
 def _decision_record(

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 
-from warden.baseline import Baseline
+from warden.baseline import END_OF_TIME, Baseline
 from warden.model import (
     Action,
     Decision,
@@ -54,17 +54,26 @@ def plan(
     now: datetime,
     history: Mapping[str, RemediationHistory],
     actions_used: int = 0,
+    recent_actions: int = 0,
     mode_override: Mode | None = None,
 ) -> Plan:
     """Decide every finding; the same inputs always give the same Plan (ordered by resource id, then control).
 
     `history` is keyed by normalize_id(resource_id); `actions_used` is what earlier resources of the same
-    sweep spent of the per-run cap; `mode_override` (WARDEN_MODE) can only make a control more conservative.
+    sweep spent of the per-run cap; `recent_actions` is the enforced actions tenant-wide in the hour before
+    `now`, as the state store knows them (every event and sweep, including earlier resources of this sweep
+    once recorded: it is not added to `actions_used`, nor the other way round); `mode_override` (WARDEN_MODE)
+    can only make a control more conservative.
+
+    An enforced action passes the limits in this order, the first that stops it giving the blocked reason:
+    cool-down, attempt cap, per-run cap, tenant-wide hourly cap.
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("plan() needs a timezone-aware `now`")
     if actions_used < 0:
         raise ValueError(f"actions_used must be >= 0, got {actions_used}")
+    if recent_actions < 0:
+        raise ValueError(f"recent_actions must be >= 0, got {recent_actions}")
     kinds = [r.kind for r in remediators]
     if len(set(kinds)) != len(kinds):
         # Grouping is per kind: two remediators sharing one would silently merge each other's findings.
@@ -104,7 +113,13 @@ def plan(
         group.members.append(_Member(index, finding, source, prefix))
 
     enforce, dry_run, cooldown_until = _decide_groups(
-        groups, decided, baseline=baseline, now=now, history=history, actions_used=actions_used
+        groups,
+        decided,
+        baseline=baseline,
+        now=now,
+        history=history,
+        actions_used=actions_used,
+        recent_actions=recent_actions,
     )
 
     assert all(d is not None for d in decided)  # every finding got exactly one decision above
@@ -124,6 +139,7 @@ def _decide_groups(
     now: datetime,
     history: Mapping[str, RemediationHistory],
     actions_used: int,
+    recent_actions: int,
 ) -> tuple[list[Action], list[Action], datetime | None]:
     """One Action per group; dry-run groups are described, enforce groups pass the limits in order."""
     enforce: list[Action] = []
@@ -144,6 +160,7 @@ def _decide_groups(
                 now,
                 planned_on_resource=spent_on.get(resource_key, 0),
                 spent_in_run=actions_used + len(enforce),
+                spent_in_hour=recent_actions + len(enforce),
             )
             if blocked:
                 decision, outcome = Decision.BLOCKED, blocked
@@ -158,6 +175,13 @@ def _decide_groups(
             decided[m.index] = PlannedFinding(m.finding, mode, decision, reason, action=action)
 
     return enforce, dry_run, cooldown_until
+
+
+def effective_mode(control_id: str, baseline: Baseline, override: Mode | None) -> Mode:
+    """The mode a control runs in: its own mode, else the baseline mode, made more conservative (never less)
+    by `override` (WARDEN_MODE). The one rule for every record, including compliant ones.
+    Raises KeyError for an unknown control id."""
+    return _mode(control_id, baseline, override)[0]
 
 
 def _mode(control_id: str, baseline: Baseline, override: Mode | None) -> tuple[Mode, str]:
@@ -199,7 +223,13 @@ def _cooldown_end(past: RemediationHistory, limits: Limits, now: datetime) -> da
 
 
 def _blocked(
-    past: RemediationHistory, limits: Limits, now: datetime, *, planned_on_resource: int, spent_in_run: int
+    past: RemediationHistory,
+    limits: Limits,
+    now: datetime,
+    *,
+    planned_on_resource: int,
+    spent_in_run: int,
+    spent_in_hour: int,
 ) -> str:
     """Why a limit stops an enforced action ("" when none does), checked in the documented order."""
     if _cooldown_end(past, limits, now) is not None:
@@ -212,12 +242,16 @@ def _blocked(
         return f"handed to a human: {attempts} attempts within {hours}h"
     if spent_in_run >= limits.max_actions_per_run:
         return f"per-run cap of {limits.max_actions_per_run} actions reached"
+    if spent_in_hour >= limits.max_actions_per_hour:
+        return f"tenant-wide cap of {limits.max_actions_per_hour} actions per hour reached"
     return ""
 
 
 def _when(instant: datetime) -> str:
     """An expiry as the admin wrote it: a date-only expiry is stored as the next midnight UTC."""
     utc = instant.astimezone(UTC)
+    if utc == END_OF_TIME:  # `expires: 9999-12-31`, capped at the last representable instant
+        return f"{utc.date().isoformat()} (end of day UTC)"
     if utc.time() == time(0):
         return f"{(utc - timedelta(days=1)).date().isoformat()} (end of day UTC)"
     return utc.isoformat()

@@ -18,12 +18,13 @@ class AccountPort(Protocol):
         """GET the account fresh (one request); ResourceGoneError when it does not exist."""
         ...
 
-    def patch_account(self, resource_id: str, properties: Mapping[str, Json]) -> None:
-        """PATCH only the given `properties` entries of the account and wait for the operation to finish."""
+    def patch_account(self, resource_id: str, properties: Mapping[str, Json], *, etag: str | None = None) -> None:
+        """PATCH only the given `properties` entries of the account and wait for the operation to finish;
+        with `etag`, only if the account is unchanged since it was read (ConflictError otherwise)."""
         ...
 
-    def list_accounts(self, subscription_id: str) -> Sequence[str]:
-        """Resource ids of every Cognitive Services account in the subscription (for the sweep)."""
+    def list_accounts(self, subscription_id: str) -> Sequence[tuple[str, str]]:
+        """(resource id, kind) of every Cognitive Services account in the subscription (for the sweep)."""
         ...
 
 
@@ -44,6 +45,7 @@ class Remediator(Protocol):
         """Merge all handled findings on one resource into one Action (pure)."""
         ...
 
-    def apply(self, action: Action, accounts: AccountPort) -> None:
-        """Carry the action out; raises warden.errors on failure, never returns a bool."""
+    def apply(self, action: Action, accounts: AccountPort, *, etag: str | None = None) -> None:
+        """Carry the action out, only if the resource still has `etag` (when given); raises warden.errors
+        on failure, never returns a bool."""
         ...

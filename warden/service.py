@@ -10,10 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from warden import __version__
-from warden.errors import AzureError, RetryLaterError, TransientError
+from warden.errors import AuditWriteError, AzureError, RetryLaterError, WardenError
 from warden.intake import triage
 from warden.model import AuditRecord, Caller, Json, Outcome, ResourceEvent, account_id_of
-from warden.pipeline import Context, RunBudget, Runtime, evaluate
+from warden.pipeline import OPENAI_KINDS, Context, RunBudget, Runtime, evaluate
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +39,10 @@ def handle_event(event: ResourceEvent, rt: Runtime, budget: RunBudget | None = N
     )
     ctx = Context("event", event.event_id, event.correlation_id, event.caller)
     if verdict.self_caused:
-        # Our own PATCH comes back as an event: recorded for the trail, never remediated (loop guard).
-        rt.audit.append([_event_record(rt, ctx, event.resource_id, Outcome.IGNORED, verdict.reason)])
+        # Our own PATCH comes back as an event: recorded once for the trail, never remediated (loop guard).
+        if not rt.state.is_done(event.event_id):
+            rt.audit.append([_event_record(rt, ctx, event.resource_id, Outcome.IGNORED, verdict.reason)])
+            rt.state.mark_done(event.event_id, rt.clock())
         return EventResult(event.event_id, False, verdict.reason)
     if not verdict.accepted:
         log.info("dropped event %s: %s", event.event_id, verdict.reason)
@@ -104,13 +106,17 @@ def sweep(rt: Runtime, trigger: str = "sweep") -> SweepReport:
                 ]
             )
             continue
-        for resource_id in account_ids:
+        for resource_id, kind in account_ids:
+            if kind.lower() not in OPENAI_KINDS:
+                continue  # the list already says it is not an Azure OpenAI account: no read needed
             report.accounts += 1
             try:
                 with rt.state.lock(resource_id):
                     result = evaluate(resource_id, controls, rt, ctx, budget)
-            except TransientError as exc:
-                # One account's failure must not stop the sweep; evaluate audited it, the next sweep retries.
+            except AuditWriteError:
+                raise  # no audit, no action: stop rather than go on changing things unrecorded
+            except WardenError as exc:
+                # One account's failure must not stop the sweep; the next sweep retries it.
                 report.errors.append(f"{resource_id}: {exc}")
                 log.warning("sweep failed on %s: %s", resource_id, exc)
                 continue

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,14 +37,19 @@ class Settings:
     state_connection_string: str | None = None
     state_container: str = "warden-state"
     polling_interval: float = 5.0
-
-    @property
-    def uses_emulator(self) -> bool:
-        return _is_loopback(self.arm_endpoint)
+    lro_timeout: float = 300.0  # a long-running operation still running after this is retried later
 
 
-def _ids(value: str) -> frozenset[str]:
-    return frozenset(v.strip().lower() for v in value.split(",") if v.strip())
+_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def _ids(name: str, value: str) -> frozenset[str]:
+    """Comma-separated Entra ids; a typo here would silently disable the loop guard, so each must be a GUID."""
+    ids = frozenset(v.strip().lower() for v in value.split(",") if v.strip())
+    bad = sorted(i for i in ids if not _GUID.match(i))
+    if bad:
+        raise ConfigurationError(f"{name}: {', '.join(bad)} is not a GUID (object or application id)")
+    return ids
 
 
 def _is_loopback(url: str) -> bool:
@@ -55,6 +62,19 @@ def _is_loopback(url: str) -> bool:
         return False
 
 
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name}={text!r} is not a number of seconds") from exc
+    if not math.isfinite(value) or value < 0:
+        raise ConfigurationError(f"{name}={text!r} must be a finite number of seconds, 0 or more")
+    return value
+
+
 def load_settings(env: Mapping[str, str] | None = None, *, base_dir: Path | None = None) -> Settings:
     """Read WARDEN_* settings; raise ConfigurationError naming the setting that is wrong."""
     env = os.environ if env is None else env
@@ -62,8 +82,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, base_dir: Path | None
     mode_text = env.get("WARDEN_MODE", "").strip()
     try:
         mode = Mode(mode_text) if mode_text else None
-    except ValueError:
-        raise ConfigurationError(f"WARDEN_MODE={mode_text!r} is not one of enforce, dry-run, off") from None
+    except ValueError as exc:
+        raise ConfigurationError(f"WARDEN_MODE={mode_text!r} is not one of enforce, dry-run, off") from exc
     endpoint = env.get("WARDEN_ARM_ENDPOINT", DEFAULT_ARM_ENDPOINT).rstrip("/")
     if urlsplit(endpoint).scheme != "https":
         raise ConfigurationError(f"WARDEN_ARM_ENDPOINT={endpoint!r} must be an https URL")
@@ -76,10 +96,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, base_dir: Path | None
     ca = env.get("WARDEN_ARM_CA_BUNDLE") or None
     if ca and not Path(ca).is_file():
         raise ConfigurationError(f"WARDEN_ARM_CA_BUNDLE={ca!r} is not a file")
-    try:
-        polling = float(env.get("WARDEN_POLLING_INTERVAL", "5"))
-    except ValueError:
-        raise ConfigurationError("WARDEN_POLLING_INTERVAL must be a number of seconds") from None
+    polling = _seconds(env, "WARDEN_POLLING_INTERVAL", 5.0)
+    lro_timeout = _seconds(env, "WARDEN_LRO_TIMEOUT", 300.0)
     audit_url = env.get("WARDEN_AUDIT_ACCOUNT_URL") or None
     audit_connection = env.get("WARDEN_AUDIT_CONNECTION_STRING") or None
     state_url = env.get("WARDEN_STATE_ACCOUNT_URL") or None
@@ -92,8 +110,11 @@ def load_settings(env: Mapping[str, str] | None = None, *, base_dir: Path | None
         arm_ca_bundle=ca,
         credential=credential,
         mode_override=mode,
-        self_object_ids=_ids(env.get("WARDEN_SELF_OBJECT_IDS", "")),
-        self_app_ids=_ids(env.get("WARDEN_SELF_APP_IDS", "")),
+        self_object_ids=_ids("WARDEN_SELF_OBJECT_IDS", env.get("WARDEN_SELF_OBJECT_IDS", "")),
+        # A user-assigned identity's client id (AZURE_CLIENT_ID, which DefaultAzureCredential uses) is the
+        # `appid` claim of every change warden makes: the loop guard knows it without extra configuration.
+        self_app_ids=_ids("WARDEN_SELF_APP_IDS", env.get("WARDEN_SELF_APP_IDS", ""))
+        | _ids("AZURE_CLIENT_ID", env.get("AZURE_CLIENT_ID", "")),
         audit_dir=base / env.get("WARDEN_AUDIT_DIR", ".warden/audit"),
         audit_account_url=audit_url,
         audit_connection_string=audit_connection,
@@ -103,4 +124,5 @@ def load_settings(env: Mapping[str, str] | None = None, *, base_dir: Path | None
         state_connection_string=state_connection,
         state_container=env.get("WARDEN_STATE_CONTAINER", "warden-state"),
         polling_interval=polling,
+        lro_timeout=lro_timeout,
     )

@@ -37,11 +37,31 @@ def test_disabled_is_compliant_whatever_the_acls(params: dict[str, list[str]]) -
     ],
     ids=["enabled", "missing", "allow", "missing-default-action", "deny-but-nothing-approved"],
 )
-def test_without_approved_ranges_anything_but_disabled_is_drift(snapshot: AccountSnapshot) -> None:
+def test_without_approved_ranges_drift_is_fixed_by_disabling(snapshot: AccountSnapshot) -> None:
     [finding] = detect(snapshot, {})
     assert finding.control_id == CONTROL_ID
     assert finding.fix == {"publicNetworkAccess": "Disabled"}
     assert finding.observed["publicNetworkAccess"] == snapshot.public_network_access
+
+
+@pytest.mark.parametrize(
+    "snapshot",
+    [snap("Enabled", acls("Deny")), snap(None, acls("Deny", vnet=({"id": "/subscriptions/s/.../subnets/x"},)))],
+    ids=["deny-no-rules", "deny-vnet-only"],
+)
+def test_without_approved_ranges_deny_with_no_ip_rule_is_compliant(snapshot: AccountSnapshot) -> None:
+    # Virtual-network rules are not internet exposure; cutting them by disabling public access would break
+    # service-endpoint clients for nothing.
+    assert detect(snapshot, {}) == []
+
+
+@pytest.mark.parametrize(
+    "snapshot",
+    [snap("disabled"), snap("DISABLED", acls("allow")), snap("Enabled", acls("deny")), snap(None, acls("DENY"))],
+    ids=["disabled-lower", "disabled-upper", "deny-lower", "deny-upper"],
+)
+def test_enum_values_compare_case_insensitively(snapshot: AccountSnapshot) -> None:
+    assert detect(snapshot, {}) == []
 
 
 def test_deny_with_only_approved_rules_is_compliant() -> None:

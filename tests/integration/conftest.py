@@ -40,6 +40,7 @@ def account(name: str, kind: str = "OpenAI", **properties: Any) -> dict[str, Any
         "location": "swedencentral",
         "kind": kind,
         "sku": {"name": "S0"},
+        "etag": '"0a00c1d2-0000-0c00-0000-000000000001"',
         "properties": {"provisioningState": "Succeeded", "customSubDomainName": name, **properties},
     }
 
@@ -52,12 +53,13 @@ def baseline_text(
     max_actions: int = 10,
     cooldown: int = 0,
     max_attempts: int = 5,
+    max_per_hour: int = 30,
 ) -> str:
     ranges = "".join(f"\n      - {r}" for r in approved) or " []"
     return (
         f"version: 1\nmode: {mode}\nscope:\n  subscriptions:\n    - {SUB}\n"
         f"limits:\n  max_actions_per_run: {max_actions}\n  cooldown_seconds: {cooldown}\n"
-        f"  max_attempts: {max_attempts}\n"
+        f"  max_attempts: {max_attempts}\n  max_actions_per_hour: {max_per_hour}\n"
         f"controls:\n  network.public-access:\n    approved_ip_ranges:{ranges}\n{extra}"
     )
 

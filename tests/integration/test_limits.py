@@ -78,3 +78,18 @@ def test_attempt_cap_hands_a_flapping_account_to_a_human(make_world) -> None:
     clock.now = T0 + timedelta(hours=25)  # outside the attempt window, warden acts again
     world.deliver(write_event(account_id("aoai-a"), event_id="e-4"))
     assert world.account_props("aoai-a")["publicNetworkAccess"] == "Disabled"
+
+
+def test_tenant_wide_hourly_cap_spans_events(make_world) -> None:
+    world = make_world([account("aoai-a", **OPEN), account("aoai-b", **OPEN)], baseline_text(max_per_hour=1))
+    clock = Clock()
+    world.runtime.clock = clock
+    world.deliver(write_event(account_id("aoai-a"), event_id="e-1"))
+    clock.now = T0 + timedelta(minutes=10)
+    world.deliver(write_event(account_id("aoai-b"), event_id="e-2"))  # another event: a fresh per-run budget
+    assert world.account_props("aoai-b")["publicNetworkAccess"] == "Enabled"
+    last = world.audit()[-1]
+    assert last["decision"] == "blocked" and "tenant-wide cap of 1 actions per hour" in last["reason"]
+    clock.now = T0 + timedelta(minutes=61)
+    world.deliver(write_event(account_id("aoai-b"), event_id="e-3"))
+    assert world.account_props("aoai-b")["publicNetworkAccess"] == "Disabled"

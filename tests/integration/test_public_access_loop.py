@@ -158,7 +158,18 @@ def test_other_kinds_are_not_judged(make_world) -> None:
     world = make_world([account("aoai-a", kind="SpeechServices", **OPEN)])
     world.deliver(write_event(account_id("aoai-a")))
     assert [m for m, _ in calls(world)] == ["GET"]
-    assert world.audit() == []
+    [record] = world.audit()
+    assert record["outcome"] == "skipped" and "SpeechServices" in record["reason"]
+
+
+def test_sweep_skips_other_kinds_without_reading_them(make_world) -> None:
+    from warden.service import sweep
+
+    world = make_world([account("aoai-a", kind="SpeechServices", **OPEN), account("aoai-b", **OPEN)])
+    report = sweep(world.runtime)
+    assert report.accounts == 1
+    reads = [r.path.rsplit("/", 1)[-1] for r in world.requests() if r.method == "GET"]
+    assert reads == ["accounts", "aoai-b", "aoai-b"]  # the list, the read, the verifying read
 
 
 @pytest.mark.parametrize("kind,status", [("throttle", 429), ("server-error", 503)])

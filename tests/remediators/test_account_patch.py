@@ -69,15 +69,15 @@ class RecordingAccounts:
     """A fake AccountPort that records the PATCHes it is asked for."""
 
     def __init__(self) -> None:
-        self.patches: list[tuple[str, Mapping[str, Json]]] = []
+        self.patches: list[tuple[str, Mapping[str, Json], str | None]] = []
 
     def read_account(self, resource_id: str) -> AccountSnapshot:
         raise AssertionError("apply must not read")
 
-    def patch_account(self, resource_id: str, properties: Mapping[str, Json]) -> None:
-        self.patches.append((resource_id, properties))
+    def patch_account(self, resource_id: str, properties: Mapping[str, Json], *, etag: str | None = None) -> None:
+        self.patches.append((resource_id, properties, etag))
 
-    def list_accounts(self, subscription_id: str) -> list[str]:
+    def list_accounts(self, subscription_id: str) -> list[tuple[str, str]]:
         return []
 
 
@@ -85,5 +85,5 @@ def test_apply_sends_the_payload_once() -> None:
     r = AccountPatchRemediator()
     action = r.plan(RID, [finding("network.public-access", {"publicNetworkAccess": "Disabled"}, {})])
     port = RecordingAccounts()
-    r.apply(action, port)
-    assert port.patches == [(RID, {"publicNetworkAccess": "Disabled"})]
+    r.apply(action, port, etag='W/"1"')
+    assert port.patches == [(RID, {"publicNetworkAccess": "Disabled"}, 'W/"1"')]

@@ -62,6 +62,10 @@ def classified_errors(what: str) -> Iterator[None]:
     except ResourceNotFoundError as exc:
         raise ResourceGoneError(f"{what}: not found", status=404, code=_code(exc)) from exc
     except ClientAuthenticationError as exc:
+        if exc.status_code is None:
+            # No HTTP answer: the credential could not get a token (IMDS timeout, no identity yet). That is
+            # not a missing permission, and a redelivery may well succeed.
+            raise TransientError(f"{what}: could not get a token: {exc}") from exc
         raise PermissionDeniedError(f"{what}: {_message(exc)}", status=_status(exc), code=_code(exc)) from exc
     except (ResourceExistsError, ResourceModifiedError) as exc:
         raise ConflictError(f"{what}: {_message(exc)}", status=_status(exc), code=_code(exc)) from exc
@@ -87,9 +91,10 @@ def _code(exc: HttpResponseError) -> str:
 
 
 def _message(exc: HttpResponseError) -> str:
+    status = f"HTTP {exc.status_code} " if exc.status_code else ""
     if exc.error is not None and exc.error.message:
-        return f"{exc.error.code}: {exc.error.message}"
-    return str(exc.message or exc).splitlines()[0]
+        return f"{status}{exc.error.code}: {exc.error.message}"
+    return status + str(exc.message or exc).splitlines()[0]
 
 
 def to_snapshot(account: Account) -> AccountSnapshot:
@@ -107,6 +112,7 @@ def to_snapshot(account: Account) -> AccountSnapshot:
         )
     return AccountSnapshot(
         resource_id=account.id or "",
+        etag=account.etag,
         name=account.name or "",
         kind=account.kind or "",
         location=account.location or "",
@@ -152,9 +158,10 @@ def client_factory(
 class CognitiveAccounts:
     """The AccountPort for real: one GET per read, one PATCH (a long-running operation) per change."""
 
-    def __init__(self, clients: ClientFactory, *, polling_interval: float = 5.0) -> None:
+    def __init__(self, clients: ClientFactory, *, polling_interval: float = 5.0, lro_timeout: float = 300.0) -> None:
         self._clients = clients
         self._polling_interval = polling_interval
+        self._lro_timeout = lro_timeout
 
     def read_account(self, resource_id: str) -> AccountSnapshot:
         sub, rg, name = parse_account_id(resource_id)
@@ -162,10 +169,13 @@ class CognitiveAccounts:
             account = self._clients(sub).accounts.get(rg, name)
         return to_snapshot(account)
 
-    def patch_account(self, resource_id: str, properties: Mapping[str, Json]) -> None:
+    def patch_account(self, resource_id: str, properties: Mapping[str, Json], *, etag: str | None = None) -> None:
         sub, rg, name = parse_account_id(resource_id)
         # Sent as raw JSON so the body carries exactly these ARM properties and nothing the model adds.
         body = json.dumps({"properties": dict(properties)}).encode()
+        # If-Match: a change made after our read must not be overwritten by a fix planned on the old state
+        # (networkAcls is replaced whole); ARM answers 412 and the redelivered event re-reads and re-plans.
+        headers = {"If-Match": etag} if etag else {}
         with classified_errors(f"patch {resource_id}"):
             poller = self._clients(sub).accounts.begin_update(
                 rg,
@@ -173,10 +183,13 @@ class CognitiveAccounts:
                 BytesIO(body),
                 content_type="application/json",
                 polling_interval=self._polling_interval,
+                headers=headers,
             )
-            poller.result()
+            poller.result(timeout=self._lro_timeout)
+            if not poller.done():
+                raise TransientError(f"patch {resource_id}: operation not finished after {self._lro_timeout:.0f}s")
         log.info("patched %s: %s", resource_id, sorted(properties))
 
-    def list_accounts(self, subscription_id: str) -> list[str]:
+    def list_accounts(self, subscription_id: str) -> list[tuple[str, str]]:
         with classified_errors(f"list accounts of subscription {subscription_id}"):
-            return [a.id for a in self._clients(subscription_id).accounts.list() if a.id]
+            return [(a.id, a.kind or "") for a in self._clients(subscription_id).accounts.list() if a.id]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 from azure.core.credentials import TokenCredential
@@ -13,6 +14,8 @@ from warden.controls import DETECTORS, REMEDIATORS
 from warden.pipeline import Runtime
 from warden.settings import Settings
 from warden.state import LocalStateStore, StateStore
+
+log = logging.getLogger(__name__)
 
 
 def utc_now() -> datetime:
@@ -37,6 +40,9 @@ def build_audit(settings: Settings, credential: TokenCredential | None = None) -
             settings.audit_connection_string,
             settings.audit_container,
             credential,
+            # Azurite (a connection string) starts empty; in Azure the container is made by the deployment,
+            # with its immutability policy, and the app's identity need not be allowed to create one.
+            create_container=bool(settings.audit_connection_string),
         )
     return LocalAuditLog(settings.audit_dir)
 
@@ -62,6 +68,11 @@ def build_runtime(settings: Settings) -> Runtime:
     from warden.azure.cognitive import CognitiveAccounts, client_factory
 
     baseline = load_baseline(settings.baseline_path)
+    if settings.credential == "default" and not (settings.self_object_ids or settings.self_app_ids):
+        log.warning(
+            "loop guard: warden's own identity is unknown (set AZURE_CLIENT_ID or WARDEN_SELF_OBJECT_IDS); "
+            "its own changes will come back as events and be re-checked"
+        )
     credential = build_credential(settings)
     clients = client_factory(
         credential,
@@ -70,7 +81,9 @@ def build_runtime(settings: Settings) -> Runtime:
     )
     return Runtime(
         baseline=baseline,
-        accounts=CognitiveAccounts(clients, polling_interval=settings.polling_interval),
+        accounts=CognitiveAccounts(
+            clients, polling_interval=settings.polling_interval, lro_timeout=settings.lro_timeout
+        ),
         audit=build_audit(settings, credential),
         state=build_state(settings, credential),
         detectors=DETECTORS,

@@ -1,0 +1,189 @@
+"""Failures at awkward moments: the audit log, the verifying read, conflicts, permissions, credentials.
+
+Faults come from the emulator (real HTTP status codes through the real SDK) or from thin wrappers around
+the real ports that arm a fault at a precise step; nothing is patched.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import pytest
+from azure.identity import CredentialUnavailableError
+from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
+from azure.mgmt.cognitiveservices.models import Account, AccountProperties, NetworkRuleSet, VirtualNetworkRule
+
+from tests.integration.conftest import SUB, World, account, account_id, baseline_text, write_event
+from warden.audit import AuditLog
+from warden.azure.cognitive import CognitiveAccounts, client_factory
+from warden.azure.credentials import StaticTokenCredential
+from warden.errors import AuditWriteError, ConflictError, TransientError
+from warden.model import AccountSnapshot, AuditRecord, Json
+
+OPEN = {"publicNetworkAccess": "Enabled", "networkAcls": {"defaultAction": "Allow", "ipRules": []}}
+RID = account_id("aoai-a")
+
+
+class FlakyAudit:
+    """The real audit log, except that appends holding a record of `kind` fail `times` times."""
+
+    def __init__(self, inner: AuditLog, kind: str, times: int) -> None:
+        self.inner, self.kind, self.left = inner, kind, times
+
+    def append(self, records: Sequence[AuditRecord]) -> None:
+        if self.left and any(r.kind == self.kind for r in records):
+            self.left -= 1
+            raise AuditWriteError("storage unavailable (test)")
+        self.inner.append(records)
+
+    def entries(self) -> Iterator[dict[str, Json]]:
+        return self.inner.entries()
+
+
+class ArmAfterPatch:
+    """The real account port; once the PATCH went through, the emulator starts failing reads of the account."""
+
+    def __init__(self, inner: CognitiveAccounts, world: World, kind: str, status: int) -> None:
+        self.inner, self.world, self.kind, self.status = inner, world, kind, status
+
+    def read_account(self, resource_id: str) -> AccountSnapshot:
+        return self.inner.read_account(resource_id)
+
+    def patch_account(self, resource_id: str, properties: Mapping[str, Json], *, etag: str | None = None) -> None:
+        self.inner.patch_account(resource_id, properties, etag=etag)
+        self.world.emulator.add_fault("GET", "/accounts/aoai-a$", self.kind, count=100, status=self.status)
+
+    def list_accounts(self, subscription_id: str) -> list[tuple[str, str]]:
+        return self.inner.list_accounts(subscription_id)
+
+
+def kinds(world: World) -> list[tuple[str, str]]:
+    return [(e["kind"], e["outcome"]) for e in world.audit()]
+
+
+def test_no_audit_no_action(make_world) -> None:
+    world = make_world([account("aoai-a", **OPEN)])
+    world.runtime.audit = FlakyAudit(world.runtime.audit, "intent", times=1)
+    with pytest.raises(AuditWriteError):
+        world.deliver(write_event(RID))
+    assert [r.method for r in world.requests()] == ["GET"]  # read, but nothing changed
+    assert world.account_props("aoai-a")["publicNetworkAccess"] == "Enabled"
+    assert not world.runtime.state.is_done("e-1")  # so Event Grid's redelivery is handled in full
+    world.deliver(write_event(RID))
+    assert kinds(world) == [("intent", ""), ("result", "remediated")]
+
+
+def test_a_briefly_failing_result_write_is_retried(make_world) -> None:
+    world = make_world([account("aoai-a", **OPEN)])
+    world.runtime.audit = FlakyAudit(world.runtime.audit, "result", times=2)
+    world.deliver(write_event(RID))
+    assert kinds(world) == [("intent", ""), ("result", "remediated")]
+    assert world.runtime.state.is_done("e-1")
+
+
+def test_failing_verifying_read_records_applied_but_not_verified(make_world) -> None:
+    world = make_world([account("aoai-a", **OPEN)])
+    world.runtime.accounts = ArmAfterPatch(world.runtime.accounts, world, "server-error", 503)
+    with pytest.raises(TransientError):
+        world.deliver(write_event(RID))
+    [_, result] = world.audit()
+    assert result["outcome"] == "not-verified" and result["error"].startswith("applied; the verifying read failed")
+    assert world.account_props("aoai-a")["publicNetworkAccess"] == "Disabled"
+    world.emulator.clear_faults()
+    world.deliver(write_event(RID))  # the redelivery re-reads: the account is compliant, nothing more is done
+    assert kinds(world)[-1] == ("evaluation", "compliant")
+    assert [r.method for r in world.requests()].count("PATCH") == 1
+
+
+def test_verifying_read_forbidden_is_not_verified_and_final(make_world) -> None:
+    world = make_world([account("aoai-a", **OPEN)])
+    world.runtime.accounts = ArmAfterPatch(world.runtime.accounts, world, "server-error", 403)
+    world.deliver(write_event(RID))
+    assert kinds(world)[-1] == ("result", "not-verified")
+    assert world.runtime.state.is_done("e-1")
+
+
+def test_a_change_made_after_our_read_is_not_overwritten(make_world) -> None:
+    """A human tightens the ACLs between warden's GET and its PATCH: If-Match makes ARM refuse the stale fix."""
+    world = make_world([account("aoai-a", **OPEN)])
+    world.emulator.add_fault("PATCH", "/accounts/aoai-a$", "latency", count=1, delay=0.5)
+    client = CognitiveServicesManagementClient(
+        StaticTokenCredential(), SUB, base_url=world.emulator.endpoint, connection_verify=world.emulator.ca_path
+    )
+    vnet = "/subscriptions/s/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/v/subnets/apps"
+    human_change = Account(
+        properties=AccountProperties(
+            network_acls=NetworkRuleSet(default_action="Deny", virtual_network_rules=[VirtualNetworkRule(id=vnet)])
+        )
+    )
+
+    def human() -> None:  # lands while warden's PATCH is held in the emulator
+        threading.Event().wait(0.2)
+        client.accounts.begin_update("ai-prod", "aoai-a", human_change).result()
+
+    thread = threading.Thread(target=human)
+    thread.start()
+    with pytest.raises(ConflictError):
+        world.deliver(write_event(RID))
+    thread.join()
+    warden_patch = next(r for r in world.requests() if r.method == "PATCH" and r.status == 412)
+    assert warden_patch.body == {"properties": {"publicNetworkAccess": "Disabled"}}
+    props = world.account_props("aoai-a")
+    assert props["networkAcls"]["virtualNetworkRules"] == [{"id": vnet}]  # the human's change survived
+    assert kinds(world) == [("intent", ""), ("result", "failed")]
+    # Event Grid redelivers: warden re-reads the account as it now is. Deny with only a VNet rule is compliant.
+    world.deliver(write_event(RID))
+    assert kinds(world)[-1] == ("evaluation", "compliant")
+
+
+def test_conflict_on_the_patch_is_retried_by_redelivery(make_world) -> None:
+    world = make_world([account("aoai-a", **OPEN)])
+    world.emulator.add_fault("PATCH", "/accounts/aoai-a$", "conflict", count=1)
+    with pytest.raises(ConflictError):
+        world.deliver(write_event(RID))
+    assert not world.runtime.state.is_done("e-1")
+    world.deliver(write_event(RID))
+    assert world.account_props("aoai-a")["publicNetworkAccess"] == "Disabled"
+    assert kinds(world) == [("intent", ""), ("result", "failed"), ("intent", ""), ("result", "remediated")]
+
+
+def test_forbidden_patch_is_recorded_as_failed_and_not_retried(make_world) -> None:
+    world = make_world([account("aoai-a", **OPEN)])
+    world.emulator.add_fault("PATCH", "/accounts/aoai-a$", "server-error", count=1, status=403)
+    world.deliver(write_event(RID))
+    [_, result] = world.audit()
+    assert result["outcome"] == "failed" and "HTTP 403" in result["error"]
+    assert world.runtime.state.is_done("e-1")  # a redelivery cannot grant a permission
+
+
+class NoToken:
+    """A credential that cannot get a token, as when the managed identity endpoint does not answer."""
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        raise CredentialUnavailableError("managed identity endpoint not reachable (test)")
+
+    def get_token_info(self, *scopes: str, options: Any = None) -> Any:
+        raise CredentialUnavailableError("managed identity endpoint not reachable (test)")
+
+
+def test_token_failure_is_transient(make_world) -> None:
+    world = make_world([account("aoai-a", **OPEN)])
+    world.runtime.accounts = CognitiveAccounts(
+        client_factory(NoToken(), base_url=world.emulator.endpoint, connection_verify=world.emulator.ca_path)
+    )  # type: ignore[arg-type]
+    with pytest.raises(TransientError, match="could not get a token"):
+        world.deliver(write_event(RID))
+    assert world.requests() == []
+    assert not world.runtime.state.is_done("e-1")
+    assert kinds(world) == [("evaluation", "failed")]
+
+
+def test_self_caused_redelivery_is_recorded_once(make_world) -> None:
+    from tests.integration.conftest import WARDEN_OID
+
+    world = make_world([account("aoai-a", **OPEN)], baseline_text())
+    event = write_event(RID, oid=WARDEN_OID)
+    world.deliver(event, event)
+    assert kinds(world) == [("event", "ignored")]

@@ -1,0 +1,58 @@
+"""Runtime settings from the environment: defaults, validation, and the loop guard's identity."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from warden.errors import ConfigurationError
+from warden.model import Mode
+from warden.settings import DEFAULT_ARM_ENDPOINT, load_settings
+
+UAMI_CLIENT = "C3E1A7B9-2D4F-4A6E-8B0C-1F5D9E3A7C21"
+UAMI_PRINCIPAL = "9d2c7e41-5b3a-4f8e-a1c6-7e0b2d9f3a15"
+
+
+def test_defaults(tmp_path: Path) -> None:
+    settings = load_settings({}, base_dir=tmp_path)
+    assert settings.baseline_path == tmp_path / "baseline.yaml"
+    assert settings.arm_endpoint == DEFAULT_ARM_ENDPOINT and settings.credential == "default"
+    assert settings.mode_override is None and settings.self_object_ids == frozenset()
+    assert (settings.polling_interval, settings.lro_timeout) == (5.0, 300.0)
+
+
+def test_the_managed_identity_client_id_joins_the_loop_guard(tmp_path: Path) -> None:
+    settings = load_settings(
+        {"AZURE_CLIENT_ID": UAMI_CLIENT, "WARDEN_SELF_OBJECT_IDS": f" {UAMI_PRINCIPAL} ,"}, base_dir=tmp_path
+    )
+    assert settings.self_app_ids == {UAMI_CLIENT.lower()}
+    assert settings.self_object_ids == {UAMI_PRINCIPAL}
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"WARDEN_MODE": "enforcing"}, "WARDEN_MODE='enforcing'"),
+        ({"WARDEN_ARM_ENDPOINT": "http://127.0.0.1:1"}, "must be an https URL"),
+        ({"WARDEN_CREDENTIAL": "static"}, "only allowed with a loopback"),
+        ({"WARDEN_CREDENTIAL": "magic"}, "WARDEN_CREDENTIAL='magic'"),
+        ({"WARDEN_SELF_OBJECT_IDS": "warden-app"}, "WARDEN_SELF_OBJECT_IDS: warden-app is not a GUID"),
+        ({"AZURE_CLIENT_ID": "not-a-guid"}, "AZURE_CLIENT_ID: not-a-guid is not a GUID"),
+        ({"WARDEN_POLLING_INTERVAL": "-1"}, "must be a finite number"),
+        ({"WARDEN_POLLING_INTERVAL": "nan"}, "must be a finite number"),
+        ({"WARDEN_LRO_TIMEOUT": "soon"}, "WARDEN_LRO_TIMEOUT='soon' is not a number"),
+        ({"WARDEN_ARM_CA_BUNDLE": "/nonexistent/ca.pem"}, "is not a file"),
+    ],
+)
+def test_invalid_settings_name_the_setting(tmp_path: Path, env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message.replace("(", r"\(")):
+        load_settings(env, base_dir=tmp_path)
+
+
+def test_static_credential_on_loopback_and_mode_override(tmp_path: Path) -> None:
+    settings = load_settings(
+        {"WARDEN_CREDENTIAL": "static", "WARDEN_ARM_ENDPOINT": "https://localhost:8443/", "WARDEN_MODE": "dry-run"},
+        base_dir=tmp_path,
+    )
+    assert settings.arm_endpoint == "https://localhost:8443" and settings.mode_override is Mode.DRY_RUN
