@@ -4,6 +4,9 @@ import azure.functions as func
 
 from warden.azure import functions_host as host
 
+# An invalid baseline or WARDEN_* setting fails here, when the worker indexes the app, not on every event.
+host.check_startup()
+
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 
 
@@ -20,7 +23,7 @@ def sweep(timer: func.TimerRequest) -> None:
 
 
 @app.function_name("health")
-@app.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@app.route(route="health", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 def health(req: func.HttpRequest) -> func.HttpResponse:
     return host.on_health(req)
 

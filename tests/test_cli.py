@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+from tests.conftest import reference_dir
+from warden.cli_replay import replay
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "scenarios" / "demo"
@@ -114,6 +118,48 @@ def test_dry_run_replay_changes_nothing(tmp_path: Path) -> None:
     assert "would-remediate" in outcomes and "remediated" not in outcomes
 
 
+def test_replay_reads_the_fixture_layout_with_its_events_wrapper(tmp_path: Path) -> None:
+    # {"_note": ..., "events": [...]}: each item is delivered, the wrapper itself is not an event.
+    fixture = reference_dir() / "eventgrid" / "derived" / "cognitiveservices_arm_events.json"
+    count = len(json.loads(fixture.read_text())["events"])
+    out = tmp_path / "out"
+    done = warden(
+        "replay",
+        "--state",
+        str(DEMO / "tenant.json"),
+        "--events",
+        str(fixture),
+        "--baseline",
+        str(DEMO / "baseline.yaml"),
+        "--out",
+        str(out),
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"{count} event(s) delivered, 0 rejected." in done.stdout
+    assert not [e for e in jsonl(out / "audit.jsonl") if e["outcome"] == "rejected"]
+
+
+def test_replay_audits_a_malformed_item_where_it_is_in_the_stream(tmp_path: Path) -> None:
+    demo = json.loads((DEMO / "events.json").read_text())
+    first, last = demo[2], demo[6]  # aoai-batch-prod (compliant), aoai-legacy-lab (drifted)
+    malformed = copy.deepcopy(demo[1])
+    malformed["id"] = "bad-1"
+    del malformed["data"]["operationName"]
+    result = replay(
+        json.loads((DEMO / "tenant.json").read_text()),
+        [first, malformed, last],
+        baseline_path=DEMO / "baseline.yaml",
+        work_dir=tmp_path,
+    )
+    assert (result.delivered, result.rejected) == (2, 1)
+    trail = [(e["resourceId"].rsplit("/", 1)[-1], e["outcome"], e["eventId"]) for e in result.audit]
+    rejected_at = trail.index(("", "rejected", "bad-1"))
+    assert 0 < rejected_at < len(trail) - 1
+    assert {name for name, _, _ in trail[:rejected_at]} == {"aoai-batch-prod"}
+    assert {name for name, _, _ in trail[rejected_at + 1 :]} == {"aoai-legacy-lab"}
+    assert "data.operationName is missing" in result.audit[rejected_at]["error"]
+
+
 def test_check_baseline(tmp_path: Path) -> None:
     good = warden("check-baseline", str(DEMO / "baseline.yaml"))
     assert good.returncode == 0 and "valid" in good.stdout
@@ -150,5 +196,5 @@ def test_sweep_command_uses_the_environment_settings(tmp_path: Path) -> None:
             check=False,
         )
         assert done.returncode == 0, done.stderr
-        assert "swept 7 account(s)" in done.stdout and "would-remediate" in done.stdout
+        assert "swept 6 account(s)" in done.stdout and "would-remediate" in done.stdout
         assert all(r.method == "GET" for r in emu.requests)

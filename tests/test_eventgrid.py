@@ -16,8 +16,11 @@ from azure.eventgrid import EventGridEvent as SdkEventGridEvent
 from tests.conftest import reference_dir
 from warden.azure.eventgrid import (
     RejectedEvent,
+    event_items,
     from_functions_event,
+    functions_event_raw,
     parse_events,
+    parse_item,
     reduce_claims,
     to_functions_event,
 )
@@ -203,6 +206,31 @@ def test_an_empty_batch_is_empty() -> None:
     assert parse_events("[]") == ([], [])
 
 
+def test_event_items_unwraps_the_fixture_layout_only() -> None:
+    path = EVENTGRID / "derived" / "cognitiveservices_arm_events.json"
+    assert event_items(path.read_bytes()) == load(path)["events"]
+    assert event_items({"_note": "n", "events": []}) == []
+    one = arm_event()
+    assert event_items(one) == [one] and event_items([one, 42]) == [one, 42]
+    # Another key next to `events` makes it an object of its own (then rejected as an event, not unwrapped).
+    odd = {"events": [one], "source": "x"}
+    assert event_items(odd) == [odd]
+    with pytest.raises(InvalidEventError):
+        event_items("42")
+
+
+def test_parse_item_is_one_item_of_parse_events() -> None:
+    bad = arm_event()
+    del bad["data"]["operationName"]
+    rejected = parse_item(bad, 3)
+    assert isinstance(rejected, RejectedEvent)
+    assert rejected.message == f"event 3 (id {bad['id']}): data.operationName is missing"
+    assert parse_item(arm_event()) == parse_events(arm_event())[0][0]
+    assert parse_item(None, 1) == RejectedEvent(
+        1, "", "", "event 1 (no id): the item is a JSON null, not an event object", None
+    )
+
+
 @pytest.mark.parametrize(
     ("change", "field", "problem"),
     [
@@ -365,3 +393,33 @@ def test_the_worker_path_names_the_field_at_fault() -> None:
 def test_the_worker_path_rejects_other_objects() -> None:
     with pytest.raises(InvalidEventError):
         from_functions_event(object())  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("schema", "value"),
+    [("eventTime", 1767225600), ("eventTime", "next tuesday"), ("time", 1767225600.5), ("time", "31/12/2025")],
+)
+def test_a_time_the_worker_cannot_decode_is_an_invalid_event_naming_the_field(schema: str, value: Any) -> None:
+    event = arm_event() if schema == "eventTime" else next(e for e in derived_events() if "specversion" in e)
+    event[schema] = value
+    with pytest.raises(InvalidEventError) as info:
+        to_functions_event(event)
+    assert (info.value.field, info.value.where) == (schema, event["id"])
+    assert f"{schema} is {value!r}" in str(info.value)
+
+
+@pytest.mark.parametrize("raw", derived_events(), ids=lambda r: f"{r['id']}")
+def test_the_worker_event_goes_back_to_its_envelope(raw: dict[str, Any]) -> None:
+    back = functions_event_raw(to_functions_event(raw))
+    kept = set(raw) - {"metadataVersion"}  # the worker's EventGridEvent has no metadataVersion
+    assert {k: back[k] for k in kept - {"time", "eventTime"}} == {k: raw[k] for k in kept - {"time", "eventTime"}}
+    time_key = "time" if "specversion" in raw else "eventTime"
+    assert datetime.fromisoformat(back[time_key]) == datetime(2026, 1, 1, tzinfo=UTC)
+    assert parse_events(back) == parse_events(raw)
+
+
+def test_cloud_event_extension_attributes_are_kept() -> None:
+    raw = next(e for e in derived_events() if "specversion" in e) | {"traceparent": "00-ab-cd-01"}
+    back = functions_event_raw(to_functions_event(raw))
+    assert back["traceparent"] == "00-ab-cd-01"
+    assert back["datacontenttype"] is None and back["dataschema"] is None  # attributes the worker has, unset

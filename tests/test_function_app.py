@@ -9,6 +9,9 @@ from __future__ import annotations
 import functools
 import importlib
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +25,8 @@ from emulator import Emulator
 from tests.integration.conftest import SUB, WARDEN_OID, account, account_id, baseline_text, write_event
 from warden.azure import functions_host
 from warden.azure.eventgrid import to_functions_event
+
+REPO = Path(__file__).resolve().parents[1]
 
 EXPECTED_BINDINGS = {
     "resource_event": [{"direction": "IN", "type": "eventGridTrigger", "name": "event"}],
@@ -41,7 +46,7 @@ EXPECTED_BINDINGS = {
             "type": "httpTrigger",
             "name": "req",
             "methods": ["GET"],
-            "authLevel": "ANONYMOUS",
+            "authLevel": "FUNCTION",
             "route": "health",
         },
         {"direction": "OUT", "type": "http", "name": "$return"},
@@ -80,11 +85,52 @@ def test_indexing_gives_four_functions_with_exact_bindings() -> None:
         assert [json.loads(b) for b in function.get_raw_bindings()] == EXPECTED_BINDINGS[name]
 
 
+def import_app(code: str = "", **settings: str) -> subprocess.CompletedProcess[str]:
+    """`import function_app` in a fresh interpreter, as the worker does at indexing, with only these WARDEN_*."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WARDEN_")} | settings
+    return subprocess.run(
+        [sys.executable, "-c", f"import function_app\n{code}"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 def test_importing_the_app_builds_no_client() -> None:
-    # Clients are built lazily on the first invocation: import time is cold-start time.
-    functions_host.reset_runtime()
-    index_like_the_worker()
-    assert functions_host._runtime is None
+    # Clients are built lazily on the first invocation: import time is cold-start time. A fresh process, so
+    # that nothing another test imported can hide an SDK import.
+    done = import_app(
+        "import sys\n"
+        "from warden.azure import functions_host\n"
+        "assert functions_host._runtime is None, 'a Runtime was built at import'\n"
+        "loaded = [m for m in ('azure.mgmt.cognitiveservices', 'azure.identity') if m in sys.modules]\n"
+        "assert not loaded, f'imported at indexing: {loaded}'\n"
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_indexing_fails_on_an_invalid_baseline_with_its_line(tmp_path: Path) -> None:
+    broken = tmp_path / "baseline.yaml"
+    broken.write_text(baseline_text().replace("mode: enforce", "mode: enforcing"))
+    done = import_app(WARDEN_BASELINE=str(broken))
+    assert done.returncode != 0
+    assert f"{broken}:2" in done.stderr and "enforcing" in done.stderr
+    assert "warden cannot start" in done.stderr  # logged at ERROR before raising (Application Insights)
+
+
+def test_indexing_fails_on_an_invalid_setting() -> None:
+    done = import_app(WARDEN_MODE="enforcing")
+    assert done.returncode != 0 and "WARDEN_MODE='enforcing'" in done.stderr
+
+
+def test_indexing_succeeds_with_a_valid_baseline(tmp_path: Path) -> None:
+    valid = tmp_path / "baseline.yaml"
+    valid.write_text(baseline_text())
+    done = import_app(WARDEN_BASELINE=str(valid))
+    assert done.returncode == 0, done.stderr
 
 
 @pytest.fixture
@@ -109,6 +155,7 @@ def deployed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[
         for key, value in settings.items():
             monkeypatch.setenv(key, value)
         functions_host.reset_runtime()
+        index_like_the_worker()  # indexing checks the baseline: do it while it is valid
         yield emu, tmp_path
         functions_host.reset_runtime()
 
@@ -123,15 +170,33 @@ def test_event_grid_function_remediates_a_real_payload(deployed: tuple[Emulator,
     assert state["aoai-a"]["properties"]["publicNetworkAccess"] == "Disabled"
 
 
-def test_event_grid_function_records_a_malformed_event(deployed: tuple[Emulator, Path]) -> None:
+@pytest.mark.parametrize("schema", ["eventgrid", "cloud"])
+def test_event_grid_function_records_a_malformed_event_with_its_envelope(
+    deployed: tuple[Emulator, Path], schema: str
+) -> None:
     emu, _ = deployed
-    event = write_event(account_id("aoai-a"))
+    event = write_event(account_id("aoai-a"), schema=schema)
     event["data"]["resourceUri"] = "not-an-arm-id"
     event["subject"] = "not-an-arm-id"
+    if schema == "cloud":
+        event |= {"datacontenttype": "application/json", "traceparent": "00-0af7651916cd43dd8448eb211c80319c-01"}
     index_like_the_worker()["resource_event"].get_user_function()(to_functions_event(event))
     assert emu.requests == []
     [entry] = functions_host.get_runtime().audit.entries()
     assert entry["outcome"] == "rejected" and entry["eventId"] == "e-1"
+    assert "data.resourceUri" in entry["error"]
+    raw = entry["observed"]["raw"]
+    if schema == "cloud":
+        envelope = ("id", "source", "type", "specversion", "subject", "datacontenttype", "traceparent")
+        assert raw["time"].startswith(event["time"][:19]) and raw["dataschema"] is None
+    else:
+        # metadataVersion is not kept: the worker's EventGridEvent has no such attribute.
+        envelope = ("id", "topic", "subject", "eventType", "dataVersion")
+        assert raw["eventTime"].startswith(event["eventTime"][:19]) and "metadataVersion" not in raw
+    assert {k: raw[k] for k in envelope} == {k: event[k] for k in envelope}
+    # The payload is kept, with the claims reduced to the caller's ids.
+    assert raw["data"]["operationName"] == event["data"]["operationName"]
+    assert set(raw["data"]["claims"]) == {"http://schemas.microsoft.com/identity/claims/objectidentifier", "appid"}
 
 
 def test_timer_function_sweeps_the_scope(deployed: tuple[Emulator, Path]) -> None:
@@ -153,6 +218,8 @@ def test_health_reports_the_loaded_baseline(deployed: tuple[Emulator, Path]) -> 
     assert response.status_code == 200
     body = json.loads(response.get_body())
     assert body["status"] == "ok" and body["controls"] == ["network.public-access"]
+    assert body["modeOverride"] is None
+    assert body["loopGuard"] == {"selfObjectIds": True, "selfAppIds": False}
 
 
 def test_health_reports_an_invalid_baseline_with_its_line(deployed: tuple[Emulator, Path]) -> None:
@@ -180,5 +247,25 @@ def test_audit_route_filters_entries(deployed: tuple[Emulator, Path]) -> None:
     assert [e["resourceId"].rsplit("/", 1)[-1] for e in lines(outcome="compliant")] == ["aoai-b"]
     assert len(lines(resource="aoai-a")) == 2
     assert len(lines(limit="1")) == 1
+    assert [e["outcome"] for e in lines(limit="2")] == ["remediated", "compliant"]  # the newest
     assert lines(since="2999-01-01T00:00:00Z") == []
-    assert audit_fn(_get("audit", since="yesterday")).status_code == 400
+    # The same parser as `warden log --since`: ages in s, m, h, d, w.
+    assert len(lines(since="1w")) == len(lines(since="30s")) == 3
+    assert lines(since="2999-01-01") == []
+
+
+@pytest.mark.parametrize(
+    ("params", "problem"),
+    [
+        ({"limit": "0"}, "limit: not a positive number: '0'"),
+        ({"limit": "-1"}, "limit: not a positive number: '-1'"),
+        ({"limit": "ten"}, "limit: not a positive number"),
+        ({"since": "bogus"}, "since: not an ISO-8601 time or an age"),
+        ({"since": "yesterday"}, "since: not an ISO-8601 time or an age"),
+        ({"since": "99999999999d"}, "since: an age reaching before year 1"),
+    ],
+)
+def test_audit_route_refuses_a_bad_query(deployed: tuple[Emulator, Path], params: dict[str, str], problem: str) -> None:
+    response = index_like_the_worker()["audit"].get_user_function()(_get("audit", **params))
+    assert response.status_code == 400
+    assert problem in response.get_body().decode()

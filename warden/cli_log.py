@@ -21,26 +21,47 @@ from warden.model import Json
 DEFAULT_DIR = ".warden/audit"
 DEFAULT_CONTAINER = "warden-audit"
 DETAIL_WIDTH = 80
-_AGE = re.compile(r"(\d+)([smhdw])")
+_AGE = re.compile(r"([0-9]+)([smhdw])")
+_COUNT = re.compile(r"[0-9]+")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _COLUMNS = ("SEQ", "TIME (UTC)", "KIND", "RESOURCE", "CONTROL", "MODE", "DECISION", "OUTCOME", "DETAIL")
 
 
-def parse_since(text: str, now: datetime | None = None) -> datetime:
-    """An ISO-8601 time (naive means UTC) or an age such as 30m, 2h, 7d or 1w, counted back from `now`."""
+def since_time(text: str, now: datetime | None = None) -> datetime:
+    """An ISO-8601 time (naive means UTC) or an age such as 30s, 30m, 2h, 7d or 1w, counted back from `now`.
+
+    Raises ValueError; the one parser behind `log --since` and `GET /api/audit?since=`."""
     age = _AGE.fullmatch(text.strip())
-    if age:
-        return (now or datetime.now(UTC)) - timedelta(**{_UNITS[age[2]]: int(age[1])})
     try:
+        if age:
+            return (now or datetime.now(UTC)) - timedelta(**{_UNITS[age[2]]: int(age[1])})
         return parse_time(text.strip())
+    except OverflowError:
+        raise ValueError(f"an age reaching before year 1: {text!r}") from None
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO-8601 time or an age like 2h or 7d: {text!r}") from None
+        raise ValueError(f"not an ISO-8601 time or an age like 2h or 7d: {text!r}") from None
+
+
+def positive_count(text: str) -> int:
+    """A whole number >= 1 (`log --limit`, `GET /api/audit?limit=`); raises ValueError."""
+    if not _COUNT.fullmatch(text.strip()) or int(text) < 1:
+        raise ValueError(f"not a positive number: {text!r}")
+    return int(text)
+
+
+def parse_since(text: str, now: datetime | None = None) -> datetime:
+    """`since_time` for argparse."""
+    try:
+        return since_time(text, now)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _positive(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"not a positive number: {text!r}")
-    return int(text)
+    try:
+        return positive_count(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _value(value: Json) -> str:
@@ -178,7 +199,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add the `log` and `verify` subcommands; each sets `func(args) -> exit code`."""
     log_cmd = subparsers.add_parser("log", help="show the audit log", description=run_log.__doc__)
     _add_source(log_cmd)
-    log_cmd.add_argument("--since", type=parse_since, help="ISO-8601 time or age (30m, 2h, 7d, 1w)")
+    log_cmd.add_argument("--since", type=parse_since, help="ISO-8601 time or age (30s, 30m, 2h, 7d, 1w)")
     log_cmd.add_argument("--resource", help="case-insensitive substring or glob of the resource id")
     log_cmd.add_argument("--control", help="control id or glob, e.g. 'network.*'")
     log_cmd.add_argument("--outcome", help="exact outcome, e.g. remediated, failed, would-remediate")

@@ -24,7 +24,8 @@ class ReplayResult:
     audit: list[dict[str, Any]] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
     state: dict[str, Any] = field(default_factory=dict)
-    rejected: int = 0
+    rejected: int = 0  # items audited as rejected (malformed, or not decodable by the Functions worker)
+    delivered: int = 0  # items handed to the Event Grid function body
 
 
 def replay(
@@ -42,11 +43,13 @@ def replay(
     # Imported here: the emulator and the adapters are not needed by the other subcommands.
     from emulator import Emulator
     from warden.azure import functions_host
-    from warden.azure.eventgrid import parse_events, to_functions_event
+    from warden.azure.eventgrid import RejectedEvent, event_items, parse_item, reduce_raw, to_functions_event
     from warden.azure.wiring import build_runtime
+    from warden.errors import InvalidEventError
     from warden.service import record_rejected, sweep
     from warden.settings import Settings
 
+    items = event_items(events)  # an unusable payload fails before the emulator starts
     with Emulator(scenario) as emu:
         settings = Settings(
             baseline_path=baseline_path,
@@ -60,23 +63,29 @@ def replay(
             polling_interval=0.0,
         )
         rt = build_runtime(settings)
-        _, rejected = parse_events(events)
-        for item in rejected:
-            record_rejected(rt, item.event_id, item.message, item.raw)
-        # Deliver each well-formed item the way the worker does: decoded by azure.functions, one at a time.
-        raw_items = events if isinstance(events, list) else [events]
-        bad = {item.index for item in rejected}
-        for index, raw in enumerate(raw_items):
-            if index not in bad:
-                functions_host.on_event(to_functions_event(raw), rt)
+        result = ReplayResult()
+        # In stream order, one item at a time, so the audit trail interleaves as it would in Azure.
+        for index, item in enumerate(items):
+            parsed = parse_item(item, index)
+            if isinstance(parsed, RejectedEvent):
+                record_rejected(rt, parsed.event_id, parsed.message, parsed.raw)
+                result.rejected += 1
+                continue
+            try:  # decoded by azure.functions, as the worker hands it to the Event Grid function
+                worker_event = to_functions_event(item)
+            except InvalidEventError as exc:
+                # In Azure such an event never reaches warden (the subscription's dead-letter container has it).
+                record_rejected(rt, parsed.event_id, f"event {index}: {exc}", reduce_raw(item))
+                result.rejected += 1
+                continue
+            functions_host.on_event(worker_event, rt)
+            result.delivered += 1
         if run_sweep:
             sweep(rt, trigger="replay-sweep")
-        return ReplayResult(
-            audit=list(rt.audit.entries()),
-            requests=[_request_json(r) for r in emu.requests],
-            state=emu.dump_state(),
-            rejected=len(rejected),
-        )
+        result.audit = list(rt.audit.entries())
+        result.requests = [_request_json(r) for r in emu.requests]
+        result.state = emu.dump_state()
+        return result
 
 
 def _request_json(request: Any) -> dict[str, Any]:
@@ -121,8 +130,9 @@ def _run(args: argparse.Namespace) -> int:
     writes = sum(1 for r in result.requests if r["method"] in ("PUT", "PATCH", "POST", "DELETE"))
     print(
         f"\n{len(result.audit)} audit records, {len(result.requests)} Azure requests ({writes} writes), "
-        f"{result.rejected} rejected event(s).\nWritten to {out}/: audit.jsonl, audit/ (review with "
-        f"`python -m warden log --dir {out}/audit`), state.json, requests.jsonl"
+        f"{result.delivered} event(s) delivered, {result.rejected} rejected.\n"
+        f"Written to {out}/: audit.jsonl, audit/ (review with `python -m warden log --dir {out}/audit`), "
+        "state.json, requests.jsonl"
     )
     return 0
 
@@ -130,7 +140,9 @@ def _run(args: argparse.Namespace) -> int:
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser("replay", help="replay events against the local emulator with a scenario")
     p.add_argument("--state", required=True, help="scenario JSON: the emulator's starting state")
-    p.add_argument("--events", required=True, help="Event Grid events (one object or an array; both schemas)")
+    p.add_argument(
+        "--events", required=True, help='Event Grid events: one object, an array or {"events": [...]}; both schemas'
+    )
     p.add_argument("--out", required=True, help="folder for audit.jsonl, audit/, state.json, requests.jsonl")
     p.add_argument("--baseline", default="baseline.yaml", help="baseline file (default: baseline.yaml)")
     p.add_argument("--mode", choices=[m.value for m in Mode], help="override every control's mode")

@@ -32,8 +32,8 @@ _ARM_ID = re.compile(r"^/subscriptions/([^/]+)", re.IGNORECASE)
 _FRACTION = re.compile(r"(\.\d{6})\d+")
 _JSON_TYPES: tuple[tuple[Any, str], ...] = ((bool, "boolean"), (int | float, "number"), (str, "string"))
 _JSON_TYPES += ((Mapping, "object"), (Sequence, "array"))
-# Envelope key -> attribute of the worker's event object (azure/functions/_eventgrid.py).
-_WORKER_CLOUD = {k: k for k in ("id", "source", "type", "specversion", "time", "subject")}
+# The envelope attributes of the worker's event objects (azure/functions/_eventgrid.py): key -> attribute.
+_WORKER_CLOUD = ("id", "source", "type", "specversion", "time", "subject", "datacontenttype", "dataschema")
 _WORKER_GRID = {"id": "id", "topic": "topic", "subject": "subject", "eventType": "event_type"}
 _WORKER_GRID |= {"eventTime": "event_time", "dataVersion": "data_version"}
 
@@ -60,61 +60,77 @@ class _RejectError(Exception):
 def parse_events(
     payload: str | bytes | Mapping[str, Json] | Sequence[Json],
 ) -> tuple[list[ResourceEvent], list[RejectedEvent]]:
-    """Parse one event or a batch (JSON array) in either schema, as Event Grid POSTs it or a file holds it.
+    """Parse one event or a batch in either schema (layouts: `event_items`). InvalidEventError when the whole
+    payload is unusable; a malformed item becomes a RejectedEvent and the others still parse."""
+    events: list[ResourceEvent] = []
+    rejected: list[RejectedEvent] = []
+    for index, item in enumerate(event_items(payload)):
+        parsed = parse_item(item, index)
+        if isinstance(parsed, RejectedEvent):
+            rejected.append(parsed)
+        else:
+            events.append(parsed)
+    return events, rejected
 
-    Raises InvalidEventError when the whole payload is unusable (invalid JSON, a scalar top level); a
-    malformed item becomes a RejectedEvent and the others still parse. A mapping holding only `events`
-    (and `_`-prefixed notes), the layout of the reference fixtures, is read as a batch.
-    """
-    doc = _load(payload)
+
+def event_items(payload: str | bytes | Mapping[str, Json] | Sequence[Json]) -> list[Json]:
+    """The items of a payload in stream order: one event, a batch (JSON array), or a mapping holding only
+    `events` (and `_`-prefixed notes), the layout of the reference fixtures. Raises InvalidEventError when
+    the whole payload is unusable (invalid JSON or UTF-8, a scalar top level)."""
+    doc: Json = payload
+    if isinstance(doc, bytes):
+        try:
+            doc = doc.decode("utf-8-sig")
+        except UnicodeDecodeError as err:
+            raise InvalidEventError(f"Event Grid payload is not UTF-8: {err}", field="(payload)") from err
+    if isinstance(doc, str):
+        try:
+            doc = json.loads(doc)
+        except json.JSONDecodeError as err:
+            where = f"line {err.lineno} column {err.colno}"
+            raise InvalidEventError(
+                f"Event Grid payload is not valid JSON: {err.msg} at {where}", field="(payload)", where=where
+            ) from err
     if isinstance(doc, Mapping):
         wrapped = doc.get("events")
         if isinstance(wrapped, list) and all(k == "events" or k.startswith("_") for k in doc):
-            doc = wrapped
-    if isinstance(doc, Mapping):
-        items: Sequence[Json] = [doc]
-    elif isinstance(doc, Sequence) and not isinstance(doc, str | bytes):
-        items = doc
-    else:
-        raise InvalidEventError(
-            f"Event Grid payload must be a JSON object or array, not {_json_type(doc)}", field="(payload)"
-        )
+            return list(wrapped)
+        return [doc]
+    if isinstance(doc, Sequence) and not isinstance(doc, str | bytes):
+        return list(doc)
+    raise InvalidEventError(
+        f"Event Grid payload must be a JSON object or array, not {_json_type(doc)}", field="(payload)"
+    )
 
-    events: list[ResourceEvent] = []
-    rejected: list[RejectedEvent] = []
-    for index, item in enumerate(items):
-        event_id = _event_id(item)
-        try:
-            if not isinstance(item, Mapping):
-                raise _RejectError("", f"the item is a JSON {_json_type(item)}, not an event object")
-            events.append(_parse_item(item))
-        except _RejectError as bad:
-            label = f"id {event_id}" if event_id else "no id"
-            raw = reduce_raw(item) if isinstance(item, Mapping) else None
-            rejected.append(RejectedEvent(index, event_id, bad.field, f"event {index} ({label}): {bad}", raw))
-    return events, rejected
+
+def parse_item(item: Json, index: int = 0) -> ResourceEvent | RejectedEvent:
+    """One item of a payload (`index` is its position, for the message): its ResourceEvent or its rejection."""
+    event_id = _event_id(item)
+    try:
+        if not isinstance(item, Mapping):
+            raise _RejectError("", f"the item is a JSON {_json_type(item)}, not an event object")
+        return _parse_item(item)
+    except _RejectError as bad:
+        label = f"id {event_id}" if event_id else "no id"
+        raw = reduce_raw(item) if isinstance(item, Mapping) else None
+        return RejectedEvent(index, event_id, bad.field, f"event {index} ({label}): {bad}", raw)
 
 
 def from_functions_event(event: func.EventGridEvent | func.CloudEvent) -> ResourceEvent:
     """Turn what the Functions worker hands an Event Grid trigger into a ResourceEvent (same rules as
     parse_events); raises InvalidEventError naming the field at fault."""
-    item: dict[str, Json]
-    if isinstance(event, func.CloudEvent):
-        item = {**event.extension_attrs, **{k: getattr(event, a) for k, a in _WORKER_CLOUD.items()}}
-    elif isinstance(event, func.EventGridEvent):
-        item = {k: getattr(event, a) for k, a in _WORKER_GRID.items()}
-        if event.event_type is None and event.topic is None:
-            # The worker tells CloudEvents apart only by the key `specversion`; a camelCase `specVersion`
-            # payload therefore arrives here as an EventGridEvent with every envelope field empty.
-            raise InvalidEventError(
-                f"event (id {event.id}): eventType and topic are missing; a CloudEvent sent with camelCase "
-                "'specVersion' decodes this way (Event Grid sends lowercase 'specversion')",
-                field="eventType",
-                where=str(event.id or ""),
-            )
-    else:
+    if not isinstance(event, func.CloudEvent | func.EventGridEvent):
         raise InvalidEventError(f"not a Functions Event Grid event: {type(event).__name__}", field="(event)")
-    item["data"] = event.get_json()
+    if isinstance(event, func.EventGridEvent) and event.event_type is None and event.topic is None:
+        # The worker tells CloudEvents apart only by the key `specversion`; a camelCase `specVersion`
+        # payload therefore arrives here as an EventGridEvent with every envelope field empty.
+        raise InvalidEventError(
+            f"event (id {event.id}): eventType and topic are missing; a CloudEvent sent with camelCase "
+            "'specVersion' decodes this way (Event Grid sends lowercase 'specversion')",
+            field="eventType",
+            where=str(event.id or ""),
+        )
+    item = functions_event_raw(event)
     try:
         return _parse_item(item)
     except _RejectError as bad:
@@ -124,13 +140,32 @@ def from_functions_event(event: func.EventGridEvent | func.CloudEvent) -> Resour
         ) from bad
 
 
+def functions_event_raw(event: func.EventGridEvent | func.CloudEvent) -> dict[str, Json]:
+    """The worker's event object back as a raw event: every envelope attribute it has (None when the payload
+    had none; CloudEvents extension attributes included), times as ISO strings, and `data`."""
+    if isinstance(event, func.CloudEvent):
+        item = {**event.extension_attrs, **{k: getattr(event, k) for k in _WORKER_CLOUD}}
+    elif isinstance(event, func.EventGridEvent):
+        item = {k: getattr(event, a) for k, a in _WORKER_GRID.items()}
+    else:
+        return {}
+    raw: dict[str, Json] = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in item.items()}
+    raw["data"] = event.get_json()
+    return raw
+
+
 def to_functions_event(raw: Mapping[str, Json]) -> func.EventGridEvent | func.CloudEvent:
     """What the Functions worker would hand the trigger for this raw event, built by the worker's own
     decoder (EventGridEventInConverter.decode on a JSON Datum) so that tests and replay use the real path."""
     try:
         decoded = EventGridEventInConverter.decode(Datum(json.dumps(raw), "json"), trigger_metadata={})
-    except ValueError as err:  # the worker's time parser rejects what it cannot read
-        raise InvalidEventError(f"the Functions worker cannot decode the event: {err}", field="time") from err
+    except (ValueError, TypeError) as err:  # its time parser: an unreadable string, or not a string at all
+        where = "time" if "specversion" in raw else "eventTime"
+        raise InvalidEventError(
+            f"the Functions worker cannot decode the event: {where} is {raw.get(where)!r} ({err})",
+            field=where,
+            where=_event_id(raw),
+        ) from err
     return decoded
 
 
@@ -341,15 +376,12 @@ def _parse_time(value: Json, where: str) -> datetime | None:
     """RFC 3339 with an offset; Event Grid writes 7 fractional digits, which are cut to Python's 6."""
     if value is None or value == "":
         return None
-    if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(_FRACTION.sub(r"\1", value.strip()))
-        except ValueError:
-            raise _RejectError(where, f"is {value!r}, not an RFC 3339 time") from None
-    else:
+    if not isinstance(value, str):
         raise _RejectError(where, f"is a JSON {_json_type(value)}, not a time string")
+    try:
+        parsed = datetime.fromisoformat(_FRACTION.sub(r"\1", value.strip()))
+    except ValueError:
+        raise _RejectError(where, f"is {value!r}, not an RFC 3339 time") from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise _RejectError(where, f"is {value!s}, a time without a UTC offset")
     return parsed
@@ -365,21 +397,3 @@ def _json_type(value: Json) -> str:
     if value is None:
         return "null"
     return next((name for kind, name in _JSON_TYPES if isinstance(value, kind)), type(value).__name__)
-
-
-def _load(payload: str | bytes | Mapping[str, Json] | Sequence[Json]) -> Json:
-    if isinstance(payload, bytes):
-        try:
-            payload = payload.decode("utf-8-sig")
-        except UnicodeDecodeError as err:
-            raise InvalidEventError(f"Event Grid payload is not UTF-8: {err}", field="(payload)") from err
-    if isinstance(payload, str):
-        try:
-            return json.loads(payload)
-        except json.JSONDecodeError as err:
-            raise InvalidEventError(
-                f"Event Grid payload is not valid JSON: {err.msg} at line {err.lineno} column {err.colno}",
-                field="(payload)",
-                where=f"line {err.lineno} column {err.colno}",
-            ) from err
-    return payload

@@ -1,4 +1,4 @@
-"""Glue between the Functions worker and the engine: a lazily built Runtime and the three trigger bodies.
+"""Glue between the Functions worker and the engine: start-up checks, a lazily built Runtime, the trigger bodies.
 
 function_app.py only declares triggers; everything they do is here, so it is testable without the host.
 """
@@ -8,16 +8,18 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from datetime import UTC, datetime, timedelta
+from collections import deque
 from pathlib import Path
 
 import azure.functions as func
 
 from warden import __version__
 from warden.audit import filter_entries
-from warden.azure.eventgrid import from_functions_event, reduce_raw
+from warden.azure.eventgrid import from_functions_event, functions_event_raw, reduce_raw
 from warden.azure.wiring import build_runtime
-from warden.errors import InvalidEventError
+from warden.baseline import load_baseline
+from warden.cli_log import positive_count, since_time
+from warden.errors import BaselineError, ConfigurationError, InvalidEventError
 from warden.pipeline import Runtime
 from warden.service import handle_event, record_rejected, sweep
 from warden.settings import load_settings
@@ -25,12 +27,24 @@ from warden.settings import load_settings
 log = logging.getLogger(__name__)
 
 _APP_DIR = Path(__file__).resolve().parents[2]
+DEFAULT_AUDIT_LIMIT = 1000
 _runtime: Runtime | None = None
 _runtime_lock = threading.Lock()
 
 
+def check_startup() -> None:
+    """Validate the WARDEN_* settings and the baseline now, when the worker indexes the app: an invalid file
+    then fails the deployment with its file:line instead of failing every event. Cheap: no SDK client."""
+    try:
+        settings = load_settings(base_dir=_APP_DIR)
+        load_baseline(settings.baseline_path)
+    except (BaselineError, ConfigurationError) as exc:
+        log.error("warden cannot start: %s", exc)  # logged first so that it reaches Application Insights
+        raise
+
+
 def get_runtime() -> Runtime:
-    """Built on first use, not at import: import time is cold-start time, and a bad baseline must surface."""
+    """Built on first use, not at import: SDK clients cost cold-start time (check_startup has vetted the rest)."""
     global _runtime  # noqa: PLW0603 - one Runtime per worker process is the point
     with _runtime_lock:
         if _runtime is None:
@@ -51,8 +65,8 @@ def on_event(event: func.EventGridEvent | func.CloudEvent, rt: Runtime | None = 
     try:
         resource_event = from_functions_event(event)
     except InvalidEventError as exc:
-        # Retrying cannot fix a malformed event: record it (with its payload) instead of failing forever.
-        record_rejected(rt, getattr(event, "id", "") or "", str(exc), reduce_raw(_raw_of(event)))
+        # Retrying cannot fix a malformed event: record it (with its envelope and payload) instead of failing.
+        record_rejected(rt, getattr(event, "id", "") or "", str(exc), reduce_raw(functions_event_raw(event)))
         return
     result = handle_event(resource_event, rt)
     log.info(
@@ -72,7 +86,7 @@ def on_timer(timer: func.TimerRequest) -> None:
 
 
 def on_health(req: func.HttpRequest) -> func.HttpResponse:
-    """200 when the baseline loads and the settings are valid; 503 with the reason otherwise."""
+    """200 when the Runtime builds; 503 with the reason otherwise. Function key required: it shows configuration."""
     try:
         rt = get_runtime()
     except Exception as exc:  # health reports any start-up failure, it does not hide it
@@ -85,44 +99,34 @@ def on_health(req: func.HttpRequest) -> func.HttpResponse:
         "subscriptions": len(rt.baseline.subscriptions),
         "controls": sorted(d.control_id for d in rt.detectors),
         "modeOverride": rt.mode_override.value if rt.mode_override else None,
+        # Without its own ids warden cannot tell its own changes' events from anyone else's (DESIGN §4).
+        "loopGuard": {"selfObjectIds": bool(rt.self_object_ids), "selfAppIds": bool(rt.self_app_ids)},
     }
     return func.HttpResponse(json.dumps(body), status_code=200, mimetype="application/json")
 
 
 def on_audit(req: func.HttpRequest) -> func.HttpResponse:
-    """GET /api/audit?since=24h&resource=&control=&outcome=&limit= : matching entries as JSON lines."""
+    """GET /api/audit?since=24h&resource=&control=&outcome=&limit= : the newest matching entries as JSON lines.
+
+    `since` and `limit` are read by the same parsers as `warden log --since/--limit`."""
     try:
-        since = _parse_since(req.params.get("since"))
-        limit = int(req.params.get("limit", "1000"))
+        since_text = req.params.get("since")
+        since = since_time(since_text) if since_text else None
     except ValueError as exc:
-        return func.HttpResponse(f"bad query: {exc}\n", status_code=400)
-    entries = list(
+        return func.HttpResponse(f"bad query: since: {exc}\n", status_code=400)
+    try:
+        limit = positive_count(req.params.get("limit") or str(DEFAULT_AUDIT_LIMIT))
+    except ValueError as exc:
+        return func.HttpResponse(f"bad query: limit: {exc}\n", status_code=400)
+    entries = deque(
         filter_entries(
             get_runtime().audit.entries(),
             since=since,
             resource=req.params.get("resource") or None,
             control=req.params.get("control") or None,
             outcome=req.params.get("outcome") or None,
-        )
-    )[-limit:]
+        ),
+        maxlen=limit,
+    )
     body = "".join(json.dumps(e, sort_keys=True) + "\n" for e in entries)
     return func.HttpResponse(body, status_code=200, mimetype="application/x-ndjson")
-
-
-def _parse_since(text: str | None) -> datetime | None:
-    """An ISO time, or a relative age such as 30m, 24h, 7d."""
-    if not text:
-        return None
-    units = {"m": "minutes", "h": "hours", "d": "days"}
-    if text[-1] in units and text[:-1].isdigit():
-        return datetime.now(UTC) - timedelta(**{units[text[-1]]: int(text[:-1])})
-    parsed = datetime.fromisoformat(text)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _raw_of(event: func.EventGridEvent | func.CloudEvent) -> dict[str, object]:
-    try:
-        data = event.get_json()
-    except ValueError:
-        data = None
-    return {"id": getattr(event, "id", None), "subject": getattr(event, "subject", None), "data": data}
