@@ -5,15 +5,28 @@ Kept free of HTTP and threading so the routing code can be exercised without a s
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 RequestKind = Literal["arm", "operation-status"]
+# The only request headers the log keeps, spelled as here whatever the client sent. An allow-list, so
+# Authorization, keys and anything else a client might send can never reach the log or requests.jsonl.
+RECORDED_HEADERS = ("If-Match", "If-None-Match", "Content-Type", "x-ms-client-request-id", "User-Agent")
+_RECORDED_BY_LOWER = {name.lower(): name for name in RECORDED_HEADERS}
+
+
+def safe_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The allow-listed headers of a request (RECORDED_HEADERS), keyed by their canonical spelling."""
+    return {_RECORDED_BY_LOWER[k.lower()]: v for k, v in headers.items() if k.lower() in _RECORDED_BY_LOWER}
 
 
 @dataclass(frozen=True)
 class RecordedRequest:
-    """One request the emulator saw, with the outcome it gave (status 0 = connection reset, no reply)."""
+    """One request the emulator saw, with the outcome it gave (status 0 = connection reset, no reply).
+
+    `headers` holds only the allow-listed RECORDED_HEADERS, never Authorization or a key.
+    """
 
     method: str
     path: str
@@ -22,6 +35,7 @@ class RecordedRequest:
     status: int
     fault: str | None = None
     kind: RequestKind = "arm"
+    headers: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """The JSON-lines form written by Emulator.write_requests ("fault" only when one fired)."""
@@ -29,6 +43,7 @@ class RecordedRequest:
             "method": self.method,
             "path": self.path,
             "query": dict(self.query),
+            "headers": dict(self.headers),
             "body": self.body,
             "status": self.status,
         }

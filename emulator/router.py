@@ -12,7 +12,7 @@ from . import ids
 from . import routes_cognitive as rc
 from .context import Context
 from .faults import fault_reply
-from .model import ArmError, RecordedRequest, Reply, Request
+from .model import ArmError, RecordedRequest, Reply, Request, safe_headers
 
 log = logging.getLogger(__name__)
 
@@ -142,6 +142,17 @@ def serve(ctx: Context, req: Request) -> Reply:
             reply.fault = fault.kind  # a latency fault, served normally after its delay
     reply.kind = req.kind
     status = 0 if reply.reset else reply.status
-    ctx.record(RecordedRequest(req.method.upper(), req.path, dict(req.query), req.body, status, reply.fault, req.kind))
+    ctx.record(
+        RecordedRequest(
+            req.method.upper(),
+            req.path,
+            dict(req.query),
+            req.body,
+            status,
+            reply.fault,
+            req.kind,
+            safe_headers(req.headers),
+        )
+    )
     log.debug("%s %s -> %s%s", req.method, req.path, status, f" (fault {reply.fault})" if reply.fault else "")
     return reply

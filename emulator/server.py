@@ -245,7 +245,8 @@ class Emulator:
         self._ctx.clear_recorded()
 
     def write_requests(self, path: str | Path) -> None:
-        """The request log as JSON lines: method, path, query, body, status and, when one fired, fault."""
+        """The request log as JSON lines: method, path, query, allow-listed headers, body, status, and fault
+        when one fired. Authorization and keys are never in it."""
         lines = [json.dumps(r.to_json(), sort_keys=False) for r in self._ctx.recorded()]
         Path(path).write_text("".join(line + "\n" for line in lines), encoding="utf-8")
 

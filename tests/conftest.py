@@ -10,14 +10,21 @@ import pytest
 from tests.azurite import azurite  # noqa: F401 - one Azurite process for every test folder
 
 REPO = Path(__file__).resolve().parents[1]
+# The upstream files the tests read, vendored with their provenance (reference/SOURCES.md), so a clone
+# anywhere runs the suite. tests/fixtures/test_vendored.py keeps them byte-equal to ../shared when present.
+VENDORED = REPO / "tests" / "fixtures" / "reference"
+
+
+def shared_dir() -> Path:
+    """The shared folder the vendored copy came from: $WARDEN_SHARED, else ../shared beside the checkout."""
+    return Path(os.environ.get("WARDEN_SHARED") or REPO.parent / "shared")
 
 
 def reference_dir() -> Path:
-    """../shared/reference beside the checkout (CI lays shared/ there); WARDEN_SHARED overrides."""
-    shared = Path(os.environ.get("WARDEN_SHARED", REPO.parent / "shared"))
-    ref = shared / "reference"
+    """The vendored tests/fixtures/reference; with WARDEN_SHARED set, $WARDEN_SHARED/reference instead."""
+    ref = shared_dir() / "reference" if os.environ.get("WARDEN_SHARED") else VENDORED
     if not ref.is_dir():
-        raise RuntimeError(f"upstream reference material not found at {ref}; set WARDEN_SHARED")
+        raise RuntimeError(f"upstream reference material not found at {ref}")
     return ref
 
 

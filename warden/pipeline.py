@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from warden import __version__
 from warden.audit import AuditLog
@@ -306,9 +307,9 @@ def _record(
     *,
     started: float,
     outcome: Outcome | str = "",
-    **fields: object,
+    **fields: Any,
 ) -> AuditRecord:
-    return AuditRecord(
+    base = AuditRecord(
         time=rt.clock(),
         kind=kind,
         event_id=ctx.event_id,
@@ -319,8 +320,8 @@ def _record(
         app_version=__version__,
         outcome=outcome.value if isinstance(outcome, Outcome) else outcome,
         duration_ms=_ms(started),
-        **fields,  # type: ignore[arg-type]
     )
+    return replace(base, **fields)
 
 
 def _audit(rt: Runtime, ctx: Context, records: Sequence[AuditRecord]) -> None:

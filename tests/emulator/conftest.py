@@ -22,9 +22,14 @@ API = "2025-09-01"
 BEARER = {"Authorization": "Bearer emulator-token"}
 
 
-def example_body(version: str, name: str, status: str = "200") -> Any:
+def example(version: str, name: str) -> Any:
+    """A whole upstream example: its `parameters` (the request) and `responses`."""
     path = reference_dir() / "cognitiveservices" / version / "examples" / f"{name}.json"
-    return json.loads(path.read_text(encoding="utf-8"))["responses"][status]["body"]
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def example_body(version: str, name: str, status: str = "200") -> Any:
+    return example(version, name)["responses"][status]["body"]
 
 
 def account_id(name: str, rg: str = RG, sub: str = SUB) -> str:

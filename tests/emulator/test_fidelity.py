@@ -5,12 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from azure.mgmt.cognitiveservices.models import Account, AccountProperties
+from azure.mgmt.cognitiveservices.models import Account, AccountProperties, Sku
 
 from emulator import Emulator
 from emulator.patch import READ_ONLY_ACCOUNT_PROPERTIES, READ_ONLY_DEPLOYMENT_PROPERTIES
-from tests.emulator.conftest import RG, SUB, account_id, example_body, make_client, raw, raw_json
+from tests.emulator.conftest import (
+    RG,
+    SUB,
+    account_id,
+    example,
+    example_body,
+    make_client,
+    openai_account,
+    raw,
+    raw_json,
+)
 from tests.emulator.swagger import Swagger
+from tests.emulator.test_etags import EMULATOR_ETAG
 
 ACCOUNT = "/accounts/{accountName}"
 ONE = account_id("aoai-one")
@@ -141,3 +152,90 @@ def test_list_example_round_trips(version: str, name: str, collection: str) -> N
             ops = client.deployments if collection == "deployments" else client.rai_policies
             names = [item.name for item in ops.list(segs[3], segs[7])]
         assert names == [item["name"] for item in body["value"]]
+
+
+# --- upstream write examples: the request goes in, the example's response comes back -------------------
+def _without_etag(resource: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in resource.items() if k != "etag"}
+
+
+def _example_account_id(params: dict[str, Any]) -> str:
+    return account_id(params["accountName"], params["resourceGroupName"], params["subscriptionId"])
+
+
+UPDATE = example("2025-09-01", "UpdateAccount")
+
+
+def test_update_account_example_round_trips(swagger: Swagger) -> None:
+    """UpdateAccount: its 200 body stored, PATCHed with its request, answers its 200 body.
+
+    Only the etag legitimately differs: every applied write mints a fresh one (same format). The example's
+    200 also carries Location/Azure-AsyncOperation headers; the emulator's sync 200 leaves them out on
+    purpose, so ARMPolling finishes at once (docs/emulator.md, Long-running operations).
+    """
+    params, expected = UPDATE["parameters"], UPDATE["responses"]["200"]["body"]
+    assert _example_account_id(params) == expected["id"]
+    with Emulator({"resources": [expected]}) as emu:
+        reply = raw(emu, "PATCH", expected["id"], params={"api-version": params["api-version"]}, json=params["account"])
+        assert reply.status_code == 200
+        got = reply.json()
+        assert _without_etag(got) == _without_etag(expected)
+        assert got["etag"] != expected["etag"] and EMULATOR_ETAG.match(got["etag"])
+        assert raw(emu, "GET", expected["id"]).json() == got
+    swagger.validate_response(ACCOUNT, "PATCH", 200, got)
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_update_account_example_through_the_sdk(mode: str) -> None:
+    """The SDK sends exactly the example's request; a stored S0 account comes back as the example's S2 one.
+
+    In async mode the 202 body matches the example's 202 body except the etag and provisioningState: the
+    emulator answers "Accepted" while the operation runs (the example shows "Succeeded", which a real 202
+    cannot carry for an unfinished operation).
+    """
+    params, expected = UPDATE["parameters"], UPDATE["responses"]["200"]["body"]
+    stored = {**expected, "sku": {"name": "S0"}}
+    with Emulator({"resources": [stored]}) as emu:
+        emu.set_lro_mode(mode, polls=1)
+        segs = expected["id"].strip("/").split("/")
+        with make_client(emu, segs[1]) as client:
+            account = Account(location=params["account"]["location"], sku=Sku(name=params["account"]["sku"]["name"]))
+            got = client.accounts.begin_update(segs[3], segs[7], account, cls=raw_json).result()
+        assert emu.requests[0].body == params["account"]
+        assert _without_etag(got) == _without_etag(expected)
+        assert EMULATOR_ETAG.match(got["etag"])
+        if mode == "async":
+            accepted = raw(emu, "PATCH", expected["id"], json=params["account"]).json()
+            want = _without_etag(UPDATE["responses"]["202"]["body"])
+            want["properties"] = {**want["properties"], "provisioningState": "Accepted"}
+            assert _without_etag(accepted) == want
+
+
+@pytest.mark.parametrize("name", ["ListKeys", "RegenerateKey"])
+def test_key_examples_round_trip(name: str, swagger: Swagger) -> None:
+    """ListKeys answers the example's keys once they are seeded; RegenerateKey (keyName from the example)
+    keeps the other key as in the example and replaces the named one with a fresh key of the same shape."""
+    doc = example("2025-09-01", name)
+    params, expected = doc["parameters"], doc["responses"]["200"]["body"]
+    aid = _example_account_id(params)
+    account = openai_account(params["accountName"], params["resourceGroupName"], params["subscriptionId"])
+    with Emulator({"resources": [account], "accountKeys": {aid: expected}}) as emu:
+        with make_client(emu, params["subscriptionId"]) as client:
+            if name == "ListKeys":
+                assert raw(emu, "POST", f"{aid}/listKeys").json() == expected
+                got = client.accounts.list_keys(params["resourceGroupName"], params["accountName"], cls=raw_json)
+                assert got == expected
+                swagger.validate_response("/listKeys", "POST", 200, got)
+                return
+            body = params["parameters"]
+            got = client.accounts.regenerate_key(
+                params["resourceGroupName"], params["accountName"], body["keyName"], cls=raw_json
+            )
+        assert emu.requests[-1].body == body
+        swagger.validate_response("/regenerateKey", "POST", 200, got)
+        assert set(got) == set(expected) and all(isinstance(v, str) and v for v in got.values())
+        named = body["keyName"].lower()
+        kept = next(k for k in expected if k != named)
+        assert got[kept] == expected[kept]
+        assert got[named] != expected[named]
+        assert raw(emu, "POST", f"{aid}/listKeys").json() == got

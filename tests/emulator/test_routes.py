@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from azure.core.exceptions import ResourceNotFoundError
 from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 from azure.mgmt.cognitiveservices.models import (
@@ -242,11 +243,13 @@ def test_write_requests_as_json_lines(emu: Emulator, tmp_path: Path) -> None:
     emu.write_requests(out)
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     query = {"api-version": API}
+    agent = {"User-Agent": requests.utils.default_user_agent()}
     assert lines == [
         {
             "method": "GET",
             "path": account_id("aoai-two"),
             "query": query,
+            "headers": agent,
             "body": None,
             "status": 429,
             "fault": "throttle",
@@ -255,6 +258,7 @@ def test_write_requests_as_json_lines(emu: Emulator, tmp_path: Path) -> None:
             "method": "PATCH",
             "path": ONE,
             "query": query,
+            "headers": {**agent, "Content-Type": "application/json"},
             "body": {"properties": {"disableLocalAuth": True}},
             "status": 200,
         },
