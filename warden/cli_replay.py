@@ -83,20 +83,9 @@ def replay(
         if run_sweep:
             sweep(rt, trigger="replay-sweep")
         result.audit = list(rt.audit.entries())
-        result.requests = [_request_json(r) for r in emu.requests]
+        result.requests = [r.to_json() for r in emu.requests]
         result.state = emu.dump_state()
         return result
-
-
-def _request_json(request: Any) -> dict[str, Any]:
-    return {
-        "method": request.method,
-        "path": request.path,
-        "query": request.query,
-        "body": request.body,
-        "status": request.status,
-        **({"fault": request.fault} if request.fault else {}),
-    }
 
 
 def _write_jsonl(path: Path, rows: Sequence[Mapping[str, Any]]) -> None:
