@@ -71,6 +71,8 @@ def baseline_text(*, mode: str = "enforce", max_actions: int = 10) -> str:
     return (
         f"version: 1\nmode: {mode}\nscope:\n  subscriptions:\n    - {SUB}\n"
         f"limits:\n  max_actions_per_run: {max_actions}\n  cooldown_seconds: 0\n"
+        # A throughput run remediates far more than a tenant should per hour: lift the tenant-wide cap.
+        "  max_actions_per_hour: 1000000\n"
         "controls:\n  network.public-access:\n    approved_ip_ranges: []\n"
     )
 
