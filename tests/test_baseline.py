@@ -411,3 +411,13 @@ def test_docs_example_is_a_valid_baseline() -> None:
     ranges = baseline.params("network.public-access")["approved_ip_ranges"]
     assert ranges == ("203.0.113.0/24", "198.51.100.7")
     assert baseline.exemptions[0].expires == datetime(2027, 2, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "maximum"),
+    [("cooldown_seconds", 10**16, 3600), ("attempt_window_hours", 1_000_000_000, 168), ("max_attempts", 1001, 1000)],
+)
+def test_limits_have_upper_bounds(key: str, value: int, maximum: int) -> None:
+    text = f"version: 1\nmode: enforce\nscope:\n  subscriptions: [{SUB}]\nlimits:\n  {key}: {value}\n"
+    with pytest.raises(BaselineError, match=rf"baseline.yaml:6: limits.{key}: must be at most {maximum}"):
+        parse_baseline(text, "baseline.yaml")

@@ -135,7 +135,7 @@ def test_replay_reads_the_fixture_layout_with_its_events_wrapper(tmp_path: Path)
         str(out),
     )
     assert done.returncode == 0, done.stderr
-    assert f"{count} event(s) delivered, 0 rejected." in done.stdout
+    assert f"{count} event(s) delivered, 0 rejected," in done.stdout
     assert not [e for e in jsonl(out / "audit.jsonl") if e["outcome"] == "rejected"]
 
 
@@ -198,3 +198,32 @@ def test_sweep_command_uses_the_environment_settings(tmp_path: Path) -> None:
         assert done.returncode == 0, done.stderr
         assert "swept 6 account(s)" in done.stdout and "would-remediate" in done.stdout
         assert all(r.method == "GET" for r in emu.requests)
+
+
+def test_replay_goes_on_after_an_event_event_grid_would_redeliver(tmp_path: Path) -> None:
+    scenario = json.loads((DEMO / "tenant.json").read_text())
+    scenario["faults"] = [
+        {"method": "PATCH", "path": "aoai-chat-prod$", "kind": "throttle", "count": 50, "retryAfter": 0.01}
+    ]
+    state = tmp_path / "tenant.json"
+    state.write_text(json.dumps(scenario))
+    out = tmp_path / "out"
+    done = warden(
+        "replay",
+        "--state",
+        str(state),
+        "--events",
+        str(DEMO / "events.json"),
+        "--baseline",
+        str(DEMO / "baseline.yaml"),
+        "--self-object-id",
+        WARDEN_OID,
+        "--out",
+        str(out),
+    )
+    assert done.returncode == 0, done.stderr
+    assert (
+        "would be redelivered: 1f0c3a7e" in done.stdout and "2 left for Event Grid to redeliver" in done.stdout
+    )  # the event and its duplicate
+    outcomes = [e["outcome"] for e in jsonl(out / "audit.jsonl") if e["resourceId"].endswith("aoai-rag-prod")]
+    assert outcomes == ["", "remediated"]  # the events after the failed one were still delivered

@@ -56,3 +56,22 @@ def test_static_credential_on_loopback_and_mode_override(tmp_path: Path) -> None
         base_dir=tmp_path,
     )
     assert settings.arm_endpoint == "https://localhost:8443" and settings.mode_override is Mode.DRY_RUN
+
+
+@pytest.mark.parametrize("kind", ["AUDIT", "STATE"])
+def test_one_storage_setting_per_store(tmp_path: Path, kind: str) -> None:
+    env = {
+        f"WARDEN_{kind}_ACCOUNT_URL": "https://a.blob.core.windows.net",
+        f"WARDEN_{kind}_CONNECTION_STRING": "UseDevelopmentStorage=true",
+    }
+    with pytest.raises(ConfigurationError, match=f"set one of WARDEN_{kind}_ACCOUNT_URL"):
+        load_settings(env, base_dir=tmp_path)
+
+
+def test_hosted_in_azure_needs_blob_storage(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="running in Azure"):
+        load_settings({"WEBSITE_INSTANCE_ID": "abc"}, base_dir=tmp_path)
+    settings = load_settings(
+        {"WEBSITE_INSTANCE_ID": "abc", "WARDEN_AUDIT_ACCOUNT_URL": "https://a.blob.core.windows.net"}, base_dir=tmp_path
+    )
+    assert settings.state_account_url == "https://a.blob.core.windows.net"  # the state follows the audit account

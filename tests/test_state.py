@@ -76,3 +76,30 @@ def test_lock_excludes_processes(tmp_path: Path) -> None:
         # We can only get in after the other process finished its critical section.
         assert (tmp_path / "flag.released").exists()
     proc.join()
+
+
+def test_reserve_is_atomic_across_threads_and_prunes_to_the_window(tmp_path: Path) -> None:
+    store = LocalStateStore(tmp_path)
+    granted: list[bool] = []
+
+    def grab() -> None:
+        for _ in range(5):
+            granted.append(store.reserve("*", T0, timedelta(hours=1), cap=7))
+
+    threads = [threading.Thread(target=grab) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert granted.count(True) == 7 and len(granted) == 30
+    assert store.reserve("*", T0 + timedelta(hours=2), timedelta(hours=1), cap=7)
+    assert store.history("*", T0 + timedelta(hours=2), timedelta(days=7)).attempts_in_window == 1
+
+
+def test_a_damaged_attempts_file_counts_from_zero(tmp_path: Path) -> None:
+    store = LocalStateStore(tmp_path)
+    store.record_attempt(RID, T0)
+    next((tmp_path / "attempts").glob("*.json")).write_text("{not json")
+    assert store.history(RID, T0, timedelta(hours=1)).attempts_in_window == 0
+    store.record_attempt(RID, T0)
+    assert store.history(RID, T0, timedelta(hours=1)).attempts_in_window == 1

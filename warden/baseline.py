@@ -27,13 +27,10 @@ from warden.routing import ALL_CONTROL_IDS
 KNOWN_CONTROLS: tuple[str, ...] = ALL_CONTROL_IDS
 
 SUPPORTED_VERSIONS: tuple[int, ...] = (1,)
-
 #: The top-level mode when the file names none: the conservative choice, so a forgotten line changes nothing.
 DEFAULT_MODE = Mode.DRY_RUN
-
 #: The expiry of `expires: 9999-12-31` ("never"): the end of that day is past the last representable instant.
 END_OF_TIME = datetime.max.replace(tzinfo=UTC)
-
 #: The widest approved IP range: anything wider (0.0.0.0/0, /1 ... /7) would silently switch the control off.
 WIDEST_APPROVED_PREFIX = 8
 
@@ -44,9 +41,13 @@ _KINDS = {
     "null": "empty (null)", "timestamp": "a date", "seq": "a list", "map": "a mapping",
 }  # fmt: skip
 _TOP_KEYS = ("version", "mode", "scope", "limits", "controls", "exemptions")
-_LIMIT_KEYS = (
-    "max_actions_per_run", "max_actions_per_hour", "cooldown_seconds", "max_attempts", "attempt_window_hours",
-)  # fmt: skip
+# Limit keys with their maxima: a cool-down defers an event through Event Grid's redelivery, which gives up
+# after 24 hours; the state store keeps attempts for 7 days, so a longer window would count less than it says.
+_LIMIT_MAXIMA = {
+    "max_actions_per_run": 100_000, "max_actions_per_hour": 1_000_000, "cooldown_seconds": 3600,
+    "max_attempts": 1000, "attempt_window_hours": 168,
+}  # fmt: skip
+_LIMIT_KEYS = tuple(_LIMIT_MAXIMA)
 _EXEMPTION_KEYS = ("resource", "control", "reason", "owner", "expires")
 
 
@@ -222,12 +223,14 @@ class _Reader:
             self.at(node, path, "must not be empty")
         return text
 
-    def integer(self, node: Node, path: str, *, minimum: int) -> int:
+    def integer(self, node: Node, path: str, *, minimum: int, maximum: int | None = None) -> int:
         self.expect(node, path, "int")
         number = self.value(node, path)
         assert isinstance(number, int)
         if number < minimum:
             self.at(node, path, f"must be an integer >= {minimum}, got {number}")
+        if maximum is not None and number > maximum:
+            self.at(node, path, f"must be at most {maximum}, got {number}")
         return number
 
     def mode(self, node: Node, path: str) -> Mode:
@@ -264,7 +267,9 @@ class _Reader:
         defaults = Limits()
 
         def read(key: str, minimum: int, default: int) -> int:
-            return self.integer(given[key][1], f"limits.{key}", minimum=minimum) if key in given else default
+            if key not in given:
+                return default
+            return self.integer(given[key][1], f"limits.{key}", minimum=minimum, maximum=_LIMIT_MAXIMA[key])
 
         return Limits(
             max_actions_per_run=read("max_actions_per_run", 1, defaults.max_actions_per_run),
@@ -355,9 +360,7 @@ def _join(path: str, key: str) -> str:
 def _suggest(word: str, known: Sequence[str], *, list_known: bool = True) -> str:
     """The closest known name as a hint, so that a typo says what was meant instead of doing nothing."""
     close = difflib.get_close_matches(word, known, n=1, cutoff=0.6)
-    if close:
-        return f"; did you mean {close[0]!r}?"
-    return f" (known: {', '.join(known)})" if list_known else ""
+    return f"; did you mean {close[0]!r}?" if close else f" (known: {', '.join(known)})" if list_known else ""
 
 
 # -- control parameters: adding one is one entry in CONTROL_PARAMS ---------------------------------------
@@ -373,8 +376,7 @@ class ParamSpec:
 
 def _ipv4_ranges(reader: _Reader, node: Node, path: str) -> tuple[str, ...]:
     """IPv4 addresses or CIDR ranges, normalised; host bits set (10.0.0.5/24) are refused as ambiguous, and a
-    range wider than a /8 as one that opens the account to much of the internet (0.0.0.0/0 turns the control off).
-    """
+    range wider than a /8 as one that opens much of the internet (0.0.0.0/0 turns the control off)."""
     out: list[str] = []
     for i, item in enumerate(reader.sequence(node, path)):
         text = reader.string(item, f"{path}[{i}]")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from warden.errors import TransientError
 from warden.model import Mode
 
 
@@ -26,6 +27,7 @@ class ReplayResult:
     state: dict[str, Any] = field(default_factory=dict)
     rejected: int = 0  # items audited as rejected (malformed, or not decodable by the Functions worker)
     delivered: int = 0  # items handed to the Event Grid function body
+    redelivery: list[str] = field(default_factory=list)  # events whose function raised: Event Grid would retry
 
 
 def replay(
@@ -78,8 +80,12 @@ def replay(
                 record_rejected(rt, parsed.event_id, f"event {index}: {exc}", reduce_raw(item))
                 result.rejected += 1
                 continue
-            functions_host.on_event(worker_event, rt)
             result.delivered += 1
+            try:
+                functions_host.on_event(worker_event, rt)
+            except TransientError as exc:
+                # In Azure the function's failure makes Event Grid redeliver later; a replay notes it and goes on.
+                result.redelivery.append(f"{parsed.event_id}: {exc}")
         if run_sweep:
             sweep(rt, trigger="replay-sweep")
         result.audit = list(rt.audit.entries())
@@ -116,10 +122,13 @@ def _run(args: argparse.Namespace) -> int:
     _write_jsonl(out / "requests.jsonl", result.requests)
     (out / "state.json").write_text(json.dumps(result.state, indent=2) + "\n")
     print(format_table(result.audit))
+    for note in result.redelivery:
+        print(f"would be redelivered: {note}")
     writes = sum(1 for r in result.requests if r["method"] in ("PUT", "PATCH", "POST", "DELETE"))
     print(
         f"\n{len(result.audit)} audit records, {len(result.requests)} Azure requests ({writes} writes), "
-        f"{result.delivered} event(s) delivered, {result.rejected} rejected.\n"
+        f"{result.delivered} event(s) delivered, {result.rejected} rejected, "
+        f"{len(result.redelivery)} left for Event Grid to redeliver.\n"
         f"Written to {out}/: audit.jsonl, audit/ (review with `python -m warden log --dir {out}/audit`), "
         "state.json, requests.jsonl"
     )

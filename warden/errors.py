@@ -54,6 +54,10 @@ class TransientError(AzureError):
     """Throttling, timeouts, 5xx after retries: re-raised so Event Grid redelivers the event."""
 
 
+class OutcomeUnknownError(TransientError):
+    """ARM accepted a change but its operation could not be followed to the end: it may yet be applied."""
+
+
 class ConflictError(TransientError):
     """The resource is busy (409) or changed since we read it (412): judged again on redelivery."""
 

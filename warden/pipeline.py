@@ -16,7 +16,14 @@ from warden import __version__
 from warden.audit import AuditLog
 from warden.baseline import Baseline
 from warden.controls import Detector
-from warden.errors import AuditWriteError, AzureError, ResourceGoneError, TransientError
+from warden.errors import (
+    AuditWriteError,
+    AzureError,
+    OutcomeUnknownError,
+    ResourceGoneError,
+    TransientError,
+    WardenError,
+)
 from warden.model import (
     AccountSnapshot,
     Action,
@@ -204,10 +211,27 @@ def _enforce(
 ) -> Outcome:
     """Audit intent, apply, verify by re-reading, audit result. No audit, no action."""
     planned = [pf for pf in decisions if pf.action == action]
+    cap = rt.baseline.limits.max_actions_per_hour
+    # The planner checked the tenant-wide cap on a count; concurrent evaluations may all have seen room.
+    # The reservation is the atomic check-and-count that decides (a slot stays used if the PATCH fails).
+    if not rt.state.reserve(TENANT_KEY, rt.clock(), HOUR, cap):
+        reason = f"tenant-wide cap of {cap} actions per hour reached (by concurrent actions)"
+        _audit(
+            rt,
+            ctx,
+            [
+                replace(
+                    _decision_record(rt, ctx, pf, started),
+                    decision=Decision.BLOCKED.value,
+                    outcome=Outcome.BLOCKED.value,
+                    reason=reason,
+                )
+                for pf in planned
+            ],
+        )
+        return Outcome.BLOCKED
     intents = [_decision_record(rt, ctx, pf, started, kind="intent") for pf in planned]
     _audit(rt, ctx, intents)  # raises AuditWriteError: then nothing has been changed
-    rt.state.record_attempt(action.resource_id, rt.clock())
-    rt.state.record_attempt(TENANT_KEY, rt.clock())  # the tenant-wide hourly cap counts every action
     remediator = next(r for r in rt.remediators if r.kind == action.kind)
 
     def result(outcome: Outcome, error: str = "", observed: Mapping[str, Json] | None = None) -> Outcome:
@@ -218,6 +242,11 @@ def _enforce(
         remediator.apply(action, rt.accounts, etag=etag)
     except ResourceGoneError as exc:
         return result(Outcome.RESOURCE_GONE, str(exc))
+    except OutcomeUnknownError as exc:
+        # ARM accepted the change; it may still land. Counted as an attempt; the redelivery re-reads.
+        _count_attempt(rt, action.resource_id)
+        result(Outcome.NOT_VERIFIED, str(exc))
+        raise
     except TransientError as exc:
         # Throttled, busy (409) or changed since our read (412): nothing was applied; Event Grid redelivers
         # and the redelivery re-reads and re-plans on the current state.
@@ -227,7 +256,10 @@ def _enforce(
         log.warning("remediation of %s failed: %s", action.resource_id, exc)
         return result(Outcome.FAILED, str(exc))
 
-    # Applied. From here a failure means "applied, not verified", never "failed".
+    # Applied. Only an applied change starts a cool-down and counts toward the attempt cap: a throttled or
+    # refused PATCH changed nothing and must not hand the resource to a human.
+    _count_attempt(rt, action.resource_id)
+    # From here a failure means "applied, not verified", never "failed".
     try:
         after = rt.accounts.read_account(action.resource_id)
     except AzureError as exc:
@@ -241,6 +273,14 @@ def _enforce(
         observed = {k: v for f in left for k, v in f.observed.items()}
         return result(Outcome.NOT_VERIFIED, "; ".join(f.summary for f in left), observed)
     return result(Outcome.REMEDIATED)
+
+
+def _count_attempt(rt: Runtime, resource_id: str) -> None:
+    try:
+        rt.state.record_attempt(resource_id, rt.clock())
+    except WardenError as exc:
+        # The change is made; its result must still be audited. A lost count only loosens the cap once.
+        log.warning("could not count the attempt on %s: %s", resource_id, exc)
 
 
 def _audit_result(

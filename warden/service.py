@@ -115,10 +115,24 @@ def sweep(rt: Runtime, trigger: str = "sweep") -> SweepReport:
                     result = evaluate(resource_id, controls, rt, ctx, budget)
             except AuditWriteError:
                 raise  # no audit, no action: stop rather than go on changing things unrecorded
-            except WardenError as exc:
-                # One account's failure must not stop the sweep; the next sweep retries it.
+            except Exception as exc:
+                # One account's failure, even an unforeseen one, must not leave the rest unchecked; the next
+                # sweep retries it. Evaluate audited the classified ones; this records the rest too.
                 report.errors.append(f"{resource_id}: {exc}")
                 log.warning("sweep failed on %s: %s", resource_id, exc)
+                if not isinstance(exc, WardenError):
+                    rt.audit.append(
+                        [
+                            _event_record(
+                                rt,
+                                ctx,
+                                resource_id,
+                                Outcome.FAILED,
+                                "sweep evaluation failed",
+                                error=f"{type(exc).__name__}: {exc}",
+                            )
+                        ]
+                    )
                 continue
             for outcome in result.outcomes:
                 report.outcomes[outcome.value] = report.outcomes.get(outcome.value, 0) + 1

@@ -102,8 +102,17 @@ def load_settings(env: Mapping[str, str] | None = None, *, base_dir: Path | None
     audit_connection = env.get("WARDEN_AUDIT_CONNECTION_STRING") or None
     state_url = env.get("WARDEN_STATE_ACCOUNT_URL") or None
     state_connection = env.get("WARDEN_STATE_CONNECTION_STRING") or None
+    for prefix, url, connection in (("AUDIT", audit_url, audit_connection), ("STATE", state_url, state_connection)):
+        if url and connection:
+            raise ConfigurationError(
+                f"set one of WARDEN_{prefix}_ACCOUNT_URL and WARDEN_{prefix}_CONNECTION_STRING, not both"
+            )
     if not (state_url or state_connection):  # the state defaults to the audit log's storage account, as a pair
         state_url, state_connection = audit_url, audit_connection
+    if env.get("WEBSITE_INSTANCE_ID") and not (audit_url or audit_connection):
+        # Hosted in Azure: the app folder is the deployed package (read-only, per instance), so a local audit
+        # log or state would fail or be lost, and would not be shared by scaled-out instances.
+        raise ConfigurationError("running in Azure: set WARDEN_AUDIT_ACCOUNT_URL (the audit log and state storage)")
     return Settings(
         baseline_path=base / env.get("WARDEN_BASELINE", "baseline.yaml"),
         arm_endpoint=endpoint,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import Protocol
 
 from warden.model import RemediationHistory, normalize_id
+
+log = logging.getLogger(__name__)
 
 
 class StateStore(Protocol):
@@ -34,6 +37,11 @@ class StateStore(Protocol):
 
     def record_attempt(self, resource_id: str, when: datetime) -> None:
         """Count one enforced action on the resource (before it is applied)."""
+        ...
+
+    def reserve(self, key: str, now: datetime, window: timedelta, cap: int) -> bool:
+        """Atomically count one action under `key` unless `cap` were already counted within `window`
+        (the tenant-wide cap: a check and a record that concurrent instances cannot interleave)."""
         ...
 
     def lock(self, resource_id: str) -> AbstractContextManager[None]:
@@ -65,14 +73,23 @@ class LocalStateStore:
         return RemediationHistory(attempts_in_window=len(times), last_attempt=max(times, default=None))
 
     def record_attempt(self, resource_id: str, when: datetime) -> None:
+        # Attempts older than a week can no longer matter to any window a baseline allows.
+        self._add_attempt(resource_id, when, timedelta(days=7), cap=None)
+
+    def reserve(self, key: str, now: datetime, window: timedelta, cap: int) -> bool:
+        return self._add_attempt(key, now, window, cap=cap)
+
+    def _add_attempt(self, resource_id: str, when: datetime, keep: timedelta, *, cap: int | None) -> bool:
         path = self._attempts_path(resource_id)
         with _flock(self._root / "locks" / f"{path.name}.attempts"):
-            # Attempts older than a week can no longer matter to any window a baseline allows.
-            times = [t for t in self._attempts(resource_id) if when - t < timedelta(days=7)]
+            times = [t for t in self._attempts(resource_id) if when - t < keep]
+            if cap is not None and len(times) >= cap:
+                return False
             times.append(when)
             tmp = path.with_suffix(".tmp")
             tmp.write_text(json.dumps([t.isoformat() for t in times]))
             tmp.replace(path)
+            return True
 
     def lock(self, resource_id: str) -> AbstractContextManager[None]:
         return _flock(self._root / "locks" / _key(normalize_id(resource_id)))
@@ -84,7 +101,13 @@ class LocalStateStore:
         path = self._attempts_path(resource_id)
         if not path.exists():
             return []
-        return [datetime.fromisoformat(t) for t in json.loads(path.read_text())]
+        try:
+            return [datetime.fromisoformat(t) for t in json.loads(path.read_text())]
+        except (ValueError, TypeError) as exc:
+            # A damaged file must not stop every remediation (the tenant counter is shared by all): start
+            # the count afresh, loudly.
+            log.warning("state: unreadable attempts file %s (%s); counting from zero", path, exc)
+            return []
 
 
 @contextmanager

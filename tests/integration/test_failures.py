@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -187,3 +188,39 @@ def test_self_caused_redelivery_is_recorded_once(make_world) -> None:
     event = write_event(RID, oid=WARDEN_OID)
     world.deliver(event, event)
     assert kinds(world) == [("event", "ignored")]
+
+
+def test_operation_that_cannot_be_followed_is_not_verified_and_counted(make_world) -> None:
+    from warden.errors import OutcomeUnknownError
+
+    world = make_world([account("aoai-a", **OPEN)], baseline_text(cooldown=300), lro="async")
+    world.emulator.add_fault("GET", "/operationStatuses/", "server-error", count=100, status=500)
+    with pytest.raises(OutcomeUnknownError):
+        world.deliver(write_event(RID))
+    [_, result] = world.audit()
+    assert result["outcome"] == "not-verified" and result["error"].startswith("accepted, but")
+    assert world.runtime.state.history(RID, world.runtime.clock(), timedelta(days=1)).attempts_in_window == 1
+
+
+def test_412_with_an_unchanged_etag_is_retried_without_if_match(make_world) -> None:
+    world = make_world([account("aoai-a", **OPEN)])
+    world.emulator.add_fault("PATCH", "/accounts/aoai-a$", "precondition-failed", count=1)
+    world.deliver(write_event(RID))
+    assert [(r.method, r.status) for r in world.requests()] == [
+        ("GET", 200),
+        ("PATCH", 412),
+        ("GET", 200),
+        ("PATCH", 200),
+        ("GET", 200),
+    ]
+    patches = [r for r in world.requests() if r.method == "PATCH"]
+    assert "If-Match" in patches[0].headers and "If-Match" not in patches[1].headers
+    assert kinds(world)[-1] == ("result", "remediated")
+
+
+def test_an_unreadable_account_body_is_a_recorded_failure(make_world) -> None:
+    world = make_world([account("aoai-a", publicNetworkAccess="Enabled", networkAcls="Allow")])
+    world.deliver(write_event(RID))
+    [record] = world.audit()
+    assert record["outcome"] == "failed" and "DeserializationError" in record["error"]
+    assert world.runtime.state.is_done("e-1")  # retrying cannot make the body readable

@@ -3,6 +3,7 @@ a resource that keeps flipping back to a human."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,7 +12,7 @@ from azure.mgmt.cognitiveservices.models import Account, AccountProperties
 
 from tests.integration.conftest import SUB, World, account, account_id, baseline_text, write_event
 from warden.azure.credentials import StaticTokenCredential
-from warden.errors import RetryLaterError
+from warden.errors import RetryLaterError, TransientError
 
 OPEN = {"publicNetworkAccess": "Enabled"}
 T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -93,3 +94,30 @@ def test_tenant_wide_hourly_cap_spans_events(make_world) -> None:
     clock.now = T0 + timedelta(minutes=61)
     world.deliver(write_event(account_id("aoai-b"), event_id="e-3"))
     assert world.account_props("aoai-b")["publicNetworkAccess"] == "Disabled"
+
+
+def test_a_refused_patch_is_not_an_attempt(make_world) -> None:
+    """Throttling that outlasts the SDK's retries changed nothing: no cool-down, no step toward the cap."""
+    world = make_world([account("aoai-a", **OPEN)], baseline_text(cooldown=300, max_attempts=1))
+    world.emulator.add_fault("PATCH", "/accounts/aoai-a$", "throttle", count=100, retry_after=0.01)
+    with pytest.raises(TransientError):
+        world.deliver(write_event(account_id("aoai-a")))
+    world.emulator.clear_faults()
+    world.deliver(write_event(account_id("aoai-a")))  # Event Grid's redelivery, seconds later
+    assert world.account_props("aoai-a")["publicNetworkAccess"] == "Disabled"
+    assert [e["outcome"] for e in world.audit()] == ["", "failed", "", "remediated"]
+
+
+def test_tenant_wide_cap_holds_for_concurrent_events(make_world) -> None:
+    names = [f"aoai-{n}" for n in range(8)]
+    world = make_world([account(n, **OPEN) for n in names], baseline_text(max_per_hour=2))
+    threads = [
+        threading.Thread(target=world.deliver, args=(write_event(account_id(n), event_id=f"e-{n}"),)) for n in names
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(1 for r in world.requests() if r.method == "PATCH") == 2
+    outcomes = sorted(e["outcome"] for e in world.audit() if e["outcome"])
+    assert outcomes == ["blocked"] * 6 + ["remediated"] * 2

@@ -224,3 +224,26 @@ def test_from_settings_wants_exactly_one_way_in(azurite: str) -> None:
 def test_lease_seconds_must_be_a_finite_lease_the_service_accepts(container: ContainerClient, seconds: int) -> None:
     with pytest.raises(ConfigurationError, match="lease_seconds"):
         BlobStateStore(container, lease_seconds=seconds)
+
+
+def test_reservations_never_exceed_the_cap_across_instances(make_store: MakeStore) -> None:
+    stores = [make_store(), make_store(), make_store()]
+    now = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+    granted: list[bool] = []
+    lock = threading.Lock()
+
+    def grab(store: BlobStateStore) -> None:
+        for _ in range(4):
+            ok = store.reserve("*", now, timedelta(hours=1), cap=5)
+            with lock:
+                granted.append(ok)
+
+    threads = [threading.Thread(target=grab, args=(s,)) for s in stores for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert granted.count(True) == 5 and len(granted) == 24
+    # An hour later the window is empty again, and the pruned list holds only the new reservation.
+    assert stores[0].reserve("*", now + timedelta(hours=1, seconds=1), timedelta(hours=1), cap=5)
+    assert stores[1].history("*", now + timedelta(hours=1, seconds=2), timedelta(days=7)).attempts_in_window == 1

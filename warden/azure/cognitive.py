@@ -15,8 +15,10 @@ from io import BytesIO
 from typing import Any
 
 from azure.core.credentials import TokenCredential
+from azure.core.exceptions import AzureError as CoreAzureError
 from azure.core.exceptions import (
     ClientAuthenticationError,
+    DeserializationError,
     HttpResponseError,
     ResourceExistsError,
     ResourceModifiedError,
@@ -24,12 +26,14 @@ from azure.core.exceptions import (
     ServiceRequestError,
     ServiceResponseError,
 )
+from azure.core.polling.base_polling import OperationFailed
 from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 from azure.mgmt.cognitiveservices.models import Account
 
 from warden.errors import (
     AzureError,
     ConflictError,
+    OutcomeUnknownError,
     PermissionDeniedError,
     ResourceGoneError,
     TransientError,
@@ -80,6 +84,10 @@ def classified_errors(what: str) -> Iterator[None]:
         if status in _TRANSIENT_STATUS:
             raise TransientError(f"{what}: {_message(exc)}", status=status, code=_code(exc)) from exc
         raise AzureError(f"{what}: {_message(exc)}", status=status, code=_code(exc)) from exc
+    except (CoreAzureError, DeserializationError) as exc:
+        # Anything else azure-core raises (an unreadable body, a client-side failure) is still an Azure
+        # failure to classify; nothing from the SDK may escape as a foreign exception type.
+        raise AzureError(f"{what}: {type(exc).__name__}: {exc}") from exc
 
 
 def _status(exc: HttpResponseError) -> int | None:
@@ -170,25 +178,48 @@ class CognitiveAccounts:
         return to_snapshot(account)
 
     def patch_account(self, resource_id: str, properties: Mapping[str, Json], *, etag: str | None = None) -> None:
-        sub, rg, name = parse_account_id(resource_id)
         # Sent as raw JSON so the body carries exactly these ARM properties and nothing the model adds.
         body = json.dumps({"properties": dict(properties)}).encode()
         # If-Match: a change made after our read must not be overwritten by a fix planned on the old state
         # (networkAcls is replaced whole); ARM answers 412 and the redelivered event re-reads and re-plans.
-        headers = {"If-Match": etag} if etag else {}
+        if not etag:
+            log.warning("patch %s without If-Match: the account read carried no etag", resource_id)
+        try:
+            poller = self._begin_update(resource_id, body, etag)
+        except ConflictError as exc:
+            if exc.status != 412 or not etag or self.read_account(resource_id).etag != etag:
+                raise
+            # The account is unchanged since our read, yet the precondition failed: the service does not
+            # honour If-Match as documented. Go ahead without it rather than never fixing the drift.
+            log.warning("patch %s: 412 with an unchanged etag; retrying without If-Match", resource_id)
+            poller = self._begin_update(resource_id, body, None)
+        # ARM accepted the change: from here on a failure leaves its outcome unknown, not "not applied".
+        try:
+            poller.result(timeout=self._lro_timeout)
+        except HttpResponseError as exc:
+            if isinstance(exc.__cause__, OperationFailed):  # ARM itself reported Failed or Canceled
+                raise AzureError(
+                    f"patch {resource_id}: the operation ended {poller.status()}: {_message(exc)}"
+                ) from exc
+            raise OutcomeUnknownError(f"accepted, but following the operation failed: {_message(exc)}") from exc
+        except CoreAzureError as exc:
+            raise OutcomeUnknownError(f"accepted, but following the operation failed: {exc}") from exc
+        if not poller.done():
+            raise OutcomeUnknownError(f"accepted, but not finished after {self._lro_timeout:.0f}s")
+        log.info("patched %s: %s", resource_id, sorted(properties))
+
+    def _begin_update(self, resource_id: str, body: bytes, etag: str | None) -> Any:
+        """Send the PATCH; errors here mean ARM did not accept it, so nothing was changed."""
+        sub, rg, name = parse_account_id(resource_id)
         with classified_errors(f"patch {resource_id}"):
-            poller = self._clients(sub).accounts.begin_update(
+            return self._clients(sub).accounts.begin_update(
                 rg,
                 name,
                 BytesIO(body),
                 content_type="application/json",
                 polling_interval=self._polling_interval,
-                headers=headers,
+                headers={"If-Match": etag} if etag else {},
             )
-            poller.result(timeout=self._lro_timeout)
-            if not poller.done():
-                raise TransientError(f"patch {resource_id}: operation not finished after {self._lro_timeout:.0f}s")
-        log.info("patched %s: %s", resource_id, sorted(properties))
 
     def list_accounts(self, subscription_id: str) -> list[tuple[str, str]]:
         with classified_errors(f"list accounts of subscription {subscription_id}"):

@@ -169,11 +169,22 @@ class BlobStateStore:
         return RemediationHistory(attempts_in_window=len(in_window), last_attempt=max(in_window, default=None))
 
     def record_attempt(self, resource_id: str, when: datetime) -> None:
+        self._add_attempt(resource_id, when, RETENTION, cap=None)
+
+    def reserve(self, key: str, now: datetime, window: timedelta, cap: int) -> bool:
+        return self._add_attempt(key, now, window, cap=cap)
+
+    def _add_attempt(self, resource_id: str, when: datetime, keep: timedelta, *, cap: int | None) -> bool:
+        """Append `when` to the key's list (pruned to `keep`) unless `cap` entries are already within it;
+        read-modify-write under the blob's etag, so concurrent instances neither lose nor over-grant."""
         blob = self._container.get_blob_client(attempts_blob_name(resource_id))
         with storage_errors(f"recording an attempt on {resource_id}"):
             for attempt in range(CONFLICT_ATTEMPTS):
                 times, etag = self._read_attempts(blob)
-                kept = sorted([t for t in times if when - t < RETENTION] + [when])
+                recent = [t for t in times if when - t < keep]
+                if cap is not None and len(recent) >= cap:
+                    return False
+                kept = sorted([*recent, when])
                 data = json.dumps([t.isoformat() for t in kept]).encode()
                 try:
                     if etag is None:
@@ -188,7 +199,7 @@ class BlobStateStore:
                             match_condition=MatchConditions.IfNotModified,
                             content_settings=_JSON,
                         )
-                    return
+                    return True
                 except (ResourceExistsError, ResourceModifiedError):
                     # Another instance wrote first (409 on create, 412 on update): re-read and re-apply. If the
                     # SDK retried a write whose reply was lost, the attempt counts twice: the safe direction.
