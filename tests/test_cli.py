@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import reference_dir
-from warden.cli_replay import replay
+from warden import cli_replay
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "scenarios" / "demo"
@@ -23,25 +23,31 @@ def warden(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def run_replay(
+    out: Path, *options: str, state: Path = DEMO / "tenant.json", events: Path = DEMO / "events.json"
+) -> subprocess.CompletedProcess[str]:
+    """`warden replay` with the demo baseline; the demo tenant and event stream unless told otherwise."""
+    return warden(
+        "replay",
+        "--state",
+        str(state),
+        "--events",
+        str(events),
+        "--baseline",
+        str(DEMO / "baseline.yaml"),
+        "--out",
+        str(out),
+        *options,
+    )
+
+
 def jsonl(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
 def test_replay_of_the_demo_tenant(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    done = warden(
-        "replay",
-        "--state",
-        str(DEMO / "tenant.json"),
-        "--events",
-        str(DEMO / "events.json"),
-        "--baseline",
-        str(DEMO / "baseline.yaml"),
-        "--self-object-id",
-        WARDEN_OID,
-        "--out",
-        str(out),
-    )
+    done = run_replay(out, "--self-object-id", WARDEN_OID)
     assert done.returncode == 0, done.stderr
     audit = jsonl(out / "audit.jsonl")
     by_resource: dict[str, list[str]] = {}
@@ -77,20 +83,7 @@ def test_replay_of_the_demo_tenant(tmp_path: Path) -> None:
 
 def test_replay_with_sweep_catches_drift_that_sent_no_event(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    done = warden(
-        "replay",
-        "--state",
-        str(DEMO / "tenant.json"),
-        "--events",
-        str(DEMO / "events.json"),
-        "--baseline",
-        str(DEMO / "baseline.yaml"),
-        "--self-object-id",
-        WARDEN_OID,
-        "--sweep",
-        "--out",
-        str(out),
-    )
+    done = run_replay(out, "--self-object-id", WARDEN_OID, "--sweep")
     assert done.returncode == 0, done.stderr
     state = {r["name"]: r["properties"] for r in json.loads((out / "state.json").read_text())["resources"]}
     assert state["aoai-eval-lab"]["networkAcls"]["defaultAction"] == "Deny"
@@ -98,20 +91,7 @@ def test_replay_with_sweep_catches_drift_that_sent_no_event(tmp_path: Path) -> N
 
 def test_dry_run_replay_changes_nothing(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    done = warden(
-        "replay",
-        "--state",
-        str(DEMO / "tenant.json"),
-        "--events",
-        str(DEMO / "events.json"),
-        "--baseline",
-        str(DEMO / "baseline.yaml"),
-        "--mode",
-        "dry-run",
-        "--sweep",
-        "--out",
-        str(out),
-    )
+    done = run_replay(out, "--mode", "dry-run", "--sweep")
     assert done.returncode == 0, done.stderr
     assert all(r["method"] == "GET" for r in jsonl(out / "requests.jsonl"))
     outcomes = {e["outcome"] for e in jsonl(out / "audit.jsonl")}
@@ -123,17 +103,7 @@ def test_replay_reads_the_fixture_layout_with_its_events_wrapper(tmp_path: Path)
     fixture = reference_dir() / "eventgrid" / "derived" / "cognitiveservices_arm_events.json"
     count = len(json.loads(fixture.read_text())["events"])
     out = tmp_path / "out"
-    done = warden(
-        "replay",
-        "--state",
-        str(DEMO / "tenant.json"),
-        "--events",
-        str(fixture),
-        "--baseline",
-        str(DEMO / "baseline.yaml"),
-        "--out",
-        str(out),
-    )
+    done = run_replay(out, events=fixture)
     assert done.returncode == 0, done.stderr
     assert f"{count} event(s) delivered, 0 rejected," in done.stdout
     assert not [e for e in jsonl(out / "audit.jsonl") if e["outcome"] == "rejected"]
@@ -145,7 +115,7 @@ def test_replay_audits_a_malformed_item_where_it_is_in_the_stream(tmp_path: Path
     malformed = copy.deepcopy(demo[1])
     malformed["id"] = "bad-1"
     del malformed["data"]["operationName"]
-    result = replay(
+    result = cli_replay.replay(
         json.loads((DEMO / "tenant.json").read_text()),
         [first, malformed, last],
         baseline_path=DEMO / "baseline.yaml",
@@ -208,19 +178,7 @@ def test_replay_goes_on_after_an_event_event_grid_would_redeliver(tmp_path: Path
     state = tmp_path / "tenant.json"
     state.write_text(json.dumps(scenario))
     out = tmp_path / "out"
-    done = warden(
-        "replay",
-        "--state",
-        str(state),
-        "--events",
-        str(DEMO / "events.json"),
-        "--baseline",
-        str(DEMO / "baseline.yaml"),
-        "--self-object-id",
-        WARDEN_OID,
-        "--out",
-        str(out),
-    )
+    done = run_replay(out, "--self-object-id", WARDEN_OID, state=state)
     assert done.returncode == 0, done.stderr
     assert (
         "would be redelivered: 1f0c3a7e" in done.stdout and "2 left for Event Grid to redeliver" in done.stdout
