@@ -254,6 +254,20 @@ def test_audit_route_filters_entries(deployed: tuple[Emulator, Path]) -> None:
     assert lines(since="2999-01-01") == []
 
 
+def test_audit_route_since_reads_only_recent_day_files(deployed: tuple[Emulator, Path]) -> None:
+    _, tmp = deployed
+    index_like_the_worker()["resource_event"].get_user_function()(
+        to_functions_event(write_event(account_id("aoai-a"), event_id="e-a"))
+    )
+    (tmp / "audit" / "audit-2000-01-01.jsonl").mkdir()  # an old "day file" no read can open
+    audit_fn = index_like_the_worker()["audit"].get_user_function()
+    response = audit_fn(_get("audit", since="1d"))
+    assert response.status_code == 200
+    assert [json.loads(line)["eventId"] for line in response.get_body().decode().splitlines()] == ["e-a", "e-a"]
+    with pytest.raises(IsADirectoryError):  # without since every day file is read
+        audit_fn(_get("audit"))
+
+
 @pytest.mark.parametrize(
     ("params", "problem"),
     [

@@ -33,8 +33,12 @@ class AuditLog(Protocol):
     def append(self, records: Sequence[AuditRecord]) -> None:
         """Append all records or none; AuditWriteError (chained) on any failure, so callers change nothing."""
 
-    def entries(self) -> Iterator[dict[str, Json]]:
-        """Every stored entry in chain order, as written (with seq, prev_hash, hash)."""
+    def entries(self, since: datetime | None = None) -> Iterator[dict[str, Json]]:
+        """Every stored entry in chain order, as written (with seq, prev_hash, hash).
+
+        With `since`, only the day files/blobs that can hold entries at or after it: whole UTC days (a blob
+        sink also its blob just before), so earlier entries come too; filter_entries(since=) cuts them.
+        verify needs the whole chain: call it without `since`."""
 
 
 class Entry(dict[str, Json]):
@@ -236,12 +240,16 @@ class LocalAuditLog:
             # The records are durable; a stale mark only lags (never blocks) and is rewritten next time.
             log.warning("audit: records written, head mark in %s not updated: %s", self.folder, exc)
 
-    def entries(self) -> Iterator[dict[str, Json]]:
-        """A snapshot taken under a shared lock: entries appended while iterating are not included."""
+    def entries(self, since: datetime | None = None) -> Iterator[dict[str, Json]]:
+        """A snapshot taken under a shared lock: entries appended while iterating are not included.
+
+        With `since`, files of days before its UTC day are not opened: a batch is filed under its latest
+        record's day or a later one, so an older file holds no entry at or after `since`."""
+        first = "" if since is None else f"audit-{_utc(since).date().isoformat()}.jsonl"  # names sort as days
         # A reader never creates the lock file (the folder may be a read-only copy); with none, no writer ran.
         with self._lock_path.open("rb") if self._lock_path.exists() else open(os.devnull, "rb") as lock:
             fcntl.flock(lock.fileno(), fcntl.LOCK_SH)  # appends are whole batches under LOCK_EX
-            sizes = [(p, p.stat().st_size) for p in self._day_files()]
+            sizes = [(p, p.stat().st_size) for p in self._day_files() if p.name >= first]
         for path, size in sizes:
             with path.open("rb") as f:
                 yield from parse_lines(f.read(size), path.name)

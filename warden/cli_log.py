@@ -160,7 +160,11 @@ def run_log(args: argparse.Namespace) -> int:
     try:
         audit = open_log(args)
         selected: Iterable[dict[str, Json]] = filter_entries(
-            audit.entries(), since=args.since, resource=args.resource, control=args.control, outcome=args.outcome
+            audit.entries(since=args.since),
+            since=args.since,
+            resource=args.resource,
+            control=args.control,
+            outcome=args.outcome,
         )
         if args.limit:
             selected = deque(selected, maxlen=args.limit)

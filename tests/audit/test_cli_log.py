@@ -121,6 +121,37 @@ def test_log_filters_and_limit(folder: Path, capsys: pytest.CaptureFixture[str])
     assert seqs("--control", "nothing.*") == []
 
 
+def test_log_since_does_not_open_older_day_files(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    day1 = folder / "audit-2024-05-01.jsonl"
+    day1.unlink()
+    day1.mkdir()  # unreadable as a file: only a read that skips 05-01 can succeed
+    assert run("log", "--dir", str(folder), "--json", "--since", "2024-05-02T12:00:00Z") == 0
+    assert [json.loads(line)["seq"] for line in capsys.readouterr().out.splitlines()] == [3]
+    assert run("log", "--dir", str(folder), "--json") == 2  # the whole log: 05-01 is read, and fails
+    assert "Is a directory" in capsys.readouterr().err
+
+
+def test_log_since_reads_only_recent_blobs(
+    azurite: str, container_name: str, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    log = from_settings(None, azurite, container_name)
+    for day in range(3):
+        log.append([record(day, day=day)])
+    # Damage 05-01's blob (possible without an immutability policy): a read from 05-03 never downloads it.
+    container = log._container
+    container.delete_blob("audit/2024/05/01.jsonl")
+    container.upload_blob("audit/2024/05/01.jsonl", b"garbage\n")
+    argv = ("log", "--blob-connection-string", azurite, "--container", container_name, "--json")
+    assert run(*argv, "--since", "2024-05-03") == 0
+    shown = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    # 05-03's rollover marker (the last entry of 05-02's blob, read as the blob just before), then evt-2.
+    assert [(e["kind"], e["eventId"]) for e in shown] == [("rollover", ""), ("result", "evt-2")]
+    assert "skipping" not in caplog.text
+    assert run(*argv) == 0  # the whole log: the damaged line is skipped with a warning (verify reports it)
+    assert "skipping audit/2024/05/01.jsonl line 1" in caplog.text
+    capsys.readouterr()
+
+
 def test_log_with_no_match_says_so(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run("log", "--dir", str(folder), "--outcome", "ignored") == 0
     assert capsys.readouterr().out.strip() == "(no audit entries)"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -39,8 +39,8 @@ class FlakyAudit:
             raise AuditWriteError("storage unavailable (test)")
         self.inner.append(records)
 
-    def entries(self) -> Iterator[dict[str, Json]]:
-        return self.inner.entries()
+    def entries(self, since: datetime | None = None) -> Iterator[dict[str, Json]]:
+        return self.inner.entries(since)
 
 
 class ArmAfterPatch:

@@ -5,6 +5,7 @@ limit), one append_block per batch, one hash chain across instances through appe
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import random
 import re
@@ -12,14 +13,14 @@ import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from enum import Enum
 
 from azure.core import MatchConditions
 from azure.core.credentials import TokenCredential
 from azure.core.exceptions import AzureError as SdkError
 from azure.core.exceptions import HttpResponseError, ResourceExistsError
-from azure.storage.blob import ContainerClient
+from azure.storage.blob import BlobPrefix, ContainerClient
 
 from warden.audit import GENESIS_HASH, batch_day, chain, parse_lines, tail_entry
 from warden.azure.storage import container_client
@@ -52,6 +53,11 @@ def blob_key(name: str) -> tuple[date, int] | None:
         return None if match is None else (date(*map(int, match.group(1, 2, 3))), int(match[4] or 0))
     except ValueError:
         return None
+
+
+def _utc_day(value: datetime) -> date:
+    """The UTC day of a time (naive means UTC)."""
+    return (value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)).date()
 
 
 def _code(exc: HttpResponseError) -> str:
@@ -95,15 +101,41 @@ class BlobAuditLog:
     def container_name(self) -> str:
         return str(self._container.container_name)
 
-    def _blobs(self) -> list[tuple[tuple[date, int], str, int]]:
+    def _blobs(self, prefix: str = PREFIX) -> list[tuple[tuple[date, int], str, int]]:
+        """The audit blobs under `prefix` as (chain order key, name, size), in chain order."""
         found = []
-        for props in self._container.list_blobs(name_starts_with=PREFIX):
+        for props in self._container.list_blobs(name_starts_with=prefix):
             key = blob_key(props.name)
             if key is None:
                 log.warning("audit: ignoring blob %s (not an audit blob name)", props.name)
             else:
                 found.append((key, props.name, props.size))
         return sorted(found)
+
+    def _folders(self, prefix: str) -> list[str]:
+        """The virtual folders directly under `prefix` (audit/YYYY/ or audit/YYYY/MM/), sorted."""
+        items = self._container.walk_blobs(name_starts_with=prefix, delimiter="/")
+        return sorted(item.name for item in items if isinstance(item, BlobPrefix))
+
+    def _blobs_since(self, day: date) -> list[tuple[tuple[date, int], str, int]]:
+        """The blobs of `day` and later, plus the last blob before them, listing only the month folders from
+        `day`'s month on (and, if that month has no earlier blob, the newest earlier month holding one).
+
+        The blob before is needed: it stays open into `day` until a writer closes it, so it holds `day`'s
+        rollover marker and any batch of `day` written by a writer that raced the closer."""
+        start, month = (day, 0), f"{PREFIX}{day:%Y/%m}/"
+        year = month[: len(PREFIX) + 5]  # audit/YYYY/: fixed width, so folders compare as text
+        years = self._folders(PREFIX)
+        months = [m for y in years if y >= year for m in self._folders(y)]
+        listed = [b for m in months if m >= month for b in self._blobs(m)]
+        before = [b for b in listed if b[0] < start]
+        if not before:  # the newest earlier month that holds an audit blob (older ones are never listed)
+            older = (m for y in reversed(years) if y < year for m in reversed(self._folders(y)))
+            for folder in itertools.chain(reversed([m for m in months if m < month]), older):
+                before = self._blobs(folder)
+                if before:
+                    break
+        return before[-1:] + [b for b in listed if b[0] >= start]
 
     def _tail(self, name: str, size: int) -> dict[str, Json] | None:
         if size == 0:
@@ -226,10 +258,14 @@ class BlobAuditLog:
                 return
         raise AuditWriteError(f"gave up appending to the audit log after {CONFLICT_ATTEMPTS} lost races")
 
-    def entries(self) -> Iterator[dict[str, Json]]:
-        """Every entry, blob by blob in chain order, each blob read up to its size when listed."""
+    def entries(self, since: datetime | None = None) -> Iterator[dict[str, Json]]:
+        """Every entry, blob by blob in chain order, each blob read up to its size when listed.
+
+        With `since`, only the blobs from its UTC day on and the one just before (see _blobs_since): older
+        month folders are not listed and older blobs not downloaded."""
         try:
-            for _, name, size in self._blobs():
+            blobs = self._blobs() if since is None else self._blobs_since(_utc_day(since))
+            for _, name, size in blobs:
                 if size:
                     data = self._container.download_blob(name, offset=0, length=size).readall()
                     yield from parse_lines(data, name)

@@ -108,7 +108,8 @@ def on_health(req: func.HttpRequest) -> func.HttpResponse:
 def on_audit(req: func.HttpRequest) -> func.HttpResponse:
     """GET /api/audit?since=24h&resource=&control=&outcome=&limit= : the newest matching entries as JSON lines.
 
-    `since` and `limit` are read by the same parsers as `warden log --since/--limit`."""
+    `since` and `limit` are read by the same parsers as `warden log --since/--limit`; with `since`, only the
+    day files/blobs that can hold entries from it on are read: the cost follows the range, not the log's age."""
     try:
         since_text = req.params.get("since")
         since = since_time(since_text) if since_text else None
@@ -120,7 +121,7 @@ def on_audit(req: func.HttpRequest) -> func.HttpResponse:
         return func.HttpResponse(f"bad query: limit: {exc}\n", status_code=400)
     entries = deque(
         filter_entries(
-            get_runtime().audit.entries(),
+            get_runtime().audit.entries(since=since),  # not the older day files/blobs
             since=since,
             resource=req.params.get("resource") or None,
             control=req.params.get("control") or None,
