@@ -24,12 +24,14 @@ FAULT_KINDS = (
     "precondition-failed",
     "reset",
     "lro-failed",
+    "applied-then-error",  # the request is carried out, then answered with a 5xx (status, default 503)
 )
 
 # kind -> (default status, ARM error code, message)
 _ERRORS: dict[str, tuple[int, str, str]] = {
     "throttle": (429, "TooManyRequests", "The request was throttled (emulator fault)."),
     "server-error": (503, "ServiceUnavailable", "The service is temporarily unavailable (emulator fault)."),
+    "applied-then-error": (503, "ServiceUnavailable", "The service is temporarily unavailable (emulator fault)."),
     "not-found": (404, "ResourceNotFound", "The resource was not found (emulator fault)."),
     "conflict": (409, "Conflict", "The resource is busy with another operation (emulator fault)."),
     "precondition-failed": (412, "PreconditionFailed", "The etag did not match (emulator fault)."),
@@ -139,8 +141,9 @@ def retry_after_header(seconds: float) -> str:
 
 
 def fault_reply(fault: Fault) -> Reply | None:
-    """The reply a fault forces, or None when the request should then be served normally (latency)."""
-    if fault.kind == "latency":
+    """The reply a fault forces, or None when the request should then be served normally (latency, and
+    applied-then-error, whose error replaces the reply after serving)."""
+    if fault.kind in ("latency", "applied-then-error"):
         time.sleep(fault.delay)
         return None
     if fault.kind == "reset":

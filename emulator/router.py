@@ -138,6 +138,12 @@ def serve(ctx: Context, req: Request) -> Reply:
         except Exception:
             log.exception("emulator route failed: %s %s", req.method, req.path)
             reply = ArmError(500, "InternalServerError", "The emulator failed to handle the request.").reply()
+        if fault is not None and fault.kind == "applied-then-error":
+            # The change is made, but the client hears an error (a lost or failed reply): what makes an
+            # SDK retry a PATCH that in fact already landed.
+            status = fault.status or 503
+            reply = ArmError(status, "ServiceUnavailable", "Applied, then failed to answer (emulator fault).").reply()
+            reply.fault = fault.kind
         if fault is not None and reply.fault is None:
             reply.fault = fault.kind  # a latency fault, served normally after its delay
     reply.kind = req.kind

@@ -19,6 +19,7 @@ from warden.controls import Detector
 from warden.errors import (
     AuditWriteError,
     AzureError,
+    ConflictError,
     OutcomeUnknownError,
     ResourceGoneError,
     TransientError,
@@ -39,6 +40,7 @@ from warden.model import (
 )
 from warden.planner import effective_mode, plan
 from warden.ports import AccountPort, Remediator
+from warden.redact import scrub
 from warden.state import StateStore
 
 log = logging.getLogger(__name__)
@@ -127,7 +129,7 @@ def evaluate(
         result.outcomes.append(Outcome.RESOURCE_GONE)
         return result
     except AzureError as exc:
-        log.warning("reading %s failed: %s", resource_id, exc)
+        log.warning("reading %s failed: %s", resource_id, scrub(str(exc)))
         _audit(
             rt,
             ctx,
@@ -247,13 +249,21 @@ def _enforce(
         _count_attempt(rt, action.resource_id)
         result(Outcome.NOT_VERIFIED, str(exc))
         raise
+    except ConflictError as exc:
+        if exc.status == 412 and _now_compliant(action, detectors, rt):
+            # Changed since our read, and compliant now: either this PATCH landed and the SDK's retry of it
+            # hit the new etag, or someone else fixed it. Counted (it may be ours), never called remediated.
+            _count_attempt(rt, action.resource_id)
+            why = "the account changed since it was read and is compliant now, by this PATCH or by someone else"
+            return result(Outcome.NOT_VERIFIED, f"{exc}; {why}")
+        result(Outcome.FAILED, str(exc))
+        raise  # busy, or changed and still drifted: the redelivery re-reads and re-plans on the current state
     except TransientError as exc:
-        # Throttled, busy (409) or changed since our read (412): nothing was applied; Event Grid redelivers
-        # and the redelivery re-reads and re-plans on the current state.
+        # Throttled or unavailable before Azure accepted the change: nothing was applied; Event Grid redelivers.
         result(Outcome.FAILED, str(exc))
         raise
     except AzureError as exc:
-        log.warning("remediation of %s failed: %s", action.resource_id, exc)
+        log.warning("remediation of %s failed: %s", action.resource_id, scrub(str(exc)))
         return result(Outcome.FAILED, str(exc))
 
     # Applied. Only an applied change starts a cool-down and counts toward the attempt cap: a throttled or
@@ -263,7 +273,7 @@ def _enforce(
     try:
         after = rt.accounts.read_account(action.resource_id)
     except AzureError as exc:
-        log.warning("verifying %s after the change failed: %s", action.resource_id, exc)
+        log.warning("verifying %s after the change failed: %s", action.resource_id, scrub(str(exc)))
         result(Outcome.NOT_VERIFIED, f"applied; the verifying read failed: {exc}")
         if isinstance(exc, TransientError):
             raise  # the redelivery re-reads and records what it finds
@@ -273,6 +283,14 @@ def _enforce(
         observed = {k: v for f in left for k, v in f.observed.items()}
         return result(Outcome.NOT_VERIFIED, "; ".join(f.summary for f in left), observed)
     return result(Outcome.REMEDIATED)
+
+
+def _now_compliant(action: Action, detectors: Sequence[Detector], rt: Runtime) -> bool:
+    try:
+        current = rt.accounts.read_account(action.resource_id)
+    except AzureError:
+        return False
+    return not [f for f in _detect(detectors, current, rt.baseline) if f.control_id in action.control_ids]
 
 
 def _count_attempt(rt: Runtime, resource_id: str) -> None:
@@ -297,6 +315,7 @@ def _audit_result(
     records = [
         replace(
             r,
+            time=rt.clock(),  # when the outcome was known, not when it was intended
             kind="result",
             outcome=outcome.value,
             error=error,

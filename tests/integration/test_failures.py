@@ -106,37 +106,54 @@ def test_verifying_read_forbidden_is_not_verified_and_final(make_world) -> None:
     assert world.runtime.state.is_done("e-1")
 
 
-def test_a_change_made_after_our_read_is_not_overwritten(make_world) -> None:
-    """A human tightens the ACLs between warden's GET and its PATCH: If-Match makes ARM refuse the stale fix."""
-    world = make_world([account("aoai-a", **OPEN)])
+def _race(world: World, human_acls: NetworkRuleSet) -> None:
+    """Deliver an event while a human PATCHes the account between warden's GET and its PATCH."""
     world.emulator.add_fault("PATCH", "/accounts/aoai-a$", "latency", count=1, delay=0.5)
     client = CognitiveServicesManagementClient(
         StaticTokenCredential(), SUB, base_url=world.emulator.endpoint, connection_verify=world.emulator.ca_path
     )
-    vnet = "/subscriptions/s/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/v/subnets/apps"
-    human_change = Account(
-        properties=AccountProperties(
-            network_acls=NetworkRuleSet(default_action="Deny", virtual_network_rules=[VirtualNetworkRule(id=vnet)])
-        )
-    )
 
     def human() -> None:  # lands while warden's PATCH is held in the emulator
         threading.Event().wait(0.2)
-        client.accounts.begin_update("ai-prod", "aoai-a", human_change).result()
+        client.accounts.begin_update(
+            "ai-prod", "aoai-a", Account(properties=AccountProperties(network_acls=human_acls))
+        ).result()
 
     thread = threading.Thread(target=human)
     thread.start()
-    with pytest.raises(ConflictError):
+    try:
         world.deliver(write_event(RID))
-    thread.join()
+    finally:
+        thread.join()
+
+
+VNET = "/subscriptions/s/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/v/subnets/apps"
+
+
+def test_a_change_made_after_our_read_is_not_overwritten(make_world) -> None:
+    """A human tightens the ACLs between warden's GET and its PATCH: If-Match makes ARM refuse the stale fix."""
+    world = make_world([account("aoai-a", **OPEN)])
+    _race(world, NetworkRuleSet(default_action="Deny", virtual_network_rules=[VirtualNetworkRule(id=VNET)]))
     warden_patch = next(r for r in world.requests() if r.method == "PATCH" and r.status == 412)
     assert warden_patch.body == {"properties": {"publicNetworkAccess": "Disabled"}}
     props = world.account_props("aoai-a")
-    assert props["networkAcls"]["virtualNetworkRules"] == [{"id": vnet}]  # the human's change survived
+    assert props["networkAcls"]["virtualNetworkRules"] == [{"id": VNET}]  # the human's change survived
+    assert props["publicNetworkAccess"] == "Enabled"
+    # Deny with only a VNet rule is compliant: recorded honestly as not verified (not "remediated"), and done.
+    [_, result] = world.audit()
+    assert result["outcome"] == "not-verified" and "compliant now" in result["error"]
+    assert world.runtime.state.is_done("e-1")
+
+
+def test_a_conflicting_change_that_leaves_drift_is_replanned_on_redelivery(make_world) -> None:
+    world = make_world([account("aoai-a", **OPEN)])
+    with pytest.raises(ConflictError):
+        _race(world, NetworkRuleSet(default_action="Allow", virtual_network_rules=[VirtualNetworkRule(id=VNET)]))
     assert kinds(world) == [("intent", ""), ("result", "failed")]
-    # Event Grid redelivers: warden re-reads the account as it now is. Deny with only a VNet rule is compliant.
-    world.deliver(write_event(RID))
-    assert kinds(world)[-1] == ("evaluation", "compliant")
+    world.deliver(write_event(RID))  # Event Grid redelivers: re-read, re-planned on the human's version
+    assert world.account_props("aoai-a")["publicNetworkAccess"] == "Disabled"
+    assert world.account_props("aoai-a")["networkAcls"]["virtualNetworkRules"] == [{"id": VNET}]
+    assert kinds(world)[-1] == ("result", "remediated")
 
 
 def test_conflict_on_the_patch_is_retried_by_redelivery(make_world) -> None:
@@ -224,3 +241,21 @@ def test_an_unreadable_account_body_is_a_recorded_failure(make_world) -> None:
     [record] = world.audit()
     assert record["outcome"] == "failed" and "DeserializationError" in record["error"]
     assert world.runtime.state.is_done("e-1")  # retrying cannot make the body readable
+
+
+def test_an_applied_patch_whose_reply_is_lost_is_not_called_failed(make_world) -> None:
+    """ARM applies the PATCH but answers 503; the SDK retries it with the old If-Match and gets 412."""
+    world = make_world([account("aoai-a", **OPEN)])
+    world.emulator.add_fault("PATCH", "/accounts/aoai-a$", "applied-then-error", count=1)
+    world.deliver(write_event(RID))
+    assert [(r.method, r.status) for r in world.requests()] == [
+        ("GET", 200),
+        ("PATCH", 503),
+        ("PATCH", 412),
+        ("GET", 200),  # the adapter's etag check after the 412
+        ("GET", 200),  # the pipeline's re-read: compliant now
+    ]
+    assert world.account_props("aoai-a")["publicNetworkAccess"] == "Disabled"
+    [_, result] = world.audit()
+    assert result["outcome"] == "not-verified" and "by this PATCH or by someone else" in result["error"]
+    assert world.runtime.state.history(RID, world.runtime.clock(), timedelta(days=1)).attempts_in_window == 1
