@@ -5,6 +5,7 @@ Records should never carry a secret in the first place; this catches the mistake
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import logging
 import math
@@ -52,12 +53,25 @@ _SECRET_SUFFIXES = (
     "credentials",
 )
 # A "value" is a secret when it sits in a Key Vault secret bundle or an ARM key list ({keyName, value}).
-_SECRET_VALUE_SIBLINGS = frozenset({"contenttype", "attributes", "kid", "managed", "keyname"})
+# `properties` covers the Key Vault SDK's KeyVaultSecret shape ({name, value, properties}).
+_SECRET_VALUE_SIBLINGS = frozenset({"contenttype", "attributes", "kid", "managed", "keyname", "properties"})
 # Secrets embedded in otherwise harmless strings (error messages, URLs): replace only the secret part.
 _INLINE_SECRETS = (
     (
-        re.compile(r"(?i)\b(AccountKey|SharedAccessKey|SharedAccessSignature|sig|password|pwd)=[^;&\s\"']+"),
-        r"\1=" + REDACTED,
+        re.compile(
+            r"(?i)(?<![a-z])(AccountKey|SharedAccessKey|SharedAccessSignature|AccessKey|Secret|sig|password|pwd|code"
+            r"|client_secret|refresh_token|access_token)(=|%3D|\\u003d)[^;&\s\"'\\]+"
+        ),
+        r"\1\2" + REDACTED,
+    ),
+    (re.compile(r"(?i)\b(Basic\s+)[A-Za-z0-9+/=]{8,}"), r"\1" + REDACTED),
+    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S), REDACTED),
+    # A secret-named JSON member quoted inside a message, e.g. an error body echoing {"key1": "..."}.
+    (
+        re.compile(
+            r'(?i)("(?:key1|key2|primaryKey|secondaryKey|password|secret|clientSecret|accessToken)"\s*:\s*)"[^"]*"'
+        ),
+        r'\1"' + REDACTED + '"',
     ),
     (re.compile(r"(?i)\b(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}"), r"\1" + REDACTED),
     (re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"), REDACTED),
@@ -67,6 +81,8 @@ _INLINE_SECRETS = (
 def _is_secret_key(key: str, siblings: Mapping[str, Json]) -> bool:
     norm = re.sub(r"[^a-z0-9]", "", key.lower())
     if norm in _SECRET_KEYS or norm.endswith(_SECRET_SUFFIXES):
+        return True
+    if norm.endswith(("secretvalue", "keyvalue")):
         return True
     if norm == "value":
         keys = {re.sub(r"[^a-z0-9]", "", str(k).lower()) for k in siblings}
@@ -98,7 +114,9 @@ def clean(value: object, path: str) -> Json:
     if isinstance(value, Mapping):
         out: dict[str, Json] = {}
         for key, item in value.items():
-            if _is_secret_key(str(key), value):
+            # ARM's secret PUT nests it: {"properties": {"value": ...}}.
+            in_properties = str(key).lower() == "value" and path.lower().endswith(".properties")
+            if in_properties or _is_secret_key(str(key), value):
                 log.warning("audit: redacted the value under %s.%s", path, key)
                 out[str(key)] = REDACTED
             else:
@@ -107,7 +125,12 @@ def clean(value: object, path: str) -> Json:
     if isinstance(value, list | tuple | set | frozenset):
         items = sorted(value, key=repr) if isinstance(value, set | frozenset) else value  # sets: stable order
         return [clean(item, path) for item in items]
-    return scrub(str(value))
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return clean(dataclasses.asdict(value), path)
+    as_dict = getattr(value, "as_dict", None)  # SDK models (e.g. ApiKeys): by their fields, never by str()
+    if callable(as_dict):
+        return clean(as_dict(), path)
+    return f"[{type(value).__name__}]"  # an unknown object's text could carry anything: only its type
 
 
 def _iso_utc(value: datetime) -> str:
