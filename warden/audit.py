@@ -4,6 +4,7 @@ filtering and chain verification. The Azure append-blob sink lives in warden/azu
 
 from __future__ import annotations
 
+import bisect
 import fcntl
 import fnmatch
 import hashlib
@@ -338,10 +339,17 @@ def verify(entries: Iterable[dict[str, Json]], *, head: tuple[int, str] | None =
             problems.append(f"{at}: inserted or altered: prev_hash does not match the hash of {prev_where}")
         seen.add(seq)
         prev_seq, prev_hash, prev_where, prev_altered, unreadable = seq, stored, at, altered, 0
+    ordered = sorted(seen)
     for first, last, between in gaps:
-        missing = [s for s in range(first, last + 1) if s not in seen]
-        if missing:
-            problems.append(f"removed: {_span(missing[0], missing[-1])} missing {between}")
+        # The first and last seq of the gap that no entry elsewhere fills (never a list over the gap: a forged
+        # seq of 10**9 must not exhaust memory).
+        lo = bisect.bisect_left(ordered, first)
+        hi = bisect.bisect_right(ordered, last)
+        inside = ordered[lo:hi]
+        if len(inside) < last - first + 1:
+            low = next((n for n in range(first, first + len(inside) + 1) if n not in seen), first)
+            high = next((n for n in range(last, last - len(inside) - 1, -1) if n not in seen), last)
+            problems.append(f"removed: {_span(low, high)} missing {between}")
     if head is not None and (head[0] > prev_seq or (head[0] == prev_seq and head[1] != prev_hash)):
         what = f"{_span(prev_seq + 1, head[0])} missing" if head[0] > prev_seq else "its hash differs"
         problems.append(f"removed: the log ends at seq {prev_seq}, the recorded head is {head[0]} ({what})")
