@@ -150,6 +150,9 @@ def client_factory(
     options = dict(client_options or {})
     if base_url:
         options["base_url"] = base_url
+        # The token's audience is the endpoint's cloud (management.usgovcloudapi.net, ...), not always the
+        # public cloud the SDK defaults to.
+        options.setdefault("credential_scopes", [base_url.rstrip("/") + "/.default"])
 
     def get(subscription_id: str) -> CognitiveServicesManagementClient:
         key = subscription_id.lower()

@@ -1,0 +1,47 @@
+"""The Cognitive Services adapter's own rules: account ids, and the token audience of sovereign clouds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from warden.azure.cognitive import client_factory, parse_account_id
+
+
+class RecordingCredential:
+    """Records the scopes a client asks a token for, then stops the request."""
+
+    def __init__(self) -> None:
+        self.scopes: tuple[str, ...] = ()
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        self.scopes = scopes
+        raise RuntimeError("token requested")
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "scope"),
+    [
+        ("https://management.azure.com", "https://management.azure.com/.default"),
+        ("https://management.usgovcloudapi.net/", "https://management.usgovcloudapi.net/.default"),
+    ],
+)
+def test_the_token_audience_follows_the_endpoint(endpoint: str, scope: str) -> None:
+    credential = RecordingCredential()
+    client = client_factory(credential, base_url=endpoint)("00000000-0000-0000-0000-000000000000")  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError, match="token requested"):
+        client.accounts.get("rg", "a")
+    assert credential.scopes == (scope,)
+
+
+def test_account_ids_parse_case_insensitively_and_refuse_children() -> None:
+    assert parse_account_id("/subscriptions/S/resourcegroups/RG/providers/microsoft.cognitiveservices/accounts/A/") == (
+        "S",
+        "RG",
+        "A",
+    )
+    with pytest.raises(ValueError, match="not a Cognitive Services account id"):
+        parse_account_id(
+            "/subscriptions/S/resourceGroups/RG/providers/Microsoft.CognitiveServices/accounts/A/deployments/d"
+        )
