@@ -75,3 +75,13 @@ def test_hosted_in_azure_needs_blob_storage(tmp_path: Path) -> None:
         {"WEBSITE_INSTANCE_ID": "abc", "WARDEN_AUDIT_ACCOUNT_URL": "https://a.blob.core.windows.net"}, base_dir=tmp_path
     )
     assert settings.state_account_url == "https://a.blob.core.windows.net"  # the state follows the audit account
+
+
+def test_hosted_in_azure_refuses_shared_keys(tmp_path: Path) -> None:
+    env = {
+        "WEBSITE_INSTANCE_ID": "abc",
+        "WARDEN_AUDIT_ACCOUNT_URL": "https://a.blob.core.windows.net",
+        "WARDEN_STATE_CONNECTION_STRING": "UseDevelopmentStorage=true",
+    }
+    with pytest.raises(ConfigurationError, match="connection strings"):
+        load_settings(env, base_dir=tmp_path)

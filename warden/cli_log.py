@@ -173,7 +173,7 @@ def run_log(args: argparse.Namespace) -> int:
                 print(json.dumps(entry, ensure_ascii=False, separators=(",", ":")))
         else:
             print(format_table(selected))
-    except (WardenError, OSError) as exc:
+    except (WardenError, OSError, ValueError) as exc:  # ValueError: a malformed URL or connection string
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0
@@ -185,7 +185,7 @@ def run_verify(args: argparse.Namespace) -> int:
         audit = open_log(args)
         head = audit.head_mark() if isinstance(audit, LocalAuditLog) else None
         report = verify(audit.entries(), head=head)
-    except (WardenError, OSError) as exc:
+    except (WardenError, OSError, ValueError) as exc:  # ValueError: a malformed URL or connection string
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if report.ok:

@@ -109,10 +109,14 @@ def load_settings(env: Mapping[str, str] | None = None, *, base_dir: Path | None
             )
     if not (state_url or state_connection):  # the state defaults to the audit log's storage account, as a pair
         state_url, state_connection = audit_url, audit_connection
-    if env.get("WEBSITE_INSTANCE_ID") and not (audit_url or audit_connection):
+    if env.get("WEBSITE_INSTANCE_ID"):
         # Hosted in Azure: the app folder is the deployed package (read-only, per instance), so a local audit
-        # log or state would fail or be lost, and would not be shared by scaled-out instances.
-        raise ConfigurationError("running in Azure: set WARDEN_AUDIT_ACCOUNT_URL (the audit log and state storage)")
+        # log or state would fail or be lost, and would not be shared by scaled-out instances; and storage is
+        # reached with the managed identity, never with shared keys.
+        if not audit_url:
+            raise ConfigurationError("running in Azure: set WARDEN_AUDIT_ACCOUNT_URL (audit log and state storage)")
+        if audit_connection or state_connection:
+            raise ConfigurationError("running in Azure: storage connection strings (shared keys) are refused")
     return Settings(
         baseline_path=base / env.get("WARDEN_BASELINE", "baseline.yaml"),
         arm_endpoint=endpoint,

@@ -183,3 +183,8 @@ def test_from_settings(azurite: str) -> None:
         from_settings(None, None, "x")
     with pytest.raises(ConfigurationError):
         from_settings("https://acct.blob.core.windows.net", azurite, "x")
+
+
+def test_a_container_without_an_immutability_policy_is_reported(container: ContainerClient) -> None:
+    # Azurite has no immutability policies: the check must say "not immutable", not "cannot tell".
+    assert BlobAuditLog(container).is_immutable() is False

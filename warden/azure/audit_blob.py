@@ -101,6 +101,16 @@ class BlobAuditLog:
     def container_name(self) -> str:
         return str(self._container.container_name)
 
+    def is_immutable(self) -> bool | None:
+        """Whether the container has a time-based retention policy or legal hold (None: cannot tell).
+        Without one, whoever can write can delete the newest blob, and the hash chain alone cannot show it."""
+        try:
+            props = self._container.get_container_properties()
+        except SdkError as exc:
+            log.warning("audit: cannot read the audit container's properties: %s", exc)
+            return None
+        return bool(props.has_immutability_policy or props.has_legal_hold)
+
     def _blobs(self, prefix: str = PREFIX) -> list[tuple[tuple[date, int], str, int]]:
         """The audit blobs under `prefix` as (chain order key, name, size), in chain order."""
         found = []

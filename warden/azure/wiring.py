@@ -35,7 +35,7 @@ def build_audit(settings: Settings, credential: TokenCredential | None = None) -
     if settings.audit_account_url or settings.audit_connection_string:
         from warden.azure.audit_blob import from_settings
 
-        return from_settings(
+        blob_log = from_settings(
             settings.audit_account_url,
             settings.audit_connection_string,
             settings.audit_container,
@@ -44,6 +44,13 @@ def build_audit(settings: Settings, credential: TokenCredential | None = None) -
             # with its immutability policy, and the app's identity need not be allowed to create one.
             create_container=bool(settings.audit_connection_string),
         )
+        if settings.audit_account_url and blob_log.is_immutable() is False:
+            log.warning(
+                "audit: container %s has no immutability policy: records could be deleted unnoticed "
+                "(docs/audit.md: production needs an immutability policy)",
+                settings.audit_container,
+            )
+        return blob_log
     return LocalAuditLog(settings.audit_dir)
 
 
