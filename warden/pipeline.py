@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from warden import __version__
-from warden.audit import AuditLog
+from warden.audit import AuditLog, record_to_json
 from warden.baseline import Baseline
 from warden.controls import Detector
 from warden.errors import (
@@ -117,24 +117,12 @@ def evaluate(
     try:
         snapshot = rt.accounts.read_account(resource_id)
     except ResourceGoneError as exc:
-        _audit(
-            rt,
-            ctx,
-            [
-                _record(
-                    rt, ctx, "evaluation", resource_id, outcome=Outcome.RESOURCE_GONE, reason=str(exc), started=started
-                )
-            ],
-        )
+        _evaluation(rt, ctx, resource_id, Outcome.RESOURCE_GONE, started, reason=str(exc))
         result.outcomes.append(Outcome.RESOURCE_GONE)
         return result
     except AzureError as exc:
         log.warning("reading %s failed: %s", resource_id, scrub(str(exc)))
-        _audit(
-            rt,
-            ctx,
-            [_record(rt, ctx, "evaluation", resource_id, outcome=Outcome.FAILED, error=str(exc), started=started)],
-        )
+        _evaluation(rt, ctx, resource_id, Outcome.FAILED, started, error=str(exc))
         if isinstance(exc, TransientError):
             raise
         result.outcomes.append(Outcome.FAILED)
@@ -142,11 +130,7 @@ def evaluate(
     if snapshot.kind.lower() not in OPENAI_KINDS:
         # An event pointed at it, so the trail says why nothing was judged (the sweep skips these unread).
         reason = f"kind {snapshot.kind or '(none)'} is not OpenAI or AIServices"
-        _audit(
-            rt,
-            ctx,
-            [_record(rt, ctx, "evaluation", resource_id, outcome=Outcome.SKIPPED, reason=reason, started=started)],
-        )
+        _evaluation(rt, ctx, resource_id, Outcome.SKIPPED, started, reason=reason)
         result.outcomes.append(Outcome.SKIPPED)
         return result
 
@@ -293,6 +277,18 @@ def _now_compliant(action: Action, detectors: Sequence[Detector], rt: Runtime) -
     return not [f for f in _detect(detectors, current, rt.baseline) if f.control_id in action.control_ids]
 
 
+def _already_written(rt: Runtime, records: Sequence[AuditRecord]) -> bool:
+    wanted = {_identity(record_to_json(r)) for r in records}
+    try:
+        return wanted <= {_identity(e) for e in rt.audit.entries(since=records[0].time)}
+    except (WardenError, OSError):
+        return False
+
+
+def _identity(entry: Mapping[str, Json]) -> tuple[Json, ...]:
+    return tuple(entry.get(k) for k in ("kind", "eventId", "resourceId", "controlId", "time", "outcome"))
+
+
 def _count_attempt(rt: Runtime, resource_id: str) -> None:
     try:
         rt.state.record_attempt(resource_id, rt.clock())
@@ -333,6 +329,8 @@ def _audit_result(
                 raise
             log.warning("audit result write failed (attempt %d): %s", attempt, exc)
             time.sleep(0.2 * attempt)
+            if _already_written(rt, records):  # the failed write may have landed: never record it twice
+                return
 
 
 def _decision_record(
@@ -381,6 +379,11 @@ def _record(
         duration_ms=_ms(started),
     )
     return replace(base, **fields)
+
+
+def _evaluation(rt: Runtime, ctx: Context, resource_id: str, outcome: Outcome, started: float, **fields: Any) -> None:
+    """One evaluation record for an account that could not be judged (gone, unreadable, not OpenAI)."""
+    _audit(rt, ctx, [_record(rt, ctx, "evaluation", resource_id, outcome=outcome, started=started, **fields)])
 
 
 def _audit(rt: Runtime, ctx: Context, records: Sequence[AuditRecord]) -> None:

@@ -259,3 +259,20 @@ def test_an_applied_patch_whose_reply_is_lost_is_not_called_failed(make_world) -
     [_, result] = world.audit()
     assert result["outcome"] == "not-verified" and "by this PATCH or by someone else" in result["error"]
     assert world.runtime.state.history(RID, world.runtime.clock(), timedelta(days=1)).attempts_in_window == 1
+
+
+class LandsThenFails(FlakyAudit):
+    """The write lands, but the caller is told it failed (a lost reply): the retry must not write it again."""
+
+    def append(self, records: Sequence[AuditRecord]) -> None:
+        self.inner.append(records)
+        if self.left and any(r.kind == self.kind for r in records):
+            self.left -= 1
+            raise AuditWriteError("reply lost (test)")
+
+
+def test_a_result_write_that_landed_is_not_written_twice(make_world) -> None:
+    world = make_world([account("aoai-a", **OPEN)])
+    world.runtime.audit = LandsThenFails(world.runtime.audit, "result", times=1)
+    world.deliver(write_event(RID))
+    assert kinds(world) == [("intent", ""), ("result", "remediated")]

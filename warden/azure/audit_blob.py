@@ -201,11 +201,20 @@ class BlobAuditLog:
         return head.blob, None
 
     def _landed(self, name: str, pos: int, data: bytes) -> bool:
-        """After a 412: whether this very block was committed by an earlier try of the pipeline's retry."""
-        try:
-            return bytes(self._container.download_blob(name, offset=pos, length=len(data)).readall()) == data
-        except HttpResponseError:
-            return False
+        """After a 412: whether this very block was committed by an earlier try of the pipeline's retry.
+
+        A read that keeps failing is not taken as "not ours": chaining the batch again could write it twice,
+        so the append fails instead (AuditWriteError) and the caller decides."""
+        for attempt in range(3):
+            try:
+                return bytes(self._container.download_blob(name, offset=pos, length=len(data)).readall()) == data
+            except HttpResponseError as exc:
+                if exc.status_code == 416:  # nothing at that position: the block is not there
+                    return False
+                if attempt == 2:
+                    raise AuditWriteError(f"cannot tell whether an append to {name} landed: {exc}") from exc
+                time.sleep(0.2 * (attempt + 1))
+        return False
 
     def append(self, records: Sequence[AuditRecord]) -> None:
         if not records:
