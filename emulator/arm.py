@@ -46,8 +46,13 @@ def json_object(req: Request) -> Mapping[str, Any]:
 
 
 def check_if_match(req: Request, current: Mapping[str, Any]) -> None:
-    """Honour `If-Match` as ARM does for optimistic concurrency."""
-    wanted = req.headers.get("if-match")
+    """Honour `If-Match` as ARM does for optimistic concurrency (a request-time check; writers repeat it
+    with `check_etag` inside the store lock, where it counts)."""
+    check_etag(req.headers.get("if-match"), current)
+
+
+def check_etag(wanted: str | None, current: Mapping[str, Any]) -> None:
+    """412 PreconditionFailed unless `wanted` (an If-Match value; None or `*` match anything) is the etag."""
     if wanted and wanted != "*" and wanted != current.get("etag"):
         raise ArmError(
             412,
@@ -135,6 +140,8 @@ def operation_result(ctx: Context, req: Request, op_id: str) -> Reply:
         location = f"{ctx.endpoint}{req.raw_path}?api-version={quote(req.query.get('api-version', ''), safe='')}"
         return Reply(202, None, {"Location": location, **POLL_HINT})
     if op.status == "Failed":
+        if op.error is not None:
+            raise op.error
         error = op.document()["error"]
         raise ArmError(500, error["code"], error["message"])
     body = ctx.store.get(op.resource_id) if op.resource_id else None

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from . import ids
+from .model import ArmError
 
 
 def _now() -> str:
@@ -32,6 +33,7 @@ class Operation:
     fail: bool
     resource_id: str = ""
     status: str = "InProgress"
+    error: ArmError | None = None
     start_time: str = field(default_factory=_now)
     end_time: str | None = None
 
@@ -57,10 +59,11 @@ class Operation:
         if self.end_time is not None:
             doc["endTime"] = self.end_time
         if self.status == "Failed":
-            doc["error"] = {
-                "code": "InternalServerError",
-                "message": "The operation failed (emulator fault).",
-            }
+            doc["error"] = (
+                self.error.body()["error"]
+                if self.error is not None
+                else {"code": "InternalServerError", "message": "The operation failed (emulator fault)."}
+            )
         return doc
 
 
@@ -97,7 +100,8 @@ class OperationBook:
     def poll(self, op_id: str) -> Operation | None:
         """Advance an operation by one poll and return it (None if unknown).
 
-        The lock is held while `apply` runs so two concurrent polls cannot apply the change twice.
+        The lock is held while `apply` runs so two concurrent polls cannot apply the change twice. An
+        ArmError from `apply` (e.g. the If-Match etag no longer matches) fails the operation with that error.
         """
         with self._lock:
             op = self._ops.get(op_id.lower())
@@ -109,7 +113,11 @@ class OperationBook:
             if op.fail:
                 op.status = "Failed"
             else:
-                op.apply()
-                op.status = "Succeeded"
+                try:
+                    op.apply()
+                    op.status = "Succeeded"
+                except ArmError as refused:
+                    op.status = "Failed"
+                    op.error = refused
             op.end_time = _now()
             return op

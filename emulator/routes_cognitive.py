@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import ids
+from . import ids, swagger
 from .arm import (
+    check_etag,
     check_if_match,
     json_object,
     operation_result,
@@ -46,6 +47,24 @@ def _account(ctx: Context, p: Params) -> dict[str, Any]:
     return found
 
 
+def account_body(req: Request) -> dict[str, Any]:
+    """An Accounts_Create/Update body checked against the swagger `Account` schema: a wrong type, a value
+    outside an enum, a missing required field is 400 InvalidRequestContent naming the path (as the RP's
+    deserializer does); properties the schema does not declare are dropped, as ARM ignores them."""
+    body = json_object(req)
+    problems = swagger.cognitive_services().request_errors("Account", body)
+    if problems:
+        path, why = problems[0]
+        raise ArmError(
+            400,
+            "InvalidRequestContent",
+            f"The request content was invalid and could not be deserialized: {why}. Path '{path or '$'}'.",
+            target=path or None,
+        )
+    pruned: dict[str, Any] = swagger.cognitive_services().prune("Account", body)
+    return pruned
+
+
 # --- accounts -----------------------------------------------------------------------------------
 def get_account(ctx: Context, req: Request, p: Params) -> Reply:
     return Reply(200, _account(ctx, p))
@@ -63,12 +82,17 @@ def patch_account(ctx: Context, req: Request, p: Params) -> Reply:
     """Accounts_Update: an LRO whose body is the full Account schema, merged as ARM PATCH does."""
     current = _account(ctx, p)
     check_if_match(req, current)
-    body = json_object(req)
+    body = account_body(req)
     aid = str(current["id"])
+    wanted = req.headers.get("if-match")
+
+    def change(stored: dict[str, Any]) -> dict[str, Any]:
+        check_etag(wanted, stored)  # again, under the store lock: the check and the merge are one step
+        return merge_account(stored, body)
 
     def apply() -> dict[str, Any]:
         # Merged against the state at apply time, not at request time: another write may have landed.
-        updated = ctx.store.mutate(aid, lambda stored: merge_account(stored, body))
+        updated = ctx.store.mutate(aid, change)
         if updated is None:
             raise resource_not_found(aid)
         return updated
@@ -90,16 +114,20 @@ def put_account(ctx: Context, req: Request, p: Params) -> Reply:
     """Accounts_Create (create or replace): an LRO; `location` is required when creating."""
     aid = account_id(p)
     current = ctx.store.get(aid)
-    body = json_object(req)
+    body = account_body(req)
     if current is None and not body.get("location"):
         raise ArmError(400, "LocationRequired", "The location property is required for this definition.")
     if current is not None:
         check_if_match(req, current)
+    wanted = req.headers.get("if-match")
+
+    def build(existing: dict[str, Any] | None) -> dict[str, Any]:
+        if existing is not None:
+            check_etag(wanted, existing)
+        return account_from_put(aid, existing, body)
 
     def apply() -> dict[str, Any]:
-        new = account_from_put(aid, ctx.store.get(aid), body)
-        ctx.store.put(new)
-        return new
+        return ctx.store.replace(aid, build)[0]
 
     status = 201 if current is None else 200
     return run_lro(
@@ -173,8 +201,11 @@ def put_deployment(ctx: Context, req: Request, p: Params) -> Reply:
     body = json_object(req)
     if current is not None:
         check_if_match(req, current)
+    wanted = req.headers.get("if-match")
 
     def build(existing: dict[str, Any] | None) -> dict[str, Any]:
+        if existing is not None:
+            check_etag(wanted, existing)
         new = child_from_put(
             cid,
             ids.DEPLOYMENT_TYPE,
@@ -187,9 +218,7 @@ def put_deployment(ctx: Context, req: Request, p: Params) -> Reply:
         return new
 
     def apply() -> dict[str, Any]:
-        new = build(ctx.store.get(cid))
-        ctx.store.put(new)
-        return new
+        return ctx.store.replace(cid, build)[0]
 
     status = 201 if current is None else 200
     return run_lro(
@@ -206,19 +235,39 @@ def put_deployment(ctx: Context, req: Request, p: Params) -> Reply:
 
 
 def put_rai_policy(ctx: Context, req: Request, p: Params) -> Reply:
-    """RaiPolicies_CreateOrUpdate: not an LRO, applied at once; customer policies are UserManaged."""
+    """RaiPolicies_CreateOrUpdate: not an LRO, applied at once; customer policies are UserManaged.
+
+    A stored policy whose `properties.type` is SystemManaged (e.g. Microsoft.DefaultV2) is read-only
+    (FACTS.md §3): its PUT is refused with 400 OperationNotAllowed and changes nothing."""
     account = _account(ctx, p)
     cid = _child_id(p, "raipolicies", str(account["id"]))
-    current = ctx.store.get(cid)
     body = json_object(req)
-    if current is not None:
-        check_if_match(req, current)
-    new = child_from_put(
-        cid, ids.RAI_POLICY_TYPE, current, body, read_only=READ_ONLY_RAI_POLICY_PROPERTIES, fields=("tags",)
-    )
-    new["properties"].setdefault("type", "UserManaged")
-    created = ctx.store.put(new)
+    wanted = req.headers.get("if-match")
+
+    def build(existing: dict[str, Any] | None) -> dict[str, Any]:
+        if existing is not None:
+            _refuse_system_managed(existing)
+            check_etag(wanted, existing)
+        new = child_from_put(
+            cid, ids.RAI_POLICY_TYPE, existing, body, read_only=READ_ONLY_RAI_POLICY_PROPERTIES, fields=("tags",)
+        )
+        new["properties"].setdefault("type", "UserManaged")
+        return new
+
+    new, created = ctx.store.replace(cid, build)
     return Reply(201 if created else 200, new)
+
+
+def _refuse_system_managed(policy: dict[str, Any]) -> None:
+    props = policy.get("properties")
+    if isinstance(props, dict) and str(props.get("type", "")).lower() == "systemmanaged":
+        raise ArmError(
+            400,
+            "OperationNotAllowed",
+            f"The RAI policy '{policy.get('name')}' is system managed and cannot be modified. "
+            "Create a user-managed policy and reference it from the deployment instead.",
+            target="properties.type",
+        )
 
 
 # --- operations ---------------------------------------------------------------------------------

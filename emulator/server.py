@@ -285,3 +285,8 @@ class Emulator:
         options = Options(lro=mode, async_polls=polls, page_size=self._ctx.options.page_size)
         options.validate()
         self._ctx.options = options
+
+    def set_write_delay(self, seconds: float) -> None:
+        """Test hook: every store write sleeps `seconds` before taking the lock and again between reading
+        and storing, widening the windows a race (a check outside the lock, an unlocked write) needs."""
+        self._ctx.store.write_delay = float(seconds)

@@ -10,6 +10,7 @@ import copy
 import logging
 import secrets
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -76,6 +77,13 @@ class Store:
         self._resources: dict[str, Resource] = {}
         self._keys: dict[str, tuple[str, dict[str, str]]] = {}
         self.extras: dict[str, Any] = {}
+        # Test hook: seconds every write sleeps before taking the lock and again between its read and its
+        # store, so a race test can widen both windows (a check made outside the lock, a lock-free write).
+        self.write_delay = 0.0
+
+    def _pause(self) -> None:
+        if self.write_delay:
+            time.sleep(self.write_delay)
 
     # --- scenario load / dump -------------------------------------------------------------------
     def load(self, scenario: Mapping[str, Any]) -> None:
@@ -149,15 +157,30 @@ class Store:
             return created
 
     def mutate(self, resource_id: str, change: Callable[[Resource], Resource]) -> Resource | None:
-        """Apply `change` to a copy of the stored resource and store the result atomically; None if absent."""
+        """Apply `change` to a copy of the stored resource and store the result atomically; None if absent.
+
+        `change` runs under the lock, so a precondition it checks (If-Match) holds when the result is stored;
+        an exception it raises leaves the resource unchanged."""
         rid = ids.key(resource_id)
+        self._pause()
         with self._lock:
             current = self._resources.get(rid)
             if current is None:
                 return None
             updated = change(copy.deepcopy(current))
+            self._pause()
             self._resources[rid] = updated
             return copy.deepcopy(updated)
+
+    def replace(self, resource_id: str, build: Callable[[Resource | None], Resource]) -> tuple[Resource, bool]:
+        """Create or replace atomically: `build` gets a copy of the stored resource (None if absent) under
+        the lock and returns the new one. Returns (stored copy, created)."""
+        self._pause()
+        with self._lock:
+            new = build(self.get(resource_id))
+            self._pause()
+            created = self.put(new)
+            return copy.deepcopy(new), created
 
     # --- keys -----------------------------------------------------------------------------------
     def keys(self, account_id: str) -> dict[str, str]:

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 GENESIS_HASH = "0" * 64
+_SURROGATE = re.compile("[\ud800-\udfff]")  # UTF-16 halves: a lone one cannot be encoded as UTF-8
 
 
 class AuditLog(Protocol):
@@ -35,11 +36,9 @@ class AuditLog(Protocol):
         """Append all records or none; AuditWriteError (chained) on any failure, so callers change nothing."""
 
     def entries(self, since: datetime | None = None) -> Iterator[dict[str, Json]]:
-        """Every stored entry in chain order, as written (with seq, prev_hash, hash).
-
-        With `since`, only the day files/blobs that can hold entries at or after it: whole UTC days (a blob
-        sink also its blob just before), so earlier entries come too; filter_entries(since=) cuts them.
-        verify needs the whole chain: call it without `since`."""
+        """Every stored entry in chain order, as written (with seq, prev_hash, hash). With `since`, only the day
+        files/blobs that can hold entries at or after it: whole UTC days (a blob sink also its blob just before),
+        so earlier entries come too; filter_entries(since=) cuts them. verify needs all: call it without `since`."""
 
 
 class Entry(dict[str, Json]):
@@ -68,11 +67,21 @@ def parse_time(value: str) -> datetime:
     return _utc(datetime.fromisoformat(value))
 
 
+def _valid_text(value: Json) -> Json:
+    """`value` with its text valid Unicode: surrogate pairs joined, a lone one (a malformed payload) as `\\udXXX`."""
+    if isinstance(value, str) and _SURROGATE.search(value):
+        joined = value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+        return _SURROGATE.sub(lambda m: f"\\u{ord(m[0]):04x}", joined)
+    if isinstance(value, dict):
+        return {str(_valid_text(k)): _valid_text(v) for k, v in value.items()}
+    return [_valid_text(v) for v in value] if isinstance(value, list) else value
+
+
 def record_to_json(record: AuditRecord) -> dict[str, Json]:
     """The stored form of a record (before the chain fields): every key always present, in a fixed order,
     camelCase as in Azure's own logs (the chain fields seq, prev_hash and hash keep the sink's names)."""
     caller = record.caller
-    return {
+    stored: dict[str, Json] = {
         "v": FORMAT_VERSION,
         "time": format_time(record.time),
         "kind": clean(record.kind, "kind"),
@@ -93,6 +102,7 @@ def record_to_json(record: AuditRecord) -> dict[str, Json]:
         "trigger": clean(record.trigger, "trigger"),
         "appVersion": clean(record.app_version, "appVersion"),
     }
+    return {key: _valid_text(value) for key, value in stored.items()}
 
 
 def entry_hash(entry: Mapping[str, Json]) -> str:
@@ -151,14 +161,21 @@ def tail_entry(tail: bytes) -> dict[str, Json] | None:
 _DAY_FILE = re.compile(r"audit-(\d{4}-\d{2}-\d{2})\.jsonl")
 
 
+class HeadMark(tuple[int, str]):
+    """A local head mark (seq, hash) whose file is empty or unreadable: (0, "") with `problem` saying so."""
+
+    problem = ""
+
+
 class LocalAuditLog:
     """The audit log in a folder: one JSON-lines file per UTC day (audit-YYYY-MM-DD.jsonl), fsynced appends
-    under an exclusive flock on `audit.head` (threads and processes), which also holds the chain head as a
+    under an exclusive flock on `audit.lock` (threads and processes); `audit.head` holds the chain head as a
     high-water mark: a removed newest file or tail is refused on append and reported by verify."""
 
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
-        self._lock_path = self.folder / "audit.head"
+        self._lock_path = self.folder / "audit.lock"
+        self._head_path = self.folder / "audit.head"
 
     def _day_files(self) -> list[Path]:
         names = self.folder.iterdir() if self.folder.is_dir() else ()
@@ -178,30 +195,40 @@ class LocalAuditLog:
         return 0, GENESIS_HASH
 
     def head_mark(self) -> tuple[int, str] | None:
-        """The (seq, hash) recorded after the last successful append, or None if nothing was written yet."""
+        """The (seq, hash) recorded after the last successful append, or None if nothing was written yet.
+        An empty or unreadable mark file is a HeadMark with `problem` set: append refuses, verify reports it."""
         try:
-            mark = json.loads(self._lock_path.read_text(encoding="utf-8") or "null")
-        except (FileNotFoundError, ValueError):
+            mark = json.loads(self._head_path.read_bytes())
+        except FileNotFoundError:
             return None
-        return (mark["seq"], mark["hash"]) if _is_head(mark) else None
+        except (OSError, ValueError) as exc:
+            mark = exc
+        if _is_head(mark):
+            return mark["seq"], mark["hash"]
+        bad, path = HeadMark((0, "")), self._head_path
+        bad.problem = f"head mark {path} is empty or unreadable ({mark}): run `python -m warden verify`; if the "
+        bad.problem += f"chain is intact, delete {path} to let appends resume (the next append writes a new one)"
+        return bad
 
     def append(self, records: Sequence[AuditRecord]) -> None:
         if not records:
             return
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            with self._lock_path.open("a+", encoding="utf-8") as lock:
+            with self._lock_path.open("a+b") as lock:
                 fcntl.flock(lock.fileno(), fcntl.LOCK_EX)  # released when the file is closed
-                self._append_locked(records, lock.fileno())
+                self._append_locked(records)
         except AuditWriteError:
             raise
         except Exception as exc:  # any failure at all means "not audited": the caller must change nothing
             raise AuditWriteError(f"cannot write the audit log in {self.folder}: {exc}") from exc
 
-    def _append_locked(self, records: Sequence[AuditRecord], lock_fd: int) -> None:
+    def _append_locked(self, records: Sequence[AuditRecord]) -> None:
         files = self._day_files()
         seq, prev = self._chain_head(files)
         mark = self.head_mark()
+        if isinstance(mark, HeadMark):
+            raise AuditWriteError(f"audit log in {self.folder} not written: {mark.problem}")
         if mark is not None and (mark[0] > seq or (mark[0] == seq and mark[1] != prev)):
             # Never chain onto a shortened or rewritten log: that would hide the loss. An admin must look.
             raise AuditWriteError(
@@ -233,10 +260,12 @@ class LocalAuditLog:
                 raise
         finally:
             os.close(fd)
-        try:
-            os.ftruncate(lock_fd, 0)
-            os.write(lock_fd, json.dumps({"seq": seq, "hash": prev}).encode())
-            os.fsync(lock_fd)
+        try:  # a new file, synced, then renamed over the mark: a crash leaves the old mark or the new, never none
+            temp = self._head_path.with_name("audit.head.tmp")
+            with temp.open("wb", buffering=0) as f:
+                f.write(json.dumps({"seq": seq, "hash": prev}).encode())
+                os.fsync(f.fileno())
+            os.replace(temp, self._head_path)
         except OSError as exc:
             # The records are durable; a stale mark only lags (never blocks) and is rewritten next time.
             log.warning("audit: records written, head mark in %s not updated: %s", self.folder, exc)
@@ -301,19 +330,32 @@ def _span(first: int, last: int) -> str:
     return f"seq {first}" if first == last else f"seq {first}-{last}"
 
 
+def _head_problems(head: tuple[int, str] | None, seq: int, hash_: str) -> list[str]:
+    """A recorded head (seq, hash) the log (ending at seq, hash_) does not match: its tail was removed."""
+    if isinstance(head, HeadMark):
+        return [head.problem]
+    if head is None or head[0] < seq or (head[0] == seq and head[1] == hash_):
+        return []
+    what = f"{_span(seq + 1, head[0])} missing" if head[0] > seq else "its hash differs"
+    return [f"removed: the log ends at seq {seq}, the recorded head is {head[0]} ({what})"]
+
+
 def verify(entries: Iterable[dict[str, Json]], *, head: tuple[int, str] | None = None) -> VerifyReport:
     """Check the hash chain: every entry's hash, seq continuity and prev_hash links, in the order given.
 
     `head` is an expected (seq, hash) of the last entry (LocalAuditLog.head_mark() or a noted value): with it
-    a removed tail is reported too, which a hash chain alone cannot reveal.
-    """
+    a removed tail is reported too, which a hash chain alone cannot reveal. So are rollover markers that do not
+    lead to the blob they name (see warden.azure.audit_blob.Rollover)."""
     problems: list[str] = []
     seen: set[int] = set()
     gaps: list[tuple[int, int, str]] = []  # seq ranges skipped, settled at the end (a reorder refills them)
     prev_seq, prev_hash, prev_where, prev_altered = 0, GENESIS_HASH, "the start", False
     count = unreadable = 0  # unreadable: lines in a row whose seq is unknown (not counted as removed)
+    marker = None  # the rollover marker just read
     for count, entry in enumerate(entries, start=1):
         where = getattr(entry, "where", f"entry #{count}")
+        problems.extend(marker.next_entry(where) if marker else ())  # it must open the blob the marker names
+        marker = None
         if getattr(entry, "problem", ""):
             problems.append(f"{where}: {getattr(entry, 'problem', '')}")
             prev_altered, unreadable = True, unreadable + 1  # do not also blame the next entry's link
@@ -324,6 +366,10 @@ def verify(entries: Iterable[dict[str, Json]], *, head: tuple[int, str] | None =
             prev_altered, unreadable = True, unreadable + 1
             continue
         at = f"{where} (seq {seq})"
+        if entry.get("kind") == "rollover":  # written by the blob sink, which defines what makes one valid
+            from warden.azure.audit_blob import Rollover
+
+            problems.extend((marker := Rollover(entry, where, at)).problems())
         altered = entry_hash(entry) != stored
         if altered:
             problems.append(f"{at}: altered: content does not match its hash")
@@ -341,8 +387,7 @@ def verify(entries: Iterable[dict[str, Json]], *, head: tuple[int, str] | None =
         prev_seq, prev_hash, prev_where, prev_altered, unreadable = seq, stored, at, altered, 0
     ordered = sorted(seen)
     for first, last, between in gaps:
-        # The first and last seq of the gap that no entry elsewhere fills (never a list over the gap: a forged
-        # seq of 10**9 must not exhaust memory).
+        # The first and last seq of the gap no entry elsewhere fills (no list over the gap: seq 10**9 is forgeable)
         lo = bisect.bisect_left(ordered, first)
         hi = bisect.bisect_right(ordered, last)
         inside = ordered[lo:hi]
@@ -350,8 +395,6 @@ def verify(entries: Iterable[dict[str, Json]], *, head: tuple[int, str] | None =
             low = next((n for n in range(first, first + len(inside) + 1) if n not in seen), first)
             high = next((n for n in range(last, last - len(inside) - 1, -1) if n not in seen), last)
             problems.append(f"removed: {_span(low, high)} missing {between}")
-    if head is not None and (head[0] > prev_seq or (head[0] == prev_seq and head[1] != prev_hash)):
-        what = f"{_span(prev_seq + 1, head[0])} missing" if head[0] > prev_seq else "its hash differs"
-        problems.append(f"removed: the log ends at seq {prev_seq}, the recorded head is {head[0]} ({what})")
+    problems.extend(_head_problems(head, prev_seq, prev_hash))
     last_head = (prev_seq, prev_hash) if count else None
     return VerifyReport(ok=not problems, entries=count, problems=tuple(problems), head=last_head)

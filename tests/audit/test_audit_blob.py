@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import timedelta
 
 import pytest
 from azure.storage.blob import BlobType, ContainerClient
 
-from tests.audit.helpers import record
-from warden.audit import chain, verify
+from tests.audit.helpers import T0, record
+from warden.audit import chain, tail_entry, verify
 from warden.azure.audit_blob import BlobAuditLog, blob_key, blob_name, from_settings
 from warden.errors import AuditWriteError, ConfigurationError
+from warden.model import AuditRecord
 
 
 def _names(container: ContainerClient) -> list[str]:
@@ -188,3 +190,74 @@ def test_from_settings(azurite: str) -> None:
 def test_a_container_without_an_immutability_policy_is_reported(container: ContainerClient) -> None:
     # Azurite has no immutability policies: the check must say "not immutable", not "cannot tell".
     assert BlobAuditLog(container).is_immutable() is False
+
+
+def _forge_marker(container: ContainerClient, blob: str, names: str) -> None:
+    """Append, as anyone with write access could, a rollover marker with a valid hash naming `names`."""
+    client = container.get_blob_client(blob)
+    last = tail_entry(client.download_blob().readall())
+    assert last is not None
+    marker = AuditRecord(
+        time=T0 + timedelta(days=1), kind="rollover", change={"blob": {"before": blob, "after": names}}
+    )
+    data, _, _ = chain([marker], int(last["seq"]), str(last["hash"]))  # type: ignore[arg-type]
+    client.append_block(data)
+
+
+def test_a_forged_marker_naming_an_older_blob_is_ignored_and_reported(
+    container: ContainerClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    log = BlobAuditLog(container)
+    log.append([record(1, day=0)])
+    log.append([record(2, day=1)])  # 01.jsonl: seq 1 and a marker to 02.jsonl; 02.jsonl: seq 3
+    _forge_marker(container, "audit/2024/05/02.jsonl", "audit/2024/05/01.jsonl")  # seq 4
+    report = verify(log.entries())
+    assert report.problems == (
+        "audit/2024/05/02.jsonl line 2 (seq 4): rollover: names 'audit/2024/05/01.jsonl', "
+        "not an audit blob after its own",
+    )
+    with caplog.at_level(logging.WARNING, logger="warden.azure.audit_blob"):
+        log.append([record(3, day=1)])  # this instance loses a race to the forger, re-reads, goes on
+        BlobAuditLog(container).append([record(4, day=1)])  # so does a fresh one
+    assert "ignoring the rollover marker (seq 4) at the end of audit/2024/05/02.jsonl" in caplog.text
+    assert sorted(_names(container)) == ["audit/2024/05/01.jsonl", "audit/2024/05/02.jsonl"]
+    entries = list(log.entries())
+    assert [(e["seq"], e["eventId"]) for e in entries][-3:] == [(4, ""), (5, "evt-3"), (6, "evt-4")]
+    report = verify(entries)
+    assert report.problems == (
+        "audit/2024/05/02.jsonl line 2 (seq 4): rollover: names 'audit/2024/05/01.jsonl', "
+        "not an audit blob after its own",
+        "audit/2024/05/02.jsonl line 2 (seq 4): rollover: entries follow it in its own blob "
+        "(audit/2024/05/02.jsonl line 3)",
+    )
+    log.append([record(5, day=2)])  # the next day still rolls over normally: seq 7 names 03.jsonl, seq 8 in it
+    after = verify(log.entries())
+    assert after.entries == 8 and after.problems == report.problems
+    assert "audit/2024/05/03.jsonl" in _names(container)
+
+
+@pytest.mark.parametrize("names", ["audit/2024/05/02.jsonl", "not/a/blob.txt", ""])
+def test_a_forged_marker_naming_its_own_blob_or_none_never_stops_writes(container: ContainerClient, names: str) -> None:
+    log = BlobAuditLog(container)
+    log.append([record(1, day=1)])
+    _forge_marker(container, "audit/2024/05/02.jsonl", names)
+    log.append([record(2, day=1)])
+    assert [e["seq"] for e in log.entries()] == [1, 2, 3]
+    problems = verify(log.entries()).problems
+    assert len(problems) == 2 and "not an audit blob after its own" in problems[0]
+
+
+def test_verify_reports_a_marker_whose_next_entry_is_not_line_1_of_the_named_blob(
+    container: ContainerClient,
+) -> None:
+    log = BlobAuditLog(container)
+    for day in range(3):  # 01: 1, marker→02 (2); 02: 3, marker→03 (4); 03: 5
+        log.append([record(day, day=day)])
+    assert verify(log.entries()).ok
+    container.delete_blob("audit/2024/05/02.jsonl")  # possible without an immutability policy
+    problems = verify(log.entries()).problems
+    assert (
+        "audit/2024/05/01.jsonl line 2 (seq 2): rollover: the next entry (audit/2024/05/03.jsonl line 1) is not "
+        "line 1 of 'audit/2024/05/02.jsonl'" in problems
+    )
+    assert any(p.startswith("removed: seq 3-4 missing") for p in problems)

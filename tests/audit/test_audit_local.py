@@ -45,7 +45,7 @@ def test_round_trip_keeps_every_field_and_adds_the_chain(tmp_path: Path) -> None
     assert entries[1]["eventId"] == "evt-2" and entries[1]["resourceId"].endswith("/accounts/aoai-prod")
     assert entries[1]["caller"] == {"objectId": "11111111-aaaa", "appId": "22222222-bbbb"}
     names = [p.name for p in sorted((tmp_path / "audit").iterdir())]
-    assert names == ["audit-2024-05-01.jsonl", "audit.head"]
+    assert names == ["audit-2024-05-01.jsonl", "audit.head", "audit.lock"]
     # Each line is the stored JSON object, one per line, UTF-8.
     stored = [json.loads(line) for line in _lines(tmp_path / "audit" / "audit-2024-05-01.jsonl")]
     assert stored == [dict(e) for e in entries]

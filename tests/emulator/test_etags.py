@@ -4,6 +4,8 @@ guards PATCH and PUT (412 PreconditionFailed on a mismatch; `*` matches any exis
 from __future__ import annotations
 
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -100,3 +102,64 @@ def test_if_match_through_the_sdk(emu: Emulator, client: CognitiveServicesManage
     assert [(r.method, r.status) for r in emu.requests] == [("PATCH", 412)]
     updated = client.accounts.begin_update(RG, "aoai-one", DISABLE_PUBLIC, headers={"If-Match": _etag(emu)}).result()
     assert updated.properties.public_network_access == "Disabled"
+
+
+@pytest.mark.parametrize("method", ["PATCH", "PUT"])
+def test_if_match_is_checked_atomically_with_the_write(emu: Emulator, method: str) -> None:
+    """Two writers with the same If-Match race: exactly one wins, the other gets 412.
+
+    The write delay sleeps before each write takes the store lock, so both requests are past any
+    request-time check before either writes: a check made outside the lock would let both through."""
+    body: dict[str, Any] = {"properties": {"disableLocalAuth": True}}
+    if method == "PUT":
+        body.update(location="eastus", kind="OpenAI")
+    etag = _etag(emu)
+    emu.set_write_delay(0.2)
+    barrier = threading.Barrier(2)
+
+    def write(_: int) -> int:
+        barrier.wait(timeout=10)
+        return raw(emu, method, ONE, json=body, headers=_with(etag)).status_code
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        statuses = sorted(pool.map(write, range(2)))
+    assert statuses == [200, 412]
+
+
+def test_async_if_match_is_rechecked_when_the_operation_applies(emu: Emulator) -> None:
+    """Async mode: both 202s are accepted against the same etag, but the second operation to apply finds
+    the etag changed and ends Failed with PreconditionFailed, changing nothing."""
+    emu.set_lro_mode("async", polls=0)
+    etag = _etag(emu)
+    first = raw(emu, "PATCH", ONE, json={"properties": {"disableLocalAuth": True}}, headers=_with(etag))
+    second = raw(emu, "PATCH", ONE, json={"properties": {"publicNetworkAccess": "Disabled"}}, headers=_with(etag))
+    assert (first.status_code, second.status_code) == (202, 202)
+
+    def poll(reply: Any) -> Any:
+        return raw(emu, "GET", reply.headers["Azure-AsyncOperation"].removeprefix(emu.endpoint).split("?")[0])
+
+    assert poll(first).json()["status"] == "Succeeded"
+    after_first = emu.dump_state()
+    failed = poll(second).json()
+    assert failed["status"] == "Failed"
+    assert failed["error"]["code"] == "PreconditionFailed"
+    assert emu.dump_state() == after_first
+    props = raw(emu, "GET", ONE).json()["properties"]
+    assert (props["disableLocalAuth"], props["publicNetworkAccess"]) == (True, "Enabled")
+    result = raw(emu, "GET", second.headers["Location"].removeprefix(emu.endpoint).split("?")[0])
+    assert (result.status_code, result.json()["error"]["code"]) == (412, "PreconditionFailed")
+
+
+def test_async_stale_if_match_fails_the_sdk_poller(emu: Emulator, client: CognitiveServicesManagementClient) -> None:
+    """What warden sees when another write lands while its operation runs: `.result()` raises."""
+    etag = _etag(emu)
+    emu.set_lro_mode("async", polls=0)
+    raced = raw(emu, "PATCH", ONE, json={"properties": {"disableLocalAuth": True}}, headers=_with(etag))
+    assert raced.status_code == 202
+    emu.set_lro_mode("async", polls=20)  # warden's operation stays InProgress while the other one applies
+    poller = client.accounts.begin_update(RG, "aoai-one", DISABLE_PUBLIC, headers={"If-Match": etag})
+    status = raw(emu, "GET", raced.headers["Azure-AsyncOperation"].removeprefix(emu.endpoint).split("?")[0])
+    assert status.json()["status"] == "Succeeded"
+    with pytest.raises(HttpResponseError):
+        poller.result()
+    assert raw(emu, "GET", ONE).json()["properties"]["publicNetworkAccess"] == "Enabled"

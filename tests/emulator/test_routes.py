@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -319,14 +320,34 @@ def test_lifecycle_errors() -> None:
         _ = emu.ca_path
 
 
+# Eight writers, each to a different writable property (a value unlike the stored one).
+_CONCURRENT = {
+    "disableLocalAuth": True,
+    "restrictOutboundNetworkAccess": True,
+    "allowedFqdnList": ["example.org"],
+    "customSubDomainName": "renamed",
+    "storedCompletionsDisabled": True,
+    "dynamicThrottlingEnabled": True,
+    "allowProjectManagement": True,
+    "defaultProject": "p1",
+}
+
+
 def test_concurrent_writes_lose_nothing(emu: Emulator) -> None:
-    """PATCHes merged under the store lock: eight writers to different properties all land."""
+    """PATCHes merged under the store lock: eight writers to different properties all land.
 
-    def write(i: int) -> int:
-        return raw(emu, "PATCH", ONE, json={"properties": {f"custom{i}": i}}).status_code
+    The store's write delay sleeps between each write's read and its store, so every writer is in flight
+    at once: without the lock (a plain read-then-write) all but one change would be lost, deterministically.
+    """
+    emu.set_write_delay(0.05)
+    barrier = threading.Barrier(len(_CONCURRENT))
 
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        assert list(pool.map(write, range(8))) == [200] * 8
+    def write(item: tuple[str, Any]) -> int:
+        barrier.wait(timeout=10)
+        return raw(emu, "PATCH", ONE, json={"properties": {item[0]: item[1]}}).status_code
+
+    with ThreadPoolExecutor(max_workers=len(_CONCURRENT)) as pool:
+        assert list(pool.map(write, _CONCURRENT.items())) == [200] * len(_CONCURRENT)
     props = raw(emu, "GET", ONE).json()["properties"]
-    assert {props[f"custom{i}"] for i in range(8)} == set(range(8))
-    assert len([r for r in emu.requests if r.method == "PATCH"]) == 8
+    assert {name: props.get(name) for name in _CONCURRENT} == _CONCURRENT
+    assert len([r for r in emu.requests if r.method == "PATCH"]) == len(_CONCURRENT)

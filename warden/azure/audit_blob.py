@@ -78,10 +78,53 @@ class _Head:
     next: str | None = None  # the newest blob ends with a rollover marker: the log continues in this blob
 
 
-def _marker_next(entry: Mapping[str, Json]) -> str | None:
+def rollover_target(entry: Mapping[str, Json]) -> str:
+    """The blob a rollover marker names as the next one (`change.blob.after`), "" if it names none."""
     change = entry.get("change")
-    target = change.get("blob", {}).get("after") if isinstance(change, dict) else None
-    return target if isinstance(target, str) and blob_key(target) is not None else None
+    blob = change.get("blob") if isinstance(change, dict) else None
+    after = blob.get("after") if isinstance(blob, dict) else None
+    return after if isinstance(after, str) else ""
+
+
+class Rollover:
+    """verify's checks of a rollover marker read at `where` ("<blob> line N"): it must name an audit blob that
+    sorts after its own, and the next entry must be line 1 of that blob (none may follow it in its own)."""
+
+    def __init__(self, entry: Mapping[str, Json], where: str, at: str) -> None:
+        self.named, self.at = rollover_target(entry), at
+        self.blob = where.partition(" line ")[0] if " line " in where else None  # None: not read from a blob
+
+    def problems(self) -> list[str]:
+        named, here = blob_key(self.named), blob_key(self.blob or "")
+        if named is None or (here is not None and named <= here):
+            return [f"{self.at}: rollover: names {self.named!r}, not an audit blob after its own"]
+        return []
+
+    def next_entry(self, where: str) -> list[str]:
+        if self.blob is None or where == f"{self.named} line 1":
+            return []
+        if where.partition(" line ")[0] == self.blob:
+            return [f"{self.at}: rollover: entries follow it in its own blob ({where})"]
+        return [f"{self.at}: rollover: the next entry ({where}) is not line 1 of {self.named!r}"]
+
+
+def _marker_next(entry: Mapping[str, Json], blob: str) -> str | None:
+    """The blob a rollover marker at the end of `blob` sends writers to: only one sorting after `blob`. Any
+    other marker (forged, say, naming an older blob) is ignored with a WARNING, and the chain goes on here:
+    following it would send every writer to a position that never matches, and stop all audit writes."""
+    target = rollover_target(entry)
+    after, here = blob_key(target), blob_key(blob)
+    if after is not None and here is not None and after > here:
+        return target
+    log.warning(
+        "audit: ignoring the rollover marker (seq %s) at the end of %s: it names %r, not a later audit blob; "
+        "the chain goes on in %s (run `python -m warden verify`)",
+        entry.get("seq"),
+        blob,
+        target,
+        blob,
+    )
+    return None
 
 
 class BlobAuditLog:
@@ -174,7 +217,7 @@ class BlobAuditLog:
                         head.blocks,
                         last["seq"],
                         last["hash"],
-                        _marker_next(last) if marker else None,
+                        _marker_next(last, name) if marker else None,
                     )
                     break
         if head.seq < self._seen_seq:
