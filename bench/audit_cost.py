@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.probes import summary_ms
-from bench.world import HUMAN_OID, account_id
+from bench.world import HUMAN_OID
+from emulator.builders import account_id
 from warden import __version__
 from warden.audit import GENESIS_HASH, LocalAuditLog, chain, verify
 from warden.model import AuditRecord, Caller

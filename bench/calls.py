@@ -18,13 +18,12 @@ from bench.world import (
     WARDEN_APPID,
     WARDEN_OID,
     World,
-    account,
-    account_id,
     baseline_text,
     make_runtime,
     world,
     write_event,
 )
+from emulator.builders import account, account_id
 from warden.pipeline import Runtime
 
 GET, PATCH = "GET", "PATCH"

@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.probes import runtime_probe, summary_ms
-from bench.world import REPO, SUB, account_id, baseline_text, is_drifted, tenant, world, write_event
+from bench.world import REPO, baseline_text, is_drifted, tenant, world, write_event
+from emulator.builders import SUBSCRIPTION as SUB
+from emulator.builders import account_id
 from warden.service import sweep
 
 TRACE_FRAMES = 6  # enough frames to get from json/dict internals back to the code that asked for them

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from emulator import Emulator, RecordedRequest
+from emulator.builders import SUBSCRIPTION as SUB
+from emulator.builders import account
 from warden.azure import functions_host
 from warden.azure.eventgrid import to_functions_event
 from warden.azure.wiring import build_runtime
@@ -25,7 +27,6 @@ from warden.pipeline import Runtime
 from warden.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
-SUB = "6a1f3c2e-8d4b-4f7a-9c0e-2b5d7e9f1a3c"
 OTHER_SUB = "0b7e3d9a-1c5f-4e2b-8a6d-4f9c1e7b3a50"
 WARDEN_OID = "9d2c7e41-5b3a-4f8e-a1c6-7e0b2d9f3a15"
 WARDEN_APPID = "c3e1a7b9-2d4f-4a6e-8b0c-1f5d9e3a7c21"
@@ -37,23 +38,6 @@ WRITE = "Microsoft.CognitiveServices/accounts/write"
 OPEN: dict[str, Any] = {"publicNetworkAccess": "Enabled", "networkAcls": {"defaultAction": "Allow", "ipRules": []}}
 #: Compliant with the baseline: one GET, nothing to change.
 CLOSED: dict[str, Any] = {"publicNetworkAccess": "Disabled"}
-
-
-def account_id(name: str, sub: str = SUB, rg: str = "ai-prod") -> str:
-    return f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.CognitiveServices/accounts/{name}"
-
-
-def account(name: str, kind: str = "OpenAI", **properties: Any) -> dict[str, Any]:
-    """An account as the ARM REST API returns it (the emulator's scenario format)."""
-    return {
-        "id": account_id(name),
-        "name": name,
-        "type": "Microsoft.CognitiveServices/accounts",
-        "location": "swedencentral",
-        "kind": kind,
-        "sku": {"name": "S0"},
-        "properties": {"provisioningState": "Succeeded", "customSubDomainName": name, **properties},
-    }
 
 
 def is_drifted(index: int) -> bool:

@@ -22,7 +22,9 @@ from azure.functions.decorators.function_app import FunctionRegister
 from azure.functions.timer import TimerRequest
 
 from emulator import Emulator
-from tests.integration.conftest import SUB, WARDEN_OID, account, account_id, baseline_text, write_event
+from emulator.builders import SUBSCRIPTION as SUB
+from emulator.builders import account, account_id
+from tests.integration.conftest import WARDEN_OID, baseline_text, write_event
 from warden.azure import functions_host
 from warden.azure.eventgrid import to_functions_event
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from emulator import Emulator
+from emulator.builders import SUBSCRIPTION as SUB
 from tests.conftest import reference_dir
 from warden.azure import functions_host
 from warden.azure.eventgrid import to_functions_event
@@ -20,29 +21,11 @@ from warden.model import Mode
 from warden.pipeline import Runtime
 from warden.settings import Settings
 
-SUB = "6a1f3c2e-8d4b-4f7a-9c0e-2b5d7e9f1a3c"
 OTHER_SUB = "0b7e3d9a-1c5f-4e2b-8a6d-4f9c1e7b3a50"
 WARDEN_OID = "9d2c7e41-5b3a-4f8e-a1c6-7e0b2d9f3a15"
 WARDEN_APPID = "c3e1a7b9-2d4f-4a6e-8b0c-1f5d9e3a7c21"
 HUMAN_OID = "3b1f9a52-7c1e-4d0b-9f7e-5a2c8e1d4b60"
 OID_CLAIM = "http://schemas.microsoft.com/identity/claims/objectidentifier"
-
-
-def account_id(name: str, sub: str = SUB, rg: str = "ai-prod") -> str:
-    return f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.CognitiveServices/accounts/{name}"
-
-
-def account(name: str, kind: str = "OpenAI", **properties: Any) -> dict[str, Any]:
-    return {
-        "id": account_id(name),
-        "name": name,
-        "type": "Microsoft.CognitiveServices/accounts",
-        "location": "swedencentral",
-        "kind": kind,
-        "sku": {"name": "S0"},
-        "etag": '"0a00c1d2-0000-0c00-0000-000000000001"',
-        "properties": {"provisioningState": "Succeeded", "customSubDomainName": name, **properties},
-    }
 
 
 def baseline_text(

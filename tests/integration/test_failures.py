@@ -16,7 +16,9 @@ from azure.identity import CredentialUnavailableError
 from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 from azure.mgmt.cognitiveservices.models import Account, AccountProperties, NetworkRuleSet, VirtualNetworkRule
 
-from tests.integration.conftest import SUB, World, account, account_id, baseline_text, write_event
+from emulator.builders import SUBSCRIPTION as SUB
+from emulator.builders import account, account_id
+from tests.integration.conftest import World, baseline_text, write_event
 from warden.audit import AuditLog
 from warden.azure.cognitive import CognitiveAccounts, client_factory
 from warden.azure.credentials import StaticTokenCredential

@@ -10,7 +10,9 @@ import pytest
 from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 from azure.mgmt.cognitiveservices.models import Account, AccountProperties
 
-from tests.integration.conftest import SUB, World, account, account_id, baseline_text, write_event
+from emulator.builders import SUBSCRIPTION as SUB
+from emulator.builders import account, account_id
+from tests.integration.conftest import World, baseline_text, write_event
 from warden.azure.credentials import StaticTokenCredential
 from warden.errors import RetryLaterError, TransientError
 

@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.conftest import (
-    OTHER_SUB,
-    WARDEN_APPID,
-    WARDEN_OID,
-    account,
-    account_id,
-    baseline_text,
-    write_event,
-)
+from emulator.builders import account, account_id
+from tests.integration.conftest import OTHER_SUB, WARDEN_APPID, WARDEN_OID, baseline_text, write_event
 from warden.errors import TransientError
 from warden.model import Mode
 

@@ -13,8 +13,9 @@ import pytest
 from azure.storage.blob import ContainerClient
 
 from emulator import Emulator
+from emulator.builders import account, account_id
 from tests.azurite import REPO, new_container
-from tests.integration.conftest import WARDEN_APPID, WARDEN_OID, account, account_id, baseline_text, write_event
+from tests.integration.conftest import WARDEN_APPID, WARDEN_OID, baseline_text, write_event
 from warden.azure import functions_host
 from warden.azure.eventgrid import to_functions_event
 from warden.azure.state_blob import BlobStateStore

@@ -1,0 +1,26 @@
+"""Scenario builders shared by the tests and the benchmarks: accounts as the ARM REST API returns them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: The demo tenant's subscription (scenarios/demo), used by tests and benchmarks alike.
+SUBSCRIPTION = "6a1f3c2e-8d4b-4f7a-9c0e-2b5d7e9f1a3c"
+
+
+def account_id(name: str, sub: str = SUBSCRIPTION, rg: str = "ai-prod") -> str:
+    return f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.CognitiveServices/accounts/{name}"
+
+
+def account(name: str, kind: str = "OpenAI", **properties: Any) -> dict[str, Any]:
+    """An account in the emulator's scenario format; ARM always returns an etag, so this one has one too."""
+    return {
+        "id": account_id(name),
+        "name": name,
+        "type": "Microsoft.CognitiveServices/accounts",
+        "location": "swedencentral",
+        "kind": kind,
+        "sku": {"name": "S0"},
+        "etag": '"0a00c1d2-0000-0c00-0000-000000000001"',
+        "properties": {"provisioningState": "Succeeded", "customSubDomainName": name, **properties},
+    }
