@@ -8,7 +8,6 @@ templates come from scenarios/demo/events.json, so the benchmark needs nothing o
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -19,7 +18,7 @@ from typing import Any
 
 from emulator import Emulator, RecordedRequest
 from emulator.builders import SUBSCRIPTION as SUB
-from emulator.builders import account
+from emulator.builders import account, retarget_event
 from warden.azure import functions_host
 from warden.azure.eventgrid import to_functions_event
 from warden.azure.wiring import build_runtime
@@ -31,7 +30,6 @@ OTHER_SUB = "0b7e3d9a-1c5f-4e2b-8a6d-4f9c1e7b3a50"
 WARDEN_OID = "9d2c7e41-5b3a-4f8e-a1c6-7e0b2d9f3a15"
 WARDEN_APPID = "c3e1a7b9-2d4f-4a6e-8b0c-1f5d9e3a7c21"
 HUMAN_OID = "3b1f9a52-7c1e-4d0b-9f7e-5a2c8e1d4b60"
-OID_CLAIM = "http://schemas.microsoft.com/identity/claims/objectidentifier"
 WRITE = "Microsoft.CognitiveServices/accounts/write"
 
 #: Open to the internet: the drift `network.public-access` reverts with one PATCH.
@@ -82,16 +80,15 @@ def write_event(
     operation: str = WRITE,
 ) -> dict[str, Any]:
     """A real-shaped ARM event (EventGridEvent or CloudEvents schema) for `resource_id`."""
-    event = copy.deepcopy(_templates()[schema])
-    sub = resource_id.split("/")[2]
-    event["id"], event["subject"] = event_id, resource_id
-    event["topic" if schema == "eventgrid" else "source"] = f"/subscriptions/{sub}"
-    event["eventType" if schema == "eventgrid" else "type"] = event_type
-    data = event["data"]
-    data.update(resourceUri=resource_id, operationName=operation, subscriptionId=sub, correlationId=f"corr-{event_id}")
-    data["authorization"].update(scope=resource_id, action=operation)
-    data["claims"].update({OID_CLAIM: oid, "appid": appid})
-    return event
+    return retarget_event(
+        _templates()[schema],
+        resource_id,
+        event_id=event_id,
+        oid=oid,
+        appid=appid,
+        event_type=event_type,
+        operation=operation,
+    )
 
 
 def make_runtime(emu: Emulator, folder: Path, baseline: str) -> Runtime:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ import pytest
 
 from emulator import Emulator
 from emulator.builders import SUBSCRIPTION as SUB
+from emulator.builders import retarget_event
 from tests.conftest import reference_dir
 from warden.azure import functions_host
 from warden.azure.eventgrid import to_functions_event
@@ -25,7 +25,6 @@ OTHER_SUB = "0b7e3d9a-1c5f-4e2b-8a6d-4f9c1e7b3a50"
 WARDEN_OID = "9d2c7e41-5b3a-4f8e-a1c6-7e0b2d9f3a15"
 WARDEN_APPID = "c3e1a7b9-2d4f-4a6e-8b0c-1f5d9e3a7c21"
 HUMAN_OID = "3b1f9a52-7c1e-4d0b-9f7e-5a2c8e1d4b60"
-OID_CLAIM = "http://schemas.microsoft.com/identity/claims/objectidentifier"
 
 
 def baseline_text(
@@ -70,16 +69,16 @@ def write_event(
     event_type: str = "Microsoft.Resources.ResourceWriteSuccess",
     operation: str = "Microsoft.CognitiveServices/accounts/write",
 ) -> dict[str, Any]:
-    """A real-shaped ARM event (from the derived fixture) pointing at `resource_id`."""
-    event = copy.deepcopy(_template(schema))
-    sub = resource_id.split("/")[2]
-    event["id"], event["subject"] = event_id, resource_id
-    event["eventType" if schema == "eventgrid" else "type"] = event_type
-    data = event["data"]
-    data.update(resourceUri=resource_id, operationName=operation, subscriptionId=sub, correlationId=f"corr-{event_id}")
-    data["authorization"].update(scope=resource_id, action=operation)
-    data["claims"].update({OID_CLAIM: oid, "appid": appid})
-    return event
+    """A real-shaped ARM event (EventGridEvent or CloudEvents schema) for `resource_id`."""
+    return retarget_event(
+        _template(schema),
+        resource_id,
+        event_id=event_id,
+        oid=oid,
+        appid=appid,
+        event_type=event_type,
+        operation=operation,
+    )
 
 
 @dataclass
