@@ -18,28 +18,29 @@ from bench.probes import summary_ms
 from bench.world import HUMAN_OID
 from emulator.builders import account_id
 from warden import __version__
-from warden.audit import GENESIS_HASH, LocalAuditLog, chain, verify
-from warden.model import AuditRecord, Caller
+from warden.audit import GENESIS_HASH, LocalAuditLog, chain
+from warden.audit_review import verify
+from warden.model import AuditRecord, Caller, Decision, Mode, Outcome, RecordKind, Trigger
 
 
 def sample_record(i: int, start: datetime) -> AuditRecord:
     """A remediation result record shaped as the pipeline writes it for network.public-access."""
     return AuditRecord(
         time=start + timedelta(milliseconds=i),
-        kind="result",
+        kind=RecordKind.RESULT,
         event_id=f"bench-event-{i:06d}",
         correlation_id=f"corr-bench-event-{i:06d}",
         caller=Caller(object_id=HUMAN_OID, app_id="app-human"),
         resource_id=account_id(f"bench-{i % 200:04d}"),
         control_id="network.public-access",
-        mode="enforce",
-        decision="remediate",
-        outcome="remediated",
+        mode=Mode.ENFORCE,
+        decision=Decision.ENFORCE,
+        outcome=Outcome.REMEDIATED,
         observed={"publicNetworkAccess": "Enabled", "networkAcls": {"defaultAction": "Allow", "ipRules": []}},
         expected={"publicNetworkAccess": "Disabled"},
         change={"publicNetworkAccess": {"before": "Enabled", "after": "Disabled"}},
         duration_ms=8.5,
-        trigger="event",
+        trigger=Trigger.EVENT,
         app_version=__version__,
     )
 

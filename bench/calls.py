@@ -24,7 +24,7 @@ from bench.world import (
     write_event,
 )
 from emulator.builders import account, account_id
-from warden.pipeline import Runtime
+from warden.runtime import Runtime
 
 GET, PATCH = "GET", "PATCH"
 

@@ -20,7 +20,7 @@ from typing import Any
 import requests.adapters
 
 import emulator.server
-from warden.pipeline import Runtime
+from warden.runtime import Runtime
 
 
 class Probe:

@@ -40,7 +40,7 @@ from warden.azure.wiring import build_runtime
 from warden.settings import Settings
 rt = build_runtime(Settings(baseline_path=Path("scenarios/demo/baseline.yaml"), arm_endpoint="https://127.0.0.1:1",
                             credential="static", audit_dir=folder / "audit", state_dir=folder / "state"))
-rt.accounts._clients("6a1f3c2e-8d4b-4f7a-9c0e-2b5d7e9f1a3c")
+rt.ports.accounts._clients("6a1f3c2e-8d4b-4f7a-9c0e-2b5d7e9f1a3c")
 """
 
 

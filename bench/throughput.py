@@ -21,6 +21,7 @@ from bench.probes import runtime_probe, summary_ms
 from bench.world import REPO, baseline_text, is_drifted, tenant, world, write_event
 from emulator.builders import SUBSCRIPTION as SUB
 from emulator.builders import account_id
+from warden.model import Trigger
 from warden.service import sweep
 
 TRACE_FRAMES = 6  # enough frames to get from json/dict internals back to the code that asked for them
@@ -155,7 +156,7 @@ def run_sweep(m: int, folder: Path) -> dict[str, Any]:
     """One sweep over a fresh tenant of M accounts (per-run cap raised above M so nothing is blocked)."""
     with world(tenant(m), folder, baseline=baseline_text(max_actions=m + 1)) as w, runtime_probe(w.runtime) as probe:
         started = time.perf_counter()
-        report = sweep(w.runtime, trigger="bench-sweep")
+        report = sweep(w.runtime, trigger=Trigger.BENCH_SWEEP)
         seconds = time.perf_counter() - started
         requests = w.requests()
     drifted = sum(1 for i in range(m) if is_drifted(i))

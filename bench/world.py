@@ -22,7 +22,7 @@ from emulator.builders import account, retarget_event
 from warden.azure import functions_host
 from warden.azure.eventgrid import to_functions_event
 from warden.azure.wiring import build_runtime
-from warden.pipeline import Runtime
+from warden.runtime import Runtime
 from warden.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]

@@ -1,1 +1,17 @@
-"""Detectors: one module per control, each a pure function of a frozen snapshot."""
+"""The controls, one declaration per module, listed here explicitly (no registration by import side effect).
+
+Adding a control: its module (a `CONTROL`), one line below, its test, and the docs (docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from detectors import identity_local_auth, network_public_access
+from warden.control import Control
+
+#: Every implemented control, in DESIGN §2 order.
+CONTROLS: tuple[Control[Any], ...] = (
+    network_public_access.CONTROL,
+    identity_local_auth.CONTROL,
+)

@@ -7,14 +7,23 @@ the baseline's approved ranges. Missing properties count as insecure (Azure trea
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
-from warden.model import AccountSnapshot, Finding, Json
+from remediators.account_patch import AccountPatch
+from warden.control import ACCOUNT_WRITTEN, Control, Fact, Facts, param
+from warden.model import Finding, Json
+from warden.params import ipv4_ranges
 
-CONTROL_ID = "network.public-access"
+
+@dataclass(frozen=True)
+class Params:
+    approved_ip_ranges: tuple[str, ...] = field(
+        default=(),
+        metadata=param(ipv4_ranges, "IPv4 addresses or CIDR ranges (at most a /8) that may stay in ipRules"),
+    )
 
 
-def _within(rule: str, approved: Sequence[ipaddress.IPv4Network]) -> bool:
+def _within(rule: str, approved: list[ipaddress.IPv4Network]) -> bool:
     try:
         network = ipaddress.IPv4Network(rule, strict=False)  # ARM ipRules are IPv4 only
     except ValueError:
@@ -22,55 +31,48 @@ def _within(rule: str, approved: Sequence[ipaddress.IPv4Network]) -> bool:
     return any(network.subnet_of(a) for a in approved)
 
 
-def detect(snapshot: AccountSnapshot, params: Mapping[str, Json]) -> list[Finding]:
+def detect(facts: Facts, params: Params) -> list[Finding]:
+    account = facts.account
     # ARM enums compare case-insensitively (the SDK's enums do too): "disabled" is Disabled.
-    if (snapshot.public_network_access or "").lower() == "disabled":
+    if (account.public_network_access or "").lower() == "disabled":
         return []
-    approved = [ipaddress.IPv4Network(r, strict=False) for r in params.get("approved_ip_ranges", ())]
-    acls = snapshot.network_acls
+    approved = [ipaddress.IPv4Network(r, strict=False) for r in params.approved_ip_ranges]
+    acls = account.network_acls
     ip_rules = acls.ip_rules if acls else ()
     unapproved = [r for r in ip_rules if not _within(r, approved)]
     denies = acls is not None and (acls.default_action or "").lower() == "deny"
     if denies and not unapproved:
         return []
-
-    observed: dict[str, Json] = {
-        "publicNetworkAccess": snapshot.public_network_access,
-        "networkAcls.defaultAction": acls.default_action if acls else None,
-        "networkAcls.ipRules": list(ip_rules),
-    }
+    before_acls = {"defaultAction": acls.default_action if acls else None, "ipRules": list(ip_rules)}
+    observed: dict[str, Json] = {"publicNetworkAccess": account.public_network_access}
+    observed |= {f"networkAcls.{k}": v for k, v in before_acls.items()}
     if not approved:
         # No internet range is approved: the only compliant state is no public endpoint at all.
-        return [
-            Finding(
-                control_id=CONTROL_ID,
-                resource_id=snapshot.resource_id,
-                summary="public network access is open; no IP range is approved",
-                observed=observed,
-                expected={"publicNetworkAccess": "Disabled"},
-                fix={"publicNetworkAccess": "Disabled"},
-            )
-        ]
-    kept = [r for r in ip_rules if r not in unapproved]
+        summary = "public network access is open; no IP range is approved"
+        expected: dict[str, Json] = {"publicNetworkAccess": "Disabled"}
+        fix = AccountPatch.of(account, expected, {"publicNetworkAccess": account.public_network_access})
+        return [Finding(CONTROL.id, account.resource_id, summary, observed, expected, (fix,))]
     # Keep what is already approved and every virtual-network rule; only the open parts are closed.
     network_acls: dict[str, Json] = {
         "defaultAction": "Deny",
-        "ipRules": [{"value": r} for r in kept],
+        "ipRules": [{"value": r} for r in ip_rules if r not in unapproved],
         "virtualNetworkRules": [dict(v) for v in (acls.virtual_network_rules if acls else ())],
     }
     if acls is not None and acls.bypass is not None:
         network_acls["bypass"] = acls.bypass
     reason = "default action is not Deny" if not denies else f"unapproved IP rules {unapproved}"
-    return [
-        Finding(
-            control_id=CONTROL_ID,
-            resource_id=snapshot.resource_id,
-            summary=f"public network access is not restricted to approved ranges: {reason}",
-            observed=observed,
-            expected={
-                "networkAcls.defaultAction": "Deny",
-                "networkAcls.ipRules within": [str(a) for a in approved],
-            },
-            fix={"networkAcls": network_acls},
-        )
-    ]
+    expected = {"networkAcls.defaultAction": "Deny", "networkAcls.ipRules within": [str(a) for a in approved]}
+    fix = AccountPatch.of(account, {"networkAcls": network_acls}, {"networkAcls": before_acls})
+    summary = f"public network access is not restricted to approved ranges: {reason}"
+    return [Finding(CONTROL.id, account.resource_id, summary, observed, expected, (fix,))]
+
+
+CONTROL = Control(
+    id="network.public-access",
+    summary="publicNetworkAccess Disabled, or networkAcls Deny with only approved IP ranges",
+    params=Params,
+    routes=(ACCOUNT_WRITTEN,),
+    facts=frozenset({Fact.ACCOUNT}),
+    steps=(AccountPatch,),
+    detect=detect,
+)

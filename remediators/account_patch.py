@@ -1,53 +1,63 @@
-"""Action kind account.patch: revert account settings with one PATCH carrying only the drifted properties."""
+"""Step kind account.patch: one PATCH of an account's `properties`, carrying only the drifted properties.
+
+Every account-property fix for one account merges into one PATCH (so a second one can never meet a 412 from
+the first), sent with If-Match, and verified by re-reading the account.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import ClassVar
 
-from warden.model import Action, Finding, Json
-from warden.ports import AccountPort
+from warden.model import AccountSnapshot, Json
+from warden.ports import Ports
+from warden.steps import Step, Verify
 
-KIND = "account.patch"
 
+@dataclass(frozen=True)
+class AccountPatch:
+    """PATCH `properties` (ARM names, e.g. {"publicNetworkAccess": "Disabled"}); `before` holds what was read."""
 
-class AccountPatchRemediator:
-    """Merges the `fix` of every setting drift on one account into a single PATCH of `properties`."""
+    kind: ClassVar[str] = "account.patch"
+    order: ClassVar[int] = 10
+    permissions: ClassVar[tuple[str, ...]] = ("Microsoft.CognitiveServices/accounts/write",)
+    merges: ClassVar[bool] = True
+    verify: ClassVar[Verify] = Verify.REREAD
 
-    kind = KIND
-    # The PATCH is an accounts/write; the verifying re-read is accounts/read.
-    permissions: tuple[str, ...] = (
-        "Microsoft.CognitiveServices/accounts/read",
-        "Microsoft.CognitiveServices/accounts/write",
-    )
+    target: str
+    properties: Mapping[str, Json]
+    before: Mapping[str, Json] = field(default_factory=dict)
+    etag: str | None = None
 
-    def handles(self, finding: Finding) -> bool:
-        return bool(finding.fix)
+    @classmethod
+    def of(cls, account: AccountSnapshot, properties: Mapping[str, Json], before: Mapping[str, Json]) -> AccountPatch:
+        """The PATCH of `account` as it was read (its id and etag)."""
+        return cls(account.resource_id, dict(properties), dict(before), account.etag)
 
-    def plan(self, resource_id: str, findings: Sequence[Finding]) -> Action:
-        payload: dict[str, Json] = {}
-        change: dict[str, Json] = {}
-        for finding in findings:
-            for name, value in finding.fix.items():
-                if name in payload and payload[name] != value:
-                    raise ValueError(f"findings disagree on property {name!r} of {resource_id}")
-                payload[name] = value
-                change[name] = {"before": _before(finding.observed, name), "after": value}
-        return Action(
-            kind=KIND,
-            resource_id=resource_id,
-            control_ids=tuple(sorted({f.control_id for f in findings})),
-            payload=payload,
-            change=change,
+    def merge(self, other: Step) -> AccountPatch:
+        if not isinstance(other, AccountPatch):
+            raise TypeError(f"cannot merge {other.kind} into {self.kind}")
+        for name, value in other.properties.items():
+            if name in self.properties and self.properties[name] != value:
+                raise ValueError(f"two fixes disagree on property {name!r} of {self.target}")
+        return AccountPatch(
+            self.target,
+            {**self.properties, **other.properties},
+            {**self.before, **other.before},
+            self.etag or other.etag,
         )
 
-    def apply(self, action: Action, accounts: AccountPort, *, etag: str | None = None) -> None:
-        accounts.patch_account(action.resource_id, action.payload, etag=etag)
+    def change(self) -> dict[str, Json]:
+        return {name: {"before": self.before.get(name), "after": value} for name, value in self.properties.items()}
 
+    def to_json(self) -> dict[str, Json]:
+        return {"kind": self.kind, "target": self.target, "properties": dict(self.properties)}
 
-def _before(observed: Mapping[str, Json], name: str) -> Json:
-    """The observed value of a property, gathering dotted sub-keys (networkAcls.defaultAction) for objects."""
-    if name in observed:
-        return observed[name]
-    prefix = name + "."
-    nested = {k[len(prefix) :]: v for k, v in observed.items() if k.startswith(prefix)}
-    return nested or None
+    @classmethod
+    def from_json(cls, data: Mapping[str, Json]) -> AccountPatch:
+        # A stored step is re-sent without If-Match: its etag belonged to a read that is long gone.
+        return cls(str(data["target"]), dict(data["properties"]))
+
+    def apply(self, ports: Ports, etag: str | None) -> str | None:
+        return ports.accounts.patch_account(self.target, self.properties, etag=etag)

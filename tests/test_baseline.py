@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from detectors import CONTROLS
 from warden.baseline import END_OF_TIME, KNOWN_CONTROLS, Baseline, load_baseline, parse_baseline
 from warden.errors import BaselineError
 from warden.model import Limits, Mode
@@ -51,7 +52,6 @@ def test_shipped_baseline_loads() -> None:
     assert baseline.version == 1
     assert baseline.subscriptions
     assert set(baseline.controls) == set(KNOWN_CONTROLS)  # the shipped file shows every control to admins
-    assert baseline.control_mode("identity.role-assignments") is Mode.DRY_RUN  # DESIGN §2: audit by default
     assert baseline.limits.max_actions_per_hour == 30
     assert baseline.source.endswith("baseline.yaml")
 
@@ -59,7 +59,7 @@ def test_shipped_baseline_loads() -> None:
 def test_demo_baseline_loads() -> None:
     baseline = load_baseline(REPO / "scenarios" / "demo" / "baseline.yaml")
     assert baseline.limits.max_actions_per_hour == 30
-    assert baseline.params("network.public-access")["approved_ip_ranges"] == ("203.0.113.0/24",)
+    assert baseline.params("network.public-access").approved_ip_ranges == ("203.0.113.0/24",)
 
 
 def test_defaults_when_optional_sections_are_absent() -> None:
@@ -69,24 +69,29 @@ def test_defaults_when_optional_sections_are_absent() -> None:
     assert baseline.limits.max_actions_per_hour == 30
     assert baseline.controls == {}
     assert baseline.exemptions == ()
-    assert baseline.params("network.public-access") == {"approved_ip_ranges": ()}
-    assert baseline.params("network.outbound") == {}
+    assert baseline.params("network.public-access").approved_ip_ranges == ()
+    assert baseline.params("identity.local-auth").regenerate_keys is True  # the declared default
 
 
 def test_control_mode_falls_back_to_top_level_mode() -> None:
     baseline = parse(
-        HEAD + "mode: enforce\ncontrols:\n  network.outbound:\n    mode: dry-run\n  ai.jailbreak-filter:\n"
+        HEAD + "mode: enforce\ncontrols:\n  identity.local-auth:\n    mode: dry-run\n  network.public-access:\n"
     )
-    assert baseline.control_mode("network.outbound") is Mode.DRY_RUN
-    assert baseline.control_mode("ai.jailbreak-filter") is Mode.ENFORCE  # listed without a mode
-    assert baseline.control_mode("logging.diagnostics") is Mode.ENFORCE  # not listed at all
+    assert baseline.control_mode("identity.local-auth") is Mode.DRY_RUN
+    assert baseline.control_mode("network.public-access") is Mode.ENFORCE  # listed without a mode
+
+
+def test_a_control_not_listed_is_off() -> None:
+    # A new warden version must never start enforcing a control (regenerating keys, say) nobody chose.
+    baseline = parse(HEAD + "mode: enforce\ncontrols:\n  network.public-access:\n")
+    assert baseline.control_mode("identity.local-auth") is Mode.OFF
 
 
 def test_bare_off_is_the_mode_not_a_boolean() -> None:
     # YAML 1.1 reads an unquoted `off` as false; admins mean the mode.
-    baseline = parse(HEAD + "mode: off\ncontrols:\n  network.outbound:\n    mode: off\n")
+    baseline = parse(HEAD + "mode: off\ncontrols:\n  identity.local-auth:\n    mode: off\n")
     assert baseline.mode is Mode.OFF
-    assert baseline.control_mode("network.outbound") is Mode.OFF
+    assert baseline.control_mode("identity.local-auth") is Mode.OFF
 
 
 def test_unknown_control_id_in_lookups_raises() -> None:
@@ -98,7 +103,7 @@ def test_unknown_control_id_in_lookups_raises() -> None:
 
 def test_params_are_validated_and_normalised() -> None:
     baseline = parse(HEAD + PUBLIC + "    approved_ip_ranges: [203.0.113.7, 10.0.0.0/8, 192.168.1.0/24]\n")
-    assert baseline.params("network.public-access")["approved_ip_ranges"] == (
+    assert baseline.params("network.public-access").approved_ip_ranges == (
         "203.0.113.7",
         "10.0.0.0/8",
         "192.168.1.0/24",
@@ -107,7 +112,7 @@ def test_params_are_validated_and_normalised() -> None:
 
 def test_approved_ranges_up_to_a_slash_8_are_accepted() -> None:
     baseline = parse(HEAD + PUBLIC + "    approved_ip_ranges: [10.0.0.0/8, 11.0.0.0/9]\n")
-    assert baseline.params("network.public-access")["approved_ip_ranges"] == ("10.0.0.0/8", "11.0.0.0/9")
+    assert baseline.params("network.public-access").approved_ip_ranges == ("10.0.0.0/8", "11.0.0.0/9")
 
 
 def test_subscriptions_are_lower_cased() -> None:
@@ -169,7 +174,7 @@ def test_baseline_is_frozen() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         baseline.mode = Mode.ENFORCE  # type: ignore[misc]
     with pytest.raises(TypeError):
-        baseline.controls["network.outbound"] = None  # type: ignore[index]
+        baseline.controls["identity.local-auth"] = None  # type: ignore[index]
 
 
 # -- refusals: (text, line, fragments the message must contain) -------------------------------------------
@@ -193,10 +198,15 @@ INVALID = {
         7,
         ["controls.network.public-access.approved_ips: unknown key", "'approved_ip_ranges'"],
     ),
-    "param on control without params": (
-        HEAD + "controls:\n  network.outbound:\n    allowed_fqdns: []\n",
+    "param of another control": (
+        HEAD + "controls:\n  identity.local-auth:\n    approved_ip_ranges: []\n",
         7,
-        ["controls.network.outbound.allowed_fqdns: unknown key"],
+        ["controls.identity.local-auth.approved_ip_ranges: unknown key", "regenerate_keys"],
+    ),
+    "boolean param not a boolean": (
+        HEAD + "controls:\n  identity.local-auth:\n    regenerate_keys: sometimes\n",
+        7,
+        ["controls.identity.local-auth.regenerate_keys: expected true or false, got 'sometimes'"],
     ),
     "unknown control id": (
         HEAD + "controls:\n  network.public_access:\n    mode: off\n",
@@ -210,9 +220,9 @@ INVALID = {
     ),
     "duplicate top key": (HEAD + "mode: enforce\nmode: off\n", 6, ["mode: duplicate key", "line 5"]),
     "duplicate control": (
-        HEAD + "controls:\n  network.outbound:\n  network.outbound:\n",
+        HEAD + "controls:\n  identity.local-auth:\n  identity.local-auth:\n",
         7,
-        ["controls.network.outbound: duplicate key"],
+        ["controls.identity.local-auth: duplicate key"],
     ),
     "invalid mode": (
         HEAD + "mode: enforced\n",
@@ -221,9 +231,9 @@ INVALID = {
     ),
     "boolean mode": (HEAD + "mode: yes\n", 5, ["mode: 'yes' is not a mode"]),
     "invalid control mode": (
-        HEAD + "controls:\n  network.outbound:\n    mode: dry_run\n",
+        HEAD + "controls:\n  identity.local-auth:\n    mode: dry_run\n",
         7,
-        ["controls.network.outbound.mode: 'dry_run' is not a mode", "'dry-run'"],
+        ["controls.identity.local-auth.mode: 'dry_run' is not a mode", "'dry-run'"],
     ),
     "missing version": (HEAD.replace("version: 1\n", ""), 1, ["version: required key is missing"]),
     "unsupported version": (HEAD.replace("version: 1", "version: 2"), 1, ["version: unsupported version 2"]),
@@ -307,7 +317,7 @@ INVALID = {
     "ip ranges not a list": (
         HEAD + "controls:\n  network.public-access:\n    approved_ip_ranges: 10.0.0.0/8\n",
         7,
-        ["approved_ip_ranges: expected a list, got a string"],
+        ["approved_ip_ranges: expected a list of IPv4 ranges, got a string"],
     ),
     "exemptions not a list": (HEAD + "exemptions:\n  resource: x\n", 6, ["exemptions: expected a list"]),
     "exemption bad control": (
@@ -342,7 +352,7 @@ INVALID = {
         ["controls.network.public-access.approved_ip_ranges[0]: YAML tags are not allowed ('!env')"],
     ),
     "alias": (
-        HEAD + "mode: &m enforce\ncontrols:\n  network.outbound:\n    mode: *m\n",
+        HEAD + "mode: &m enforce\ncontrols:\n  identity.local-auth:\n    mode: *m\n",
         5,
         ["anchors and aliases"],
     ),
@@ -398,9 +408,10 @@ def test_docs_describe_every_key() -> None:
     docs = (REPO / "docs" / "baseline.md").read_text(encoding="utf-8")
     keys = [
         "version", "mode", "scope", "subscriptions", "limits", "max_actions_per_run", "max_actions_per_hour",
-        "cooldown_seconds", "max_attempts", "attempt_window_hours", "controls", "approved_ip_ranges", "exemptions",
+        "cooldown_seconds", "max_attempts", "attempt_window_hours", "controls", "exemptions",
         "resource", "control", "reason", "owner", "expires", *KNOWN_CONTROLS,
     ]  # fmt: skip
+    keys += [name for control in CONTROLS for name in control.parameters()]  # every declared parameter
     assert [k for k in keys if f"`{k}`" not in docs] == []
 
 
@@ -408,7 +419,7 @@ def test_docs_example_is_a_valid_baseline() -> None:
     docs = (REPO / "docs" / "baseline.md").read_text(encoding="utf-8")
     example = docs.split("```yaml\n", 1)[1].split("```", 1)[0]
     baseline = parse_baseline(example, source="docs/baseline.md")
-    ranges = baseline.params("network.public-access")["approved_ip_ranges"]
+    ranges = baseline.params("network.public-access").approved_ip_ranges
     assert ranges == ("203.0.113.0/24", "198.51.100.7")
     assert baseline.exemptions[0].expires == datetime(2027, 2, 1, tzinfo=UTC)
 

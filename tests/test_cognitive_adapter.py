@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 
-from warden.azure.cognitive import client_factory, parse_account_id
+from warden.azure.clients import ClientFactory
+from warden.azure.cognitive import parse_account_id
 
 
 class RecordingCredential:
@@ -29,7 +31,8 @@ class RecordingCredential:
 )
 def test_the_token_audience_follows_the_endpoint(endpoint: str, scope: str) -> None:
     credential = RecordingCredential()
-    client = client_factory(credential, base_url=endpoint)("00000000-0000-0000-0000-000000000000")  # type: ignore[arg-type]
+    factory = ClientFactory(credential, base_url=endpoint)  # type: ignore[arg-type]
+    client = factory.arm(CognitiveServicesManagementClient, "00000000-0000-0000-0000-000000000000")
     with pytest.raises(RuntimeError, match="token requested"):
         client.accounts.get("rg", "a")
     assert credential.scopes == (scope,)

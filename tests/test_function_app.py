@@ -219,7 +219,7 @@ def test_health_reports_the_loaded_baseline(deployed: tuple[Emulator, Path]) -> 
     response = index_like_the_worker()["health"].get_user_function()(_get("health"))
     assert response.status_code == 200
     body = json.loads(response.get_body())
-    assert body["status"] == "ok" and body["controls"] == ["network.public-access"]
+    assert body["status"] == "ok" and body["controls"] == {"network.public-access": "enforce"}
     assert body["modeOverride"] is None
     assert body["loopGuard"] == {"selfObjectIds": True, "selfAppIds": False}
 

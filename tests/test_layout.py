@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import importlib
 from pathlib import Path
 
 import pytest
 
-from warden.controls import DETECTORS, REMEDIATORS
+from detectors import CONTROLS
+from warden.registry import STEP_KINDS
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGES = ("warden", "detectors", "remediators", "emulator")
@@ -44,29 +46,36 @@ def test_every_module_opens_with_a_docstring_and_stays_small(path: Path) -> None
     assert len(path.read_text().splitlines()) <= 400, f"{path} is over 400 lines"
 
 
-@pytest.mark.parametrize("detector", DETECTORS, ids=lambda d: d.control_id)
-def test_detector_module_control_id_and_test_file_match(detector: object) -> None:
-    control_id = detector.control_id  # type: ignore[attr-defined]
+@pytest.mark.parametrize("control", CONTROLS, ids=lambda c: c.id)
+def test_control_module_id_and_test_file_match(control: object) -> None:
+    control_id = control.id  # type: ignore[attr-defined]
     module_name = control_id.replace(".", "_").replace("-", "_")
     module = importlib.import_module(f"detectors.{module_name}")
-    assert control_id == module.CONTROL_ID
-    assert detector.detect is module.detect  # type: ignore[attr-defined]
+    assert module.CONTROL is control
+    assert module.CONTROL.detect is module.detect
     assert (REPO / "tests" / "detectors" / f"test_{module_name}.py").is_file()
     assert code_lines(REPO / "detectors" / f"{module_name}.py") <= 60
 
 
 def test_every_detector_module_is_registered() -> None:
     modules = {p.stem for p in (REPO / "detectors").glob("*.py") if p.stem != "__init__"}
-    registered = {d.control_id.replace(".", "_").replace("-", "_") for d in DETECTORS}
+    registered = {c.id.replace(".", "_").replace("-", "_") for c in CONTROLS}
     assert modules == registered
 
 
-@pytest.mark.parametrize("remediator", REMEDIATORS, ids=lambda r: r.kind)
-def test_remediators_declare_permissions_and_stay_small(remediator: object) -> None:
-    permissions = remediator.permissions  # type: ignore[attr-defined]
-    assert permissions and all(p.count("/") >= 2 for p in permissions)
-    module = importlib.import_module(type(remediator).__module__)
+@pytest.mark.parametrize("kind", sorted(STEP_KINDS))
+def test_step_kinds_declare_permissions_and_stay_small(kind: str) -> None:
+    step = STEP_KINDS[kind]
+    assert step.permissions and all(p.count("/") >= 2 for p in step.permissions)
+    assert dataclasses.is_dataclass(step) and step.__dataclass_params__.frozen  # type: ignore[attr-defined]
+    module = importlib.import_module(step.__module__)
+    assert module.__name__.startswith("remediators.")
     assert code_lines(Path(module.__file__ or "")) <= 100
+
+
+def test_one_step_kind_per_remediators_module() -> None:
+    modules = {p.stem for p in (REPO / "remediators").glob("*.py") if p.stem != "__init__"}
+    assert sorted(modules) == sorted(step.__module__.split(".")[1] for step in STEP_KINDS.values())
 
 
 def test_only_the_adapters_import_azure_sdks() -> None:

@@ -10,80 +10,60 @@ from types import MappingProxyType
 
 import pytest
 
+from remediators.account_patch import AccountPatch
+from remediators.regenerate_key import RegenerateKey
 from warden.baseline import Baseline, ControlConfig, parse_baseline
 from warden.model import (
     Action,
     Decision,
     Exemption,
     Finding,
-    Json,
     Limits,
     Mode,
     Plan,
     RemediationHistory,
     normalize_id,
 )
-from warden.planner import effective_mode, plan
+from warden.planner import effective_mode, merge_steps, plan
+from warden.registry import control
+from warden.steps import Step
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 SUB = "11111111-2222-3333-4444-555555555555"
 PREFIX = f"/subscriptions/{SUB}/resourceGroups/rg-ai/providers/Microsoft.CognitiveServices/accounts"
 A, B, C = (f"{PREFIX}/{name}" for name in ("acct-a", "acct-b", "acct-c"))
-PUBLIC, LOCAL, OUTBOUND, ROLES = (
-    "network.public-access",
-    "identity.local-auth",
-    "network.outbound",
-    "identity.role-assignments",
-)
+PUBLIC, LOCAL = "network.public-access", "identity.local-auth"
 
 
-class FakeRemediator:
-    """A remediator for the given controls that merges every handled finding's `fix` into one payload."""
-
-    permissions = ("Microsoft.CognitiveServices/accounts/write",)
-
-    def __init__(self, kind: str = "account-patch", controls: Sequence[str] = (PUBLIC, LOCAL, OUTBOUND)) -> None:
-        self.kind = kind
-        self.controls = frozenset(controls)
-        self.calls: list[tuple[str, tuple[Finding, ...]]] = []
-
-    def handles(self, finding: Finding) -> bool:
-        return finding.control_id in self.controls
-
-    def plan(self, resource_id: str, findings: Sequence[Finding]) -> Action:
-        self.calls.append((resource_id, tuple(findings)))
-        payload: dict[str, Json] = {}
-        change: dict[str, Json] = {}
-        for f in findings:
-            payload.update(f.fix)
-            change.update({k: {"before": f.observed.get(k), "after": v} for k, v in f.fix.items()})
-        return Action(self.kind, resource_id, tuple(f.control_id for f in findings), payload, change)
-
-    def apply(self, action: Action, accounts: object) -> None:
-        raise AssertionError("the planner must never apply anything")
-
-
-def finding(resource: str = A, control: str = PUBLIC, *, fix: Mapping[str, Json] | None = None) -> Finding:
-    prop = {PUBLIC: "publicNetworkAccess", LOCAL: "disableLocalAuth", OUTBOUND: "restrictOutbound"}.get(control, "x")
+def finding(
+    resource: str = A, control: str = PUBLIC, *, fix: tuple[Step, ...] | None = None, continues: bool = False
+) -> Finding:
+    prop = {PUBLIC: "publicNetworkAccess", LOCAL: "disableLocalAuth"}[control]
     value = {PUBLIC: "Disabled"}.get(control, True)
+    steps: tuple[Step, ...] = (AccountPatch(resource, {prop: value}, {prop: None}, '"e1"'),)
+    if control == LOCAL:
+        steps += (RegenerateKey(resource, "Key1"), RegenerateKey(resource, "Key2"))
     return Finding(
         control_id=control,
         resource_id=resource,
         summary=f"{control} drift",
         observed={prop: None},
         expected={prop: value},
-        fix={prop: value} if fix is None else fix,
+        fix=steps if fix is None else fix,
+        continues=continues,
     )
 
 
 def baseline(
     mode: Mode = Mode.ENFORCE,
     *,
-    controls: Mapping[str, Mode] | None = None,
+    controls: Mapping[str, Mode | None] | None = None,
     exemptions: Sequence[Exemption] = (),
     limits: Limits | None = None,
 ) -> Baseline:
-    configs = {cid: ControlConfig(mode=m, params=MappingProxyType({})) for cid, m in (controls or {}).items()}
+    """Both controls listed (a control not listed is off), each in the top-level mode unless `controls` says."""
+    modes: dict[str, Mode | None] = {PUBLIC: None, LOCAL: None, **(controls or {})}
+    configs = {cid: ControlConfig(mode=m, params=control(cid).default_params()) for cid, m in modes.items()}
     return Baseline(
         version=1,
         mode=mode,
@@ -99,7 +79,6 @@ def run(
     findings: Sequence[Finding],
     base: Baseline | None = None,
     *,
-    remediators: Sequence[FakeRemediator] | None = None,
     history: Mapping[str, RemediationHistory] | None = None,
     actions_used: int = 0,
     recent_actions: int = 0,
@@ -109,13 +88,18 @@ def run(
     return plan(
         findings,
         baseline=base or baseline(),
-        remediators=[FakeRemediator()] if remediators is None else remediators,
         now=now,
         history=history or {},
         actions_used=actions_used,
         recent_actions=recent_actions,
         mode_override=mode_override,
     )
+
+
+def patched(action: Action | None) -> dict[str, object]:
+    """The properties of the action's account PATCH."""
+    assert action is not None
+    return {k: v for s in action.steps if isinstance(s, AccountPatch) for k, v in s.properties.items()}
 
 
 def exempt(pattern: str = A, control: str = PUBLIC, expires: datetime = NOW + timedelta(days=30)) -> Exemption:
@@ -132,19 +116,24 @@ def test_enforce_path() -> None:
     assert pf.mode is Mode.ENFORCE
     assert result.enforce == (pf.action,)
     assert result.dry_run == ()
-    assert pf.action is not None and pf.action.payload == {"publicNetworkAccess": "Disabled"}
+    assert patched(pf.action) == {"publicNetworkAccess": "Disabled"}
     assert "enforce" in pf.reason
 
 
 def test_off_control_is_not_planned() -> None:
-    remediator = FakeRemediator()
-    result = run([finding()], baseline(controls={PUBLIC: Mode.OFF}), remediators=[remediator])
+    result = run([finding()], baseline(controls={PUBLIC: Mode.OFF}))
     (pf,) = result.decisions
     assert pf.decision is Decision.OFF
     assert pf.action is None
     assert "controls.network.public-access.mode" in pf.reason
-    assert remediator.calls == []
     assert result.enforce == result.dry_run == ()
+
+
+def test_a_control_not_listed_is_off() -> None:
+    base = dataclasses.replace(baseline(), controls=MappingProxyType({PUBLIC: baseline().controls[PUBLIC]}))
+    (pf,) = run([finding(control=LOCAL)], base).decisions
+    assert pf.decision is Decision.OFF
+    assert "identity.local-auth is not listed under controls" in pf.reason
 
 
 def test_top_level_off() -> None:
@@ -159,30 +148,15 @@ def test_dry_run_path() -> None:
     assert pf.decision is Decision.DRY_RUN
     assert result.dry_run == (pf.action,)
     assert result.enforce == ()
-    assert "would apply account-patch" in pf.reason
+    assert "would apply account.patch, nothing changed" in pf.reason
 
 
-def test_no_remediator_handles_it() -> None:
-    remediator = FakeRemediator(controls=(LOCAL,))
-    (pf,) = run([finding(control=PUBLIC)], remediators=[remediator]).decisions
-    assert pf.decision is Decision.NO_REMEDIATOR
-    assert "no remediator handles network.public-access" in pf.reason
-    assert remediator.calls == []
-
-
-def test_empty_fix_means_no_remediator() -> None:
-    remediator = FakeRemediator()
-    result = run([finding(fix={})], remediators=[remediator])
+def test_empty_fix_means_no_remediation() -> None:
+    result = run([finding(fix=())])
     (pf,) = result.decisions
     assert pf.decision is Decision.NO_REMEDIATOR
     assert "a human must fix it" in pf.reason
-    assert remediator.calls == []
     assert result.enforce == ()
-
-
-def test_no_remediators_at_all() -> None:
-    (pf,) = run([finding()], remediators=[]).decisions
-    assert pf.decision is Decision.NO_REMEDIATOR
 
 
 # -- mode precedence -----------------------------------------------------------------------------------------
@@ -232,15 +206,13 @@ def test_control_mode_overrides_top_level_mode() -> None:
 
 
 def test_matching_exemption_exempts_and_is_attached() -> None:
-    remediator = FakeRemediator()
     ex = exempt()
-    result = run([finding()], baseline(exemptions=[ex]), remediators=[remediator])
+    result = run([finding()], baseline(exemptions=[ex]))
     (pf,) = result.decisions
     assert pf.decision is Decision.EXEMPT
     assert pf.exemption == ex
     assert pf.action is None
     assert "alice@contoso.com" in pf.reason and "vendor needs it" in pf.reason
-    assert remediator.calls == []
     assert result.enforce == ()
 
 
@@ -290,7 +262,8 @@ def test_exemption_expiry_boundary(expires_in: timedelta, decision: Decision, ex
 
 def test_expired_date_exemption_from_the_file() -> None:
     text = (
-        f"version: 1\nmode: enforce\nscope:\n  subscriptions: [{SUB}]\nexemptions:\n"
+        f"version: 1\nmode: enforce\nscope:\n  subscriptions: [{SUB}]\n"
+        "controls:\n  network.public-access:\nexemptions:\n"
         f"  - resource: {PREFIX}/acct-*\n    control: network.public-access\n"
         "    reason: vendor\n    owner: alice@contoso.com\n    expires: 2026-02-28\n"
     )
@@ -307,7 +280,8 @@ def test_expired_date_exemption_from_the_file() -> None:
 
 def test_never_expiring_exemption_from_the_file_is_exempt_and_says_until_when() -> None:
     text = (
-        f"version: 1\nmode: enforce\nscope:\n  subscriptions: [{SUB}]\nexemptions:\n"
+        f"version: 1\nmode: enforce\nscope:\n  subscriptions: [{SUB}]\n"
+        "controls:\n  network.public-access:\nexemptions:\n"
         f"  - resource: {PREFIX}/acct-*\n    control: network.public-access\n"
         "    reason: vendor\n    owner: alice@contoso.com\n    expires: 9999-12-31\n"
     )
@@ -334,42 +308,57 @@ def test_unexpired_exemption_wins_over_expired_one() -> None:
 # -- grouping ------------------------------------------------------------------------------------------------
 
 
-def test_two_drifts_on_one_account_merge_into_one_action() -> None:
-    remediator = FakeRemediator()
+def test_two_drifts_on_one_account_merge_into_one_action_with_one_patch() -> None:
     upper_case_b = A.replace("resourceGroups", "resourcegroups").upper()
-    result = run([finding(A, PUBLIC), finding(upper_case_b, LOCAL)], remediators=[remediator])
-    assert len(result.enforce) == 1
+    result = run([finding(A, PUBLIC), finding(upper_case_b, LOCAL)])
     (action,) = result.enforce
     assert action.control_ids == (LOCAL, PUBLIC)
-    assert action.payload == {"publicNetworkAccess": "Disabled", "disableLocalAuth": True}
+    # One PATCH carrying both properties, then the two regenerations: never a second PATCH (and its 412).
+    assert [s.kind for s in action.steps] == ["account.patch", "account.regenerate-key", "account.regenerate-key"]
+    assert patched(action) == {"publicNetworkAccess": "Disabled", "disableLocalAuth": True}
+    assert action.serves == {PUBLIC: (0,), LOCAL: (0, 1, 2)}
     assert [pf.action for pf in result.decisions] == [action, action]
-    assert len(remediator.calls) == 1
 
 
-def test_enforce_and_dry_run_in_one_group_split_into_two_actions() -> None:
-    remediator = FakeRemediator()
+def test_enforce_and_dry_run_on_one_account_split_into_two_actions() -> None:
     base = baseline(Mode.ENFORCE, controls={LOCAL: Mode.DRY_RUN})
-    result = run([finding(control=PUBLIC), finding(control=LOCAL)], base, remediators=[remediator])
+    result = run([finding(control=PUBLIC), finding(control=LOCAL)], base)
     (enforced,) = result.enforce
     (dry,) = result.dry_run
     assert enforced.control_ids == (PUBLIC,)
     assert dry.control_ids == (LOCAL,)
+    assert [s.kind for s in dry.steps] == ["account.patch", "account.regenerate-key", "account.regenerate-key"]
     by_control = {pf.finding.control_id: (pf.decision, pf.action) for pf in result.decisions}
     assert by_control == {PUBLIC: (Decision.ENFORCE, enforced), LOCAL: (Decision.DRY_RUN, dry)}
-    assert len(remediator.calls) == 2
 
 
-def test_different_kinds_on_one_account_are_separate_actions() -> None:
-    patch, roles = FakeRemediator("account-patch", (PUBLIC,)), FakeRemediator("role-delete", (ROLES,))
-    result = run([finding(control=PUBLIC), finding(control=ROLES)], remediators=[patch, roles])
-    assert sorted(a.kind for a in result.enforce) == ["account-patch", "role-delete"]
+def test_steps_are_ordered_equal_steps_kept_once_and_contradictions_refused() -> None:
+    key1 = RegenerateKey(A, "Key1")
+    steps, serves = merge_steps([finding(fix=(key1,)), finding(control=LOCAL)])
+    assert steps == (
+        AccountPatch(A, {"disableLocalAuth": True}, {"disableLocalAuth": None}, '"e1"'),
+        key1,
+        RegenerateKey(A, "Key2"),
+    )
+    assert serves == {PUBLIC: (1,), LOCAL: (0, 1, 2)}
+    with pytest.raises(ValueError, match="disagree"):
+        merge_steps([finding(), finding(fix=(AccountPatch(A, {"publicNetworkAccess": "Enabled"}),))])
 
 
-def test_first_matching_remediator_wins() -> None:
-    first, second = FakeRemediator("first"), FakeRemediator("second")
-    result = run([finding()], remediators=[first, second])
-    assert [a.kind for a in result.enforce] == ["first"]
-    assert second.calls == []
+def test_contradicting_fixes_go_to_a_human() -> None:
+    opposite = finding(control=LOCAL, fix=(AccountPatch(A, {"publicNetworkAccess": "Enabled"}),))
+    result = run([finding(), opposite])
+    assert [pf.decision for pf in result.decisions] == [Decision.NO_REMEDIATOR, Decision.NO_REMEDIATOR]
+    assert "contradict" in result.decisions[0].reason
+    assert result.enforce == ()
+
+
+def test_a_continuation_passes_no_limit_and_spends_none() -> None:
+    history = {normalize_id(A): RemediationHistory(99, NOW - timedelta(seconds=1))}  # cooling down, capped
+    rest = finding(control=LOCAL, fix=(RegenerateKey(A, "Key2"),), continues=True)
+    result = run([rest, finding(B)], capped(1), history=history, recent_actions=10_000)
+    assert (result.decisions[0].finding.resource_id, result.decisions[0].decision) == (A, Decision.ENFORCE)
+    assert result.enforce[0].continues and result.enforce[0].steps == (RegenerateKey(A, "Key2"),)
 
 
 # -- limits --------------------------------------------------------------------------------------------------
@@ -443,13 +432,6 @@ def test_attempt_cap_hands_to_a_human(attempts: int, decision: Decision) -> None
     assert pf.decision is decision
     if decision is Decision.BLOCKED:
         assert pf.reason.endswith("handed to a human: 5 attempts within 24h")
-
-
-def test_actions_planned_in_this_run_count_as_attempts() -> None:
-    base = baseline(limits=Limits(max_actions_per_run=10, cooldown=timedelta(0), max_attempts=1))
-    patch, roles = FakeRemediator("account-patch", (PUBLIC,)), FakeRemediator("role-delete", (ROLES,))
-    result = run([finding(control=PUBLIC), finding(control=ROLES)], base, remediators=[patch, roles])
-    assert [pf.decision for pf in result.decisions] == [Decision.ENFORCE, Decision.BLOCKED]
 
 
 def test_limits_apply_in_order_cool_down_first() -> None:
@@ -542,7 +524,7 @@ def test_negative_recent_actions_are_refused() -> None:
 
 
 def test_every_finding_gets_one_decision_in_stable_order() -> None:
-    findings = [finding(r, c) for r in (C, A, B) for c in (OUTBOUND, PUBLIC, LOCAL)]
+    findings = [finding(r, c) for r in (C, A, B) for c in (LOCAL, PUBLIC)]
     result = run(findings)
     assert len(result.decisions) == len(findings)
     keys = [(normalize_id(pf.finding.resource_id), pf.finding.control_id) for pf in result.decisions]
@@ -551,11 +533,11 @@ def test_every_finding_gets_one_decision_in_stable_order() -> None:
 
 def test_shuffled_input_gives_the_same_plan() -> None:
     base = baseline(
-        controls={LOCAL: Mode.DRY_RUN, OUTBOUND: Mode.OFF},
+        controls={LOCAL: Mode.DRY_RUN},
         exemptions=[exempt(B, "*")],
         limits=Limits(max_actions_per_run=2, cooldown=timedelta(seconds=60), max_attempts=5),
     )
-    findings = [finding(r, c) for r in (A, B, C, f"{PREFIX}/acct-d") for c in (PUBLIC, LOCAL, OUTBOUND, ROLES)]
+    findings = [finding(r, c) for r in (A, B, C, f"{PREFIX}/acct-d") for c in (PUBLIC, LOCAL)]
     findings.append(finding(A.upper(), PUBLIC))  # same resource in another case
     history = {normalize_id(C): RemediationHistory(1, NOW - timedelta(seconds=5))}
     expected = run(findings, base, history=history)
@@ -571,14 +553,9 @@ def test_naive_now_is_refused() -> None:
         run([finding()], now=NOW.replace(tzinfo=None))
 
 
-def test_duplicate_remediator_kinds_are_refused() -> None:
-    with pytest.raises(ValueError, match="unique"):
-        run([finding()], remediators=[FakeRemediator(), FakeRemediator()])
-
-
 def test_unknown_control_id_in_a_finding_is_a_bug() -> None:
     with pytest.raises(KeyError):
-        run([finding(control="network.public_access")])
+        run([dataclasses.replace(finding(), control_id="network.public_access")])
 
 
 def test_no_findings_no_plan() -> None:

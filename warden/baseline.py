@@ -6,33 +6,31 @@ Every problem fails start-up with the file, the line and the key path; nothing i
 from __future__ import annotations
 
 import difflib
-import ipaddress
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import MAXYEAR, UTC, date, datetime, time, timedelta
 from pathlib import Path
 from types import MappingProxyType
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from warden.control import ParamError
 from warden.errors import BaselineError
-from warden.model import Exemption, Json, Limits, Mode
-from warden.routing import ALL_CONTROL_IDS
+from warden.model import Exemption, Limits, Mode
+from warden.registry import CONTROL_IDS, control
 
-#: Every control id warden knows (DESIGN §2); the baseline, audit records and tests use them.
-KNOWN_CONTROLS: tuple[str, ...] = ALL_CONTROL_IDS
+#: Every control id warden knows: the implemented controls' declarations (detectors/).
+KNOWN_CONTROLS: tuple[str, ...] = CONTROL_IDS
 
 SUPPORTED_VERSIONS: tuple[int, ...] = (1,)
 #: The top-level mode when the file names none: the conservative choice, so a forgotten line changes nothing.
 DEFAULT_MODE = Mode.DRY_RUN
 #: The expiry of `expires: 9999-12-31` ("never"): the end of that day is past the last representable instant.
 END_OF_TIME = datetime.max.replace(tzinfo=UTC)
-#: The widest approved IP range: anything wider (0.0.0.0/0, /1 ... /7) would silently switch the control off.
-WIDEST_APPROVED_PREFIX = 8
 
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 _TAG = "tag:yaml.org,2002:"
@@ -53,10 +51,11 @@ _EXEMPTION_KEYS = ("resource", "control", "reason", "owner", "expires")
 
 @dataclass(frozen=True)
 class ControlConfig:
-    """One entry of `controls:`: its own mode (None = the top-level mode) and its parameters as given."""
+    """One entry of `controls:`: its own mode (None = the top-level mode) and its typed parameters (the
+    control's `Params`, defaults filled in)."""
 
     mode: Mode | None
-    params: Mapping[str, Json]
+    params: Any
 
 
 @dataclass(frozen=True)
@@ -72,18 +71,19 @@ class Baseline:
     source: str
 
     def control_mode(self, control_id: str) -> Mode:
-        """The control's own mode, else the top-level mode. Raises KeyError for an unknown control id."""
+        """The control's own mode, else the top-level mode; off when the file does not list the control (a new
+        version never starts enforcing a control nobody chose). Raises KeyError for an unknown control id."""
         _check_known(control_id)
         config = self.controls.get(control_id)
-        return config.mode if config is not None and config.mode is not None else self.mode
+        if config is None:
+            return Mode.OFF
+        return config.mode if config.mode is not None else self.mode
 
-    def params(self, control_id: str) -> Mapping[str, Json]:
-        """The control's parameters, every known parameter present (defaults filled in)."""
+    def params(self, control_id: str) -> Any:
+        """The control's typed parameters (its declaration's `Params`), defaults filled in."""
         _check_known(control_id)
         config = self.controls.get(control_id)
-        given = config.params if config is not None else {}
-        spec = CONTROL_PARAMS.get(control_id, {})
-        return MappingProxyType({name: given.get(name, p.default) for name, p in spec.items()})
+        return config.params if config is not None else control(control_id).default_params()
 
 
 def _check_known(control_id: str) -> None:
@@ -288,16 +288,31 @@ class _Reader:
             path = f"controls.{control_id}"
             if control_id not in KNOWN_CONTROLS:
                 self.at(key_node, path, f"unknown control id{_suggest(control_id, KNOWN_CONTROLS)}")
+            declared = control(control_id)
             # `network.outbound:` with nothing after it: listed, with no settings of its own.
             if value_node.tag == _TAG + "null":
-                out[control_id] = ControlConfig(mode=None, params=MappingProxyType({}))
+                out[control_id] = ControlConfig(mode=None, params=declared.default_params())
                 continue
-            spec = CONTROL_PARAMS.get(control_id, {})
-            fields = self.mapping(value_node, path, ("mode", *spec))
+            parameters = declared.parameters()
+            fields = self.mapping(value_node, path, ("mode", *parameters))
             mode = self.mode(fields["mode"][1], f"{path}.mode") if "mode" in fields else None
-            params = {n: p.parse(self, fields[n][1], f"{path}.{n}") for n, p in spec.items() if n in fields}
-            out[control_id] = ControlConfig(mode=mode, params=MappingProxyType(params))
+            given = {
+                name: self.param(fields[name][1], f"{path}.{name}", spec.metadata["parse"])
+                for name, spec in parameters.items()
+                if name in fields
+            }
+            out[control_id] = ControlConfig(mode=mode, params=declared.make_params(given))
         return out
+
+    def param(self, node: Node, path: str, parse: Any) -> object:
+        """A parameter's typed value; its reader's ParamError is reported at the list item it names."""
+        try:
+            return parse(self.value(node, path))
+        except ParamError as exc:
+            at, where = node, path
+            if exc.item is not None and isinstance(node, SequenceNode) and exc.item < len(node.value):
+                at, where = node.value[exc.item], f"{path}[{exc.item}]"
+            self.at(at, where, str(exc), cause=exc)
 
     def exemptions(self, node: Node) -> tuple[Exemption, ...]:
         out: list[Exemption] = []
@@ -361,38 +376,3 @@ def _suggest(word: str, known: Sequence[str], *, list_known: bool = True) -> str
     """The closest known name as a hint, so that a typo says what was meant instead of doing nothing."""
     close = difflib.get_close_matches(word, known, n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else f" (known: {', '.join(known)})" if list_known else ""
-
-
-# -- control parameters: adding one is one entry in CONTROL_PARAMS ---------------------------------------
-
-
-@dataclass(frozen=True)
-class ParamSpec:
-    """One control parameter: its default and the reader that validates it (raising at the node's line)."""
-
-    default: Json
-    parse: Callable[[_Reader, Node, str], Json]
-
-
-def _ipv4_ranges(reader: _Reader, node: Node, path: str) -> tuple[str, ...]:
-    """IPv4 addresses or CIDR ranges, normalised; host bits set (10.0.0.5/24) are refused as ambiguous, and a
-    range wider than a /8 as one that opens much of the internet (0.0.0.0/0 turns the control off)."""
-    out: list[str] = []
-    for i, item in enumerate(reader.sequence(node, path)):
-        text = reader.string(item, f"{path}[{i}]")
-        try:
-            network = ipaddress.IPv4Network(text, strict=False)
-        except ValueError as exc:
-            reader.at(item, f"{path}[{i}]", f"{text!r} is not an IPv4 address or CIDR range", cause=exc)
-        if network.prefixlen < WIDEST_APPROVED_PREFIX:
-            widest = f"the widest allowed range is a /{WIDEST_APPROVED_PREFIX}"
-            reader.at(item, f"{path}[{i}]", f"{text!r} approves {network.num_addresses} addresses; {widest}")
-        if str(network.network_address) != text.split("/")[0]:
-            reader.at(item, f"{path}[{i}]", f"{text!r} has host bits set; did you mean '{network}'?")
-        out.append(text if "/" not in text else str(network))
-    return tuple(out)
-
-
-CONTROL_PARAMS: Mapping[str, Mapping[str, ParamSpec]] = {
-    "network.public-access": {"approved_ip_ranges": ParamSpec(default=(), parse=_ipv4_ranges)},
-}

@@ -26,14 +26,14 @@ def _check_baseline(args: argparse.Namespace) -> int:
 def _sweep(args: argparse.Namespace) -> int:
     """Sweep the baseline's scope with the app settings from the environment (WARDEN_*), as the timer does."""
     from warden.azure.wiring import build_runtime
-    from warden.model import Mode
+    from warden.model import Mode, Trigger
     from warden.service import sweep
     from warden.settings import load_settings
 
     settings = load_settings()
     if args.mode:
         settings = replace(settings, mode_override=Mode(args.mode))
-    report = sweep(build_runtime(settings), trigger="cli-sweep")
+    report = sweep(build_runtime(settings), trigger=Trigger.CLI_SWEEP)
     outcomes = ", ".join(f"{n} {o}" for o, n in sorted(report.outcomes.items())) or "no findings"
     print(f"swept {report.accounts} account(s): {outcomes}")
     for error in report.errors:

@@ -14,7 +14,8 @@ from collections import deque
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 
-from warden.audit import AuditLog, LocalAuditLog, filter_entries, parse_time, verify
+from warden.audit import AuditLog, LocalAuditLog, parse_time
+from warden.audit_review import filter_entries, verify
 from warden.errors import ConfigurationError, WardenError
 from warden.model import Json
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from warden.errors import TransientError
-from warden.model import Mode
+from warden.model import Mode, Trigger
 
 
 @dataclass
@@ -87,7 +87,7 @@ def replay(
                 # In Azure the function's failure makes Event Grid redeliver later; a replay notes it and goes on.
                 result.redelivery.append(f"{parsed.event_id}: {exc}")
         if run_sweep:
-            sweep(rt, trigger="replay-sweep")
+            sweep(rt, trigger=Trigger.REPLAY_SWEEP)
         result.audit = list(rt.audit.entries())
         result.requests = [r.to_json() for r in emu.requests]
         result.state = emu.dump_state()

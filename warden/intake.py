@@ -35,7 +35,7 @@ def triage(
     subscriptions: frozenset[str],
     self_object_ids: frozenset[str],
     self_app_ids: frozenset[str],
-    implemented_controls: frozenset[str],
+    implemented_controls: frozenset[str],  # the controls that run: implemented and listed in the baseline
 ) -> Triage:
     """Decide whether to evaluate an event, and which controls it points at.
 
@@ -57,8 +57,7 @@ def triage(
     routed = controls_for(event)
     if not routed:
         return _drop(
-            f"operation {event.operation_name} on {event.resource_id} points at no control "
-            "(role assignments and diagnostic settings count only at a Cognitive Services account scope)"
+            f"operation {event.operation_name} on {event.resource_id} points at no control"
         )
 
     caller = event.caller
@@ -70,7 +69,9 @@ def triage(
     controls = routed & implemented_controls
     if not controls:
         return _drop(
-            f"operation {event.operation_name} points only at controls not implemented: " + ", ".join(sorted(routed))
+            f"operation {event.operation_name} points only at controls not running: "
+            + ", ".join(sorted(routed))
+            + " (implemented, but not listed in the baseline's controls)"
         )
     return Triage(
         accepted=True,

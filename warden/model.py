@@ -10,7 +10,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from warden.steps import Step
 
 #: A JSON-compatible value (what observed/expected values and changes hold).
 Json = Any
@@ -115,10 +118,10 @@ class AccountSnapshot:
 
 @dataclass(frozen=True)
 class Finding:
-    """A drift from the baseline: what was observed, what is expected, and the account properties that fix it.
+    """A drift from the baseline: what was observed, what is expected, and the ordered steps that fix it.
 
-    `fix` holds ARM property names and values (e.g. {"publicNetworkAccess": "Disabled"}); an empty `fix`
-    means the drift has no automatic remediation.
+    An empty `fix` means the drift has no automatic remediation (a human must act). `continues` marks the
+    rest of an earlier remediation that stopped part-way (its steps come from the state store, not a detector).
     """
 
     control_id: str
@@ -126,7 +129,8 @@ class Finding:
     summary: str
     observed: Mapping[str, Json]
     expected: Mapping[str, Json]
-    fix: Mapping[str, Json] = field(default_factory=dict)
+    fix: tuple[Step, ...] = ()
+    continues: bool = False
 
 
 class Decision(enum.StrEnum):
@@ -153,16 +157,17 @@ class Exemption:
 
 @dataclass(frozen=True)
 class Action:
-    """One change to make: `kind` names the remediator; `payload` is what it sends; `change` is before/after.
+    """One remediation of one resource: the merged, ordered steps of its findings, and which steps each control
+    needs (`serves`: control id -> indexes into `steps`)."""
 
-    `change` maps each property to {"before": ..., "after": ...} and never holds a secret.
-    """
-
-    kind: str
     resource_id: str
-    control_ids: tuple[str, ...]
-    payload: Mapping[str, Json]
-    change: Mapping[str, Json]
+    steps: tuple[Step, ...]
+    serves: Mapping[str, tuple[int, ...]]
+    continues: bool = False  # finishes an earlier remediation: already counted against the limits
+
+    @property
+    def control_ids(self) -> tuple[str, ...]:
+        return tuple(sorted(self.serves))
 
 
 @dataclass(frozen=True)
@@ -218,33 +223,56 @@ class Outcome(enum.StrEnum):
     BLOCKED = "blocked"
     SKIPPED = "skipped"  # mode off, or no remediator
     RESOURCE_GONE = "resource-gone"
+    PARTIAL = "partial"  # some steps applied, others not yet: the rest is retried (never called success)
     FAILED = "failed"
     REJECTED = "rejected"  # an event that could not be parsed
     IGNORED = "ignored"  # self-caused events (loop guard), recorded for the trail
 
 
+class RecordKind(enum.StrEnum):
+    """What an audit record is about."""
+
+    EVENT = "event"  # an event recorded for the trail (rejected, ignored, a sweep failure)
+    EVALUATION = "evaluation"  # a resource judged compliant, or not judged (gone, unreadable, not OpenAI)
+    DECISION = "decision"  # a finding not enforced: dry-run, exempt, blocked, off, no remediation
+    INTENT = "intent"  # a finding about to be enforced, written before any change
+    RESULT = "result"  # the outcome of an intent
+    ROLLOVER = "rollover"  # the blob sink closed a blob; the log continues in the next one
+
+
+class Trigger(enum.StrEnum):
+    """What started an evaluation."""
+
+    EVENT = "event"  # an Event Grid delivery (replayed events too)
+    SWEEP = "sweep"  # the timer
+    CLI_SWEEP = "cli-sweep"  # `warden sweep`
+    REPLAY_SWEEP = "replay-sweep"  # `warden replay --sweep`
+    BENCH_SWEEP = "bench-sweep"  # bench/
+
+
 @dataclass(frozen=True)
 class AuditRecord:
-    """One line of the audit log (DESIGN §5). `kind` is intent | result | decision | evaluation | event.
+    """One line of the audit log (DESIGN §5); `steps` lists the remediation steps with their status.
 
     The audit sink adds `seq`, `prev_hash` and `hash` when it appends; the record itself never holds a secret.
     """
 
     time: datetime
-    kind: str
+    kind: RecordKind
     event_id: str = ""
     correlation_id: str = ""
     caller: Caller | None = None
     resource_id: str = ""
     control_id: str = ""
-    mode: str = ""
-    decision: str = ""
-    outcome: str = ""
+    mode: Mode | None = None
+    decision: Decision | None = None
+    outcome: Outcome | None = None
     observed: Mapping[str, Json] = field(default_factory=dict)
     expected: Mapping[str, Json] = field(default_factory=dict)
     change: Mapping[str, Json] = field(default_factory=dict)
+    steps: tuple[Mapping[str, Json], ...] = ()
     reason: str = ""
     error: str = ""
     duration_ms: float | None = None
-    trigger: str = ""  # event | sweep | replay
+    trigger: Trigger | None = None
     app_version: str = ""

@@ -8,7 +8,7 @@ from __future__ import annotations
 import fnmatch
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 from warden.baseline import END_OF_TIME, Baseline
@@ -24,7 +24,7 @@ from warden.model import (
     RemediationHistory,
     normalize_id,
 )
-from warden.ports import Remediator
+from warden.steps import Step
 
 
 @dataclass
@@ -37,20 +37,14 @@ class _Member:
     prefix: str
 
 
-@dataclass
-class _Group:
-    """Findings on one resource that one remediator fixes in one mode: they become one Action."""
-
-    remediator: Remediator
-    mode: Mode
-    members: list[_Member] = field(default_factory=list)
+#: A group of findings that become one Action: (resource key, mode, continues an earlier remediation).
+_GroupKey = tuple[str, Mode, bool]
 
 
 def plan(
     findings: Sequence[Finding],
     *,
     baseline: Baseline,
-    remediators: Sequence[Remediator],
     now: datetime,
     history: Mapping[str, RemediationHistory],
     actions_used: int = 0,
@@ -65,8 +59,10 @@ def plan(
     once recorded: it is not added to `actions_used`, nor the other way round); `mode_override` (WARDEN_MODE)
     can only make a control more conservative.
 
-    An enforced action passes the limits in this order, the first that stops it giving the blocked reason:
-    cool-down, attempt cap, per-run cap, tenant-wide hourly cap.
+    The enforced findings of one resource become one Action: their steps merged (one PATCH per account) and
+    ordered. It passes the limits in this order, the first that stops it giving the blocked reason: cool-down,
+    attempt cap, per-run cap, tenant-wide hourly cap. A continuation (the rest of a remediation that stopped
+    part-way) passed them when it started, and is not a new action.
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("plan() needs a timezone-aware `now`")
@@ -74,14 +70,10 @@ def plan(
         raise ValueError(f"actions_used must be >= 0, got {actions_used}")
     if recent_actions < 0:
         raise ValueError(f"recent_actions must be >= 0, got {recent_actions}")
-    kinds = [r.kind for r in remediators]
-    if len(set(kinds)) != len(kinds):
-        # Grouping is per kind: two remediators sharing one would silently merge each other's findings.
-        raise ValueError(f"remediator kinds must be unique, got {sorted(kinds)}")
 
     ordered = sorted(findings, key=_order)
     decided: list[PlannedFinding | None] = [None] * len(ordered)
-    groups: dict[tuple[str, str, Mode], _Group] = {}
+    groups: dict[_GroupKey, list[_Member]] = {}
 
     for index, finding in enumerate(ordered):
         mode, source = _mode(finding.control_id, baseline, mode_override)
@@ -96,21 +88,13 @@ def plan(
         prefix = ""
         if expired is not None:
             prefix = f"exemption expired {_when(expired.expires)} (owner {expired.owner}), enforced again; "
-        remediator = next((r for r in remediators if r.handles(finding)), None)
-        if remediator is None or not finding.fix:
-            why = (
-                f"no remediator handles {finding.control_id}"
-                if remediator is None
-                else "no automatic remediation for this drift"
-            )
-            decided[index] = PlannedFinding(
-                finding, mode, Decision.NO_REMEDIATOR, f"{prefix}{why}; a human must fix it"
-            )
+        if not finding.fix:
+            why = f"{prefix}no automatic remediation for this drift; a human must fix it"
+            decided[index] = PlannedFinding(finding, mode, Decision.NO_REMEDIATOR, why)
             continue
-        # Mode is part of the key, so a group mixing enforce and dry-run findings splits into two actions.
-        key = (normalize_id(finding.resource_id), remediator.kind, mode)
-        group = groups.setdefault(key, _Group(remediator, mode))
-        group.members.append(_Member(index, finding, source, prefix))
+        # Mode is part of the key, so a resource with enforce and dry-run findings gets two actions.
+        key = (normalize_id(finding.resource_id), mode, finding.continues)
+        groups.setdefault(key, []).append(_Member(index, finding, source, prefix))
 
     enforce, dry_run, cooldown_until = _decide_groups(
         groups,
@@ -131,8 +115,25 @@ def plan(
     )
 
 
+def merge_steps(findings: Sequence[Finding]) -> tuple[tuple[Step, ...], dict[str, tuple[int, ...]]]:
+    """The findings' steps as one ordered list (mergeable kinds combined per target, equal steps once), and
+    for each control the indexes of the steps it needs. ValueError when two fixes contradict each other."""
+    merged: dict[tuple[int, str, str, str], Step] = {}
+    needs: dict[str, list[tuple[int, str, str, str]]] = {}
+    for finding in findings:
+        for step in finding.fix:
+            same = "" if step.merges else json.dumps(step.to_json(), sort_keys=True)
+            key = (step.order, step.kind, normalize_id(step.target), same)
+            merged[key] = merged[key].merge(step) if key in merged and step.merges else merged.get(key, step)
+            needs.setdefault(finding.control_id, []).append(key)
+    ordered = sorted(merged)
+    position = {key: i for i, key in enumerate(ordered)}
+    serves = {control: tuple(sorted({position[k] for k in keys})) for control, keys in needs.items()}
+    return tuple(merged[k] for k in ordered), serves
+
+
 def _decide_groups(
-    groups: Mapping[tuple[str, str, Mode], _Group],
+    groups: Mapping[_GroupKey, list[_Member]],
     decided: list[PlannedFinding | None],
     *,
     baseline: Baseline,
@@ -146,15 +147,23 @@ def _decide_groups(
     dry_run: list[Action] = []
     spent_on: dict[str, int] = {}  # enforced actions planned per resource in this plan (counts as attempts)
     cooldown_until: datetime | None = None
-    for (resource_key, kind, mode), group in groups.items():
-        batch = [m.finding for m in group.members]
-        action = group.remediator.plan(batch[0].resource_id, batch)
+    for (resource_key, mode, continues), members in groups.items():
+        batch = [m.finding for m in members]
+        try:
+            steps, serves = merge_steps(batch)
+        except ValueError as exc:
+            for m in members:
+                why = f"{m.prefix}the fixes contradict each other ({exc}); a human must fix it"
+                decided[m.index] = PlannedFinding(m.finding, mode, Decision.NO_REMEDIATOR, why)
+            continue
+        action = Action(batch[0].resource_id, steps, serves, continues)
+        kinds = ", ".join(s.kind for s in steps)
         if mode is Mode.DRY_RUN:
             dry_run.append(action)
-            decision, outcome = Decision.DRY_RUN, f"would apply {kind}, nothing changed"
+            decision, outcome = Decision.DRY_RUN, f"would apply {kinds}, nothing changed"
         else:
             past = history.get(resource_key, RemediationHistory())
-            blocked = _blocked(
+            blocked = "" if continues else _blocked(
                 past,
                 baseline.limits,
                 now,
@@ -168,9 +177,9 @@ def _decide_groups(
                 cooldown_until = min(until, cooldown_until or until) if until else cooldown_until
             else:
                 enforce.append(action)
-                spent_on[resource_key] = spent_on.get(resource_key, 0) + 1
-                decision, outcome = Decision.ENFORCE, f"apply {kind}"
-        for m in group.members:
+                spent_on[resource_key] = spent_on.get(resource_key, 0) + (0 if continues else 1)
+                decision, outcome = Decision.ENFORCE, f"apply {kinds}"
+        for m in members:
             reason = f"{m.prefix}{mode.value} ({m.mode_source}): {outcome}"
             decided[m.index] = PlannedFinding(m.finding, mode, decision, reason, action=action)
 
@@ -190,6 +199,8 @@ def _mode(control_id: str, baseline: Baseline, override: Mode | None) -> tuple[M
     config = baseline.controls.get(control_id)
     own = config is not None and config.mode is not None
     source = f"controls.{control_id}.mode" if own else "baseline mode"
+    if config is None:
+        source = f"{control_id} is not listed under controls"
     if override is not None and override.rank < base.rank:
         return override, f"WARDEN_MODE override; {source} is {base.value}"
     return base, source
@@ -270,5 +281,5 @@ def _order(finding: Finding) -> tuple[str, ...]:
         finding.summary,
         dump(finding.observed),
         dump(finding.expected),
-        dump(finding.fix),
+        json.dumps([step.to_json() for step in finding.fix], sort_keys=True),
     )

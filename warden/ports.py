@@ -1,26 +1,34 @@
-"""The narrow ports through which the engine reaches Azure, and the remediator contract.
+"""The narrow ports through which the engine reaches Azure, one per plane, gathered in `Ports`.
 
-Adapters in warden/azure/ implement the ports; tests may pass fakes. Nothing here imports an Azure SDK.
+Adapters in warden/azure/ implement them; tests may pass fakes. Nothing here imports an Azure SDK. Planes
+join as controls need them (Key Vault, the Azure OpenAI data plane, role assignments, diagnostics).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
-from warden.model import AccountSnapshot, Action, Finding, Json
+from warden.model import AccountSnapshot, Json
 
 
 class AccountPort(Protocol):
-    """Reads and changes Cognitive Services accounts. Raises the classified errors of warden.errors."""
+    """Cognitive Services accounts on the ARM plane. Raises the classified errors of warden.errors."""
 
     def read_account(self, resource_id: str) -> AccountSnapshot:
         """GET the account fresh (one request); ResourceGoneError when it does not exist."""
         ...
 
-    def patch_account(self, resource_id: str, properties: Mapping[str, Json], *, etag: str | None = None) -> None:
-        """PATCH only the given `properties` entries of the account and wait for the operation to finish;
-        with `etag`, only if the account is unchanged since it was read (ConflictError otherwise)."""
+    def patch_account(
+        self, resource_id: str, properties: Mapping[str, Json], *, etag: str | None = None
+    ) -> str | None:
+        """PATCH only the given `properties` entries and wait for the operation to finish; with `etag`, only if
+        the account is unchanged since it was read (ConflictError otherwise). Returns the account's new etag."""
+        ...
+
+    def regenerate_key(self, resource_id: str, key_name: str) -> None:
+        """Regenerate Key1 or Key2. The answer carries the new keys: the adapter discards them unread."""
         ...
 
     def list_accounts(self, subscription_id: str) -> Sequence[tuple[str, str]]:
@@ -28,24 +36,8 @@ class AccountPort(Protocol):
         ...
 
 
-class Remediator(Protocol):
-    """One action kind: a pure planner that merges findings into an Action, and an applier through a port.
+@dataclass(frozen=True)
+class Ports:
+    """One client per plane, built once per worker at the composition root."""
 
-    `permissions` are the ARM actions `apply` needs; infra's custom role is checked against them.
-    """
-
-    kind: str
-    permissions: tuple[str, ...]
-
-    def handles(self, finding: Finding) -> bool:
-        """Whether this remediator can fix the finding."""
-        ...
-
-    def plan(self, resource_id: str, findings: Sequence[Finding]) -> Action:
-        """Merge all handled findings on one resource into one Action (pure)."""
-        ...
-
-    def apply(self, action: Action, accounts: AccountPort, *, etag: str | None = None) -> None:
-        """Carry the action out, only if the resource still has `etag` (when given); raises warden.errors
-        on failure, never returns a bool."""
-        ...
+    accounts: AccountPort

@@ -6,14 +6,15 @@ Idempotency and per-resource serialization live here, around the pipeline's `eva
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import time
 from dataclasses import dataclass, field
 
-from warden import __version__
 from warden.errors import AuditWriteError, AzureError, RetryLaterError, WardenError
 from warden.intake import triage
-from warden.model import AuditRecord, Caller, Json, Outcome, ResourceEvent, account_id_of
-from warden.pipeline import OPENAI_KINDS, Context, RunBudget, Runtime, evaluate
+from warden.model import Json, Outcome, ResourceEvent, Trigger, account_id_of
+from warden.pipeline import OPENAI_KINDS, evaluate
+from warden.records import Context, Recorder
+from warden.runtime import RunBudget, Runtime
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +36,13 @@ def handle_event(event: ResourceEvent, rt: Runtime, budget: RunBudget | None = N
         subscriptions=rt.baseline.subscriptions,
         self_object_ids=rt.self_object_ids,
         self_app_ids=rt.self_app_ids,
-        implemented_controls=frozenset(d.control_id for d in rt.detectors),
+        implemented_controls=rt.active_controls(),
     )
-    ctx = Context("event", event.event_id, event.correlation_id, event.caller)
+    ctx = Context(Trigger.EVENT, event.event_id, event.correlation_id, event.caller)
     if verdict.self_caused:
         # Our own PATCH comes back as an event: recorded once for the trail, never remediated (loop guard).
         if not rt.state.is_done(event.event_id):
-            rt.audit.append([_event_record(rt, ctx, event.resource_id, Outcome.IGNORED, verdict.reason)])
+            rt.audit.append([_recorder(rt, ctx).event(event.resource_id, Outcome.IGNORED, verdict.reason)])
             rt.state.mark_done(event.event_id, rt.clock())
         return EventResult(event.event_id, False, verdict.reason)
     if not verdict.accepted:
@@ -70,8 +71,8 @@ def handle_event(event: ResourceEvent, rt: Runtime, budget: RunBudget | None = N
 def record_rejected(rt: Runtime, event_id: str, message: str, raw: Json) -> None:
     """A malformed event is never dropped silently: its error and (claim-reduced) payload are audited."""
     log.warning("rejected event %s: %s", event_id or "(no id)", message)
-    ctx = Context("event", event_id)
-    rt.audit.append([_event_record(rt, ctx, "", Outcome.REJECTED, "", error=message, observed={"raw": raw})])
+    rec = _recorder(rt, Context(Trigger.EVENT, event_id))
+    rt.audit.append([rec.event("", Outcome.REJECTED, "", error=message, observed={"raw": raw})])
 
 
 @dataclass
@@ -81,30 +82,21 @@ class SweepReport:
     errors: list[str] = field(default_factory=list)
 
 
-def sweep(rt: Runtime, trigger: str = "sweep") -> SweepReport:
+def sweep(rt: Runtime, trigger: Trigger = Trigger.SWEEP) -> SweepReport:
     """Re-check every account in scope: events can be lost, and some drift emits no event at all."""
     report = SweepReport()
     budget = RunBudget()  # one per-run cap across the whole sweep
-    controls = frozenset(d.control_id for d in rt.detectors)
+    controls = rt.active_controls()
     ctx = Context(trigger)
+    rec = _recorder(rt, ctx)
     for subscription in sorted(rt.baseline.subscriptions):
         try:
-            account_ids = rt.accounts.list_accounts(subscription)
+            account_ids = rt.ports.accounts.list_accounts(subscription)
         except AzureError as exc:
             report.errors.append(f"subscription {subscription}: {exc}")
             log.warning("sweep could not list subscription %s: %s", subscription, exc)
-            rt.audit.append(
-                [
-                    _event_record(
-                        rt,
-                        ctx,
-                        f"/subscriptions/{subscription}",
-                        Outcome.FAILED,
-                        "sweep could not list accounts",
-                        error=str(exc),
-                    )
-                ]
-            )
+            scope = f"/subscriptions/{subscription}"
+            rt.audit.append([rec.event(scope, Outcome.FAILED, "sweep could not list accounts", error=str(exc))])
             continue
         for resource_id, kind in account_ids:
             if kind.lower() not in OPENAI_KINDS:
@@ -121,46 +113,14 @@ def sweep(rt: Runtime, trigger: str = "sweep") -> SweepReport:
                 report.errors.append(f"{resource_id}: {exc}")
                 log.warning("sweep failed on %s: %s", resource_id, exc)
                 if not isinstance(exc, WardenError):
-                    rt.audit.append(
-                        [
-                            _event_record(
-                                rt,
-                                ctx,
-                                resource_id,
-                                Outcome.FAILED,
-                                "sweep evaluation failed",
-                                error=f"{type(exc).__name__}: {exc}",
-                            )
-                        ]
-                    )
+                    error = f"{type(exc).__name__}: {exc}"
+                    rt.audit.append([rec.event(resource_id, Outcome.FAILED, "sweep evaluation failed", error=error)])
                 continue
             for outcome in result.outcomes:
                 report.outcomes[outcome.value] = report.outcomes.get(outcome.value, 0) + 1
     return report
 
 
-def _event_record(
-    rt: Runtime,
-    ctx: Context,
-    resource_id: str,
-    outcome: Outcome,
-    reason: str,
-    *,
-    error: str = "",
-    observed: Mapping[str, Json] | None = None,
-    caller: Caller | None = None,
-) -> AuditRecord:
-    return AuditRecord(
-        time=rt.clock(),
-        kind="event",
-        event_id=ctx.event_id,
-        correlation_id=ctx.correlation_id,
-        caller=caller or ctx.caller,
-        resource_id=resource_id,
-        outcome=outcome.value,
-        reason=reason,
-        error=error,
-        observed=observed or {},
-        trigger=ctx.trigger,
-        app_version=__version__,
-    )
+def _recorder(rt: Runtime, ctx: Context) -> Recorder:
+    """Event-level records carry no evaluation duration."""
+    return Recorder(ctx, rt.clock, time.monotonic())

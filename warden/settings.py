@@ -18,6 +18,15 @@ DEFAULT_ARM_ENDPOINT = "https://management.azure.com"
 
 
 @dataclass(frozen=True)
+class RetryOptions:
+    """azure-core's retry policy for every SDK client (its defaults); tests pass fast ones."""
+
+    total: int = 10
+    backoff_factor: float = 0.8
+    backoff_max: float = 120.0
+
+
+@dataclass(frozen=True)
 class Settings:
     """Where warden reads, writes and who it is. Documented in README.md "Configuration"."""
 
@@ -38,6 +47,7 @@ class Settings:
     state_container: str = "warden-state"
     polling_interval: float = 5.0
     lro_timeout: float = 300.0  # a long-running operation still running after this is retried later
+    retry: RetryOptions | None = None  # None: azure-core's defaults
 
 
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")

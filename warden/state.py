@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
-from warden.model import RemediationHistory, normalize_id
+from warden.model import Json, RemediationHistory, normalize_id
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,14 @@ class StateStore(Protocol):
         """Hold the resource exclusively: two events for one resource give one remediation."""
         ...
 
+    def pending(self, resource_id: str) -> list[dict[str, Json]]:
+        """The steps of the resource's remediations that stopped part-way (warden/pending.py); [] when none."""
+        ...
+
+    def set_pending(self, resource_id: str, entries: list[dict[str, Json]]) -> None:
+        """Replace the resource's pending steps ([] clears them); called under the resource's lock."""
+        ...
+
 
 def _key(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
@@ -58,7 +66,7 @@ class LocalStateStore:
 
     def __init__(self, folder: str | Path) -> None:
         self._root = Path(folder)
-        for sub in ("done", "attempts", "locks"):
+        for sub in ("done", "attempts", "locks", "pending"):
             (self._root / sub).mkdir(parents=True, exist_ok=True)
 
     def is_done(self, event_id: str) -> bool:
@@ -93,6 +101,29 @@ class LocalStateStore:
 
     def lock(self, resource_id: str) -> AbstractContextManager[None]:
         return _flock(self._root / "locks" / _key(normalize_id(resource_id)))
+
+    def pending(self, resource_id: str) -> list[dict[str, Json]]:
+        path = self._pending_path(resource_id)
+        if not path.exists():
+            return []
+        try:
+            entries = json.loads(path.read_text())
+        except (ValueError, OSError) as exc:
+            log.warning("state: unreadable pending file %s (%s); the sweep re-detects what is left", path, exc)
+            return []
+        return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
+
+    def set_pending(self, resource_id: str, entries: list[dict[str, Json]]) -> None:
+        path = self._pending_path(resource_id)
+        if not entries:
+            path.unlink(missing_ok=True)
+            return
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(entries))
+        tmp.replace(path)
+
+    def _pending_path(self, resource_id: str) -> Path:
+        return self._root / "pending" / f"{_key(normalize_id(resource_id))}.json"
 
     def _attempts_path(self, resource_id: str) -> Path:
         return self._root / "attempts" / f"{_key(normalize_id(resource_id))}.json"

@@ -11,7 +11,8 @@ import pytest
 from azure.storage.blob import BlobType, ContainerClient
 
 from tests.audit.helpers import T0, record
-from warden.audit import chain, tail_entry, verify
+from warden.audit import chain, tail_entry
+from warden.audit_review import verify
 from warden.azure.audit_blob import BlobAuditLog, blob_key, blob_name, from_settings
 from warden.errors import AuditWriteError, ConfigurationError
 from warden.model import AuditRecord

@@ -6,15 +6,8 @@ import json
 from datetime import UTC, datetime, timedelta, timezone
 
 from tests.audit.helpers import T0, record
-from warden.audit import (
-    GENESIS_HASH,
-    chain,
-    entry_hash,
-    filter_entries,
-    parse_lines,
-    record_to_json,
-    verify,
-)
+from warden.audit import GENESIS_HASH, chain, entry_hash, parse_lines, record_to_json
+from warden.audit_review import filter_entries, verify
 from warden.model import AuditRecord, Decision, Mode, Outcome
 from warden.redact import REDACTED
 
@@ -33,6 +26,7 @@ FIELDS = [
     "observed",
     "expected",
     "change",
+    "steps",
     "reason",
     "error",
     "durationMs",
@@ -44,7 +38,7 @@ FIELDS = [
 def test_record_to_json_has_every_field_in_a_fixed_order() -> None:
     out = record_to_json(record(1))
     assert list(out) == FIELDS
-    assert out["v"] == 1
+    assert out["v"] == 2
     assert out["time"] == "2024-05-01T10:01:00.000000Z"
     assert out["caller"] == {"objectId": "11111111-aaaa", "appId": "22222222-bbbb"}
     assert out["change"] == {"publicNetworkAccess": {"before": "Enabled", "after": "Disabled"}}

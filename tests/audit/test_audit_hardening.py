@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.audit.helpers import record
-from warden.audit import LocalAuditLog, entry_hash, verify
+from warden.audit import LocalAuditLog, entry_hash
+from warden.audit_review import verify
 from warden.cli_log import register
 from warden.errors import AuditWriteError
 

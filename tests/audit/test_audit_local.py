@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.audit.helpers import T0, record
-from warden.audit import GENESIS_HASH, LocalAuditLog, entry_hash, verify
+from warden.audit import GENESIS_HASH, LocalAuditLog, entry_hash
+from warden.audit_review import verify
 from warden.errors import AuditWriteError
 from warden.model import AuditRecord
 

@@ -13,7 +13,8 @@ import pytest
 from azure.storage.blob import ContainerClient
 
 from tests.audit.helpers import T0, record
-from warden.audit import LocalAuditLog, chain, filter_entries, format_time, verify
+from warden.audit import LocalAuditLog, chain, format_time
+from warden.audit_review import filter_entries, verify
 from warden.azure.audit_blob import BlobAuditLog
 from warden.model import AuditRecord, Json
 

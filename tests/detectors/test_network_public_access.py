@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-from detectors.network_public_access import CONTROL_ID, detect
-from warden.model import AccountSnapshot, NetworkAcls
+from detectors.network_public_access import CONTROL, Params
+from remediators.account_patch import AccountPatch
+from tests.detectors.given import RID, Given, patch_of
+from warden.model import AccountSnapshot, Finding, NetworkAcls
 
-RID = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/a"
-APPROVED = {"approved_ip_ranges": ["203.0.113.0/24", "192.0.2.10"]}
+APPROVED = Params(approved_ip_ranges=("203.0.113.0/24", "192.0.2.10"))
+NONE = Params()
+
+
+def check(snapshot: AccountSnapshot, params: Params = NONE) -> list[Finding]:
+    return CONTROL.detect(Given(snapshot), params)
 
 
 def snap(pna: str | None, acls: NetworkAcls | None = None) -> AccountSnapshot:
-    return AccountSnapshot(RID, "a", "OpenAI", "eastus", "Succeeded", pna, acls)
+    return AccountSnapshot(RID, "a", "OpenAI", "eastus", "Succeeded", pna, acls, etag='"e1"')
 
 
 def acls(
@@ -21,9 +27,9 @@ def acls(
     return NetworkAcls(default, bypass, tuple(rules), vnet)
 
 
-@pytest.mark.parametrize("params", [{}, APPROVED])
-def test_disabled_is_compliant_whatever_the_acls(params: dict[str, list[str]]) -> None:
-    assert detect(snap("Disabled", acls("Allow", "1.2.3.4")), params) == []
+@pytest.mark.parametrize("params", [NONE, APPROVED])
+def test_disabled_is_compliant_whatever_the_acls(params: Params) -> None:
+    assert check(snap("Disabled", acls("Allow", "1.2.3.4")), params) == []
 
 
 @pytest.mark.parametrize(
@@ -38,9 +44,9 @@ def test_disabled_is_compliant_whatever_the_acls(params: dict[str, list[str]]) -
     ids=["enabled", "missing", "allow", "missing-default-action", "deny-but-nothing-approved"],
 )
 def test_without_approved_ranges_drift_is_fixed_by_disabling(snapshot: AccountSnapshot) -> None:
-    [finding] = detect(snapshot, {})
-    assert finding.control_id == CONTROL_ID
-    assert finding.fix == {"publicNetworkAccess": "Disabled"}
+    [finding] = check(snapshot)
+    assert finding.control_id == CONTROL.id
+    assert patch_of(finding) == {"publicNetworkAccess": "Disabled"}
     assert finding.observed["publicNetworkAccess"] == snapshot.public_network_access
 
 
@@ -52,7 +58,7 @@ def test_without_approved_ranges_drift_is_fixed_by_disabling(snapshot: AccountSn
 def test_without_approved_ranges_deny_with_no_ip_rule_is_compliant(snapshot: AccountSnapshot) -> None:
     # Virtual-network rules are not internet exposure; cutting them by disabling public access would break
     # service-endpoint clients for nothing.
-    assert detect(snapshot, {}) == []
+    assert check(snapshot) == []
 
 
 @pytest.mark.parametrize(
@@ -61,12 +67,12 @@ def test_without_approved_ranges_deny_with_no_ip_rule_is_compliant(snapshot: Acc
     ids=["disabled-lower", "disabled-upper", "deny-lower", "deny-upper"],
 )
 def test_enum_values_compare_case_insensitively(snapshot: AccountSnapshot) -> None:
-    assert detect(snapshot, {}) == []
+    assert check(snapshot) == []
 
 
 def test_deny_with_only_approved_rules_is_compliant() -> None:
-    assert detect(snap("Enabled", acls("Deny", "203.0.113.7", "203.0.113.64/26", "192.0.2.10")), APPROVED) == []
-    assert detect(snap(None, acls("Deny")), APPROVED) == []
+    assert check(snap("Enabled", acls("Deny", "203.0.113.7", "203.0.113.64/26", "192.0.2.10")), APPROVED) == []
+    assert check(snap(None, acls("Deny")), APPROVED) == []
 
 
 def test_unapproved_rules_are_removed_and_the_rest_kept() -> None:
@@ -74,8 +80,8 @@ def test_unapproved_rules_are_removed_and_the_rest_kept() -> None:
     snapshot = snap(
         "Enabled", acls("Deny", "203.0.113.7", "198.51.100.0/24", "203.0.0.0/16", vnet=vnet, bypass="AzureServices")
     )
-    [finding] = detect(snapshot, APPROVED)
-    assert finding.fix == {
+    [finding] = check(snapshot, APPROVED)
+    assert patch_of(finding) == {
         "networkAcls": {
             "defaultAction": "Deny",
             "bypass": "AzureServices",
@@ -89,17 +95,25 @@ def test_unapproved_rules_are_removed_and_the_rest_kept() -> None:
 
 
 def test_allow_with_approved_ranges_is_turned_into_deny() -> None:
-    [finding] = detect(snap("Enabled", acls("Allow", "203.0.113.9")), APPROVED)
-    assert finding.fix["networkAcls"]["defaultAction"] == "Deny"
-    assert finding.fix["networkAcls"]["ipRules"] == [{"value": "203.0.113.9"}]
-    assert "bypass" not in finding.fix["networkAcls"]
+    [finding] = check(snap("Enabled", acls("Allow", "203.0.113.9")), APPROVED)
+    assert patch_of(finding)["networkAcls"]["defaultAction"] == "Deny"
+    assert patch_of(finding)["networkAcls"]["ipRules"] == [{"value": "203.0.113.9"}]
+    assert "bypass" not in patch_of(finding)["networkAcls"]
 
 
 def test_missing_acls_with_approved_ranges_gets_a_deny_rule_set() -> None:
-    [finding] = detect(snap(None), APPROVED)
-    assert finding.fix == {"networkAcls": {"defaultAction": "Deny", "ipRules": [], "virtualNetworkRules": []}}
+    [finding] = check(snap(None), APPROVED)
+    assert patch_of(finding) == {"networkAcls": {"defaultAction": "Deny", "ipRules": [], "virtualNetworkRules": []}}
 
 
 def test_unreadable_rule_is_not_approved() -> None:
-    [finding] = detect(snap("Enabled", acls("Deny", "not-an-ip")), APPROVED)
-    assert finding.fix["networkAcls"]["ipRules"] == []
+    [finding] = check(snap("Enabled", acls("Deny", "not-an-ip")), APPROVED)
+    assert patch_of(finding)["networkAcls"]["ipRules"] == []
+
+
+def test_the_fix_is_one_account_patch_against_the_etag_that_was_read() -> None:
+    [finding] = check(snap("Enabled", acls("Allow")))
+    [step] = finding.fix
+    assert isinstance(step, AccountPatch)
+    assert (step.target, step.etag) == (RID, '"e1"')
+    assert step.change() == {"publicNetworkAccess": {"before": "Enabled", "after": "Disabled"}}

@@ -18,8 +18,8 @@ from warden.azure import functions_host
 from warden.azure.eventgrid import to_functions_event
 from warden.azure.wiring import build_runtime
 from warden.model import Mode
-from warden.pipeline import Runtime
-from warden.settings import Settings
+from warden.runtime import Runtime
+from warden.settings import RetryOptions, Settings
 
 OTHER_SUB = "0b7e3d9a-1c5f-4e2b-8a6d-4f9c1e7b3a50"
 WARDEN_OID = "9d2c7e41-5b3a-4f8e-a1c6-7e0b2d9f3a15"
@@ -31,7 +31,7 @@ def baseline_text(
     *,
     mode: str = "enforce",
     approved: tuple[str, ...] = (),
-    extra: str = "",
+    extra: str = "",  # more `controls:` entries, indented by two spaces
     max_actions: int = 10,
     cooldown: int = 0,
     max_attempts: int = 5,
@@ -113,6 +113,7 @@ def make_world(tmp_path: Path) -> Iterator[Any]:
         *,
         mode_override: Mode | None = None,
         lro: str = "sync",
+        retry: RetryOptions | None = None,
     ) -> World:
         emu = Emulator({"resources": resources}).start()
         started.append(emu)
@@ -130,6 +131,7 @@ def make_world(tmp_path: Path) -> Iterator[Any]:
             audit_dir=tmp_path / "audit",
             state_dir=tmp_path / "state",
             polling_interval=0.0,
+            retry=retry,
         )
         return World(emu, build_runtime(settings), tmp_path)
 

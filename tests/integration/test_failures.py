@@ -20,10 +20,12 @@ from emulator.builders import SUBSCRIPTION as SUB
 from emulator.builders import account, account_id
 from tests.integration.conftest import World, baseline_text, write_event
 from warden.audit import AuditLog
-from warden.azure.cognitive import CognitiveAccounts, client_factory
+from warden.azure.clients import ClientFactory
+from warden.azure.cognitive import CognitiveAccounts
 from warden.azure.credentials import StaticTokenCredential
 from warden.errors import AuditWriteError, ConflictError, TransientError
 from warden.model import AccountSnapshot, AuditRecord, Json
+from warden.ports import Ports
 
 OPEN = {"publicNetworkAccess": "Enabled", "networkAcls": {"defaultAction": "Allow", "ipRules": []}}
 RID = account_id("aoai-a")
@@ -54,9 +56,13 @@ class ArmAfterPatch:
     def read_account(self, resource_id: str) -> AccountSnapshot:
         return self.inner.read_account(resource_id)
 
-    def patch_account(self, resource_id: str, properties: Mapping[str, Json], *, etag: str | None = None) -> None:
-        self.inner.patch_account(resource_id, properties, etag=etag)
+    def patch_account(self, resource_id: str, properties: Mapping[str, Json], *, etag: str | None = None) -> str | None:
+        new_etag = self.inner.patch_account(resource_id, properties, etag=etag)
         self.world.emulator.add_fault("GET", "/accounts/aoai-a$", self.kind, count=100, status=self.status)
+        return new_etag
+
+    def regenerate_key(self, resource_id: str, key_name: str) -> None:
+        self.inner.regenerate_key(resource_id, key_name)
 
     def list_accounts(self, subscription_id: str) -> list[tuple[str, str]]:
         return self.inner.list_accounts(subscription_id)
@@ -88,7 +94,7 @@ def test_a_briefly_failing_result_write_is_retried(make_world) -> None:
 
 def test_failing_verifying_read_records_applied_but_not_verified(make_world) -> None:
     world = make_world([account("aoai-a", **OPEN)])
-    world.runtime.accounts = ArmAfterPatch(world.runtime.accounts, world, "server-error", 503)
+    world.runtime.ports = Ports(accounts=ArmAfterPatch(world.runtime.ports.accounts, world, "server-error", 503))
     with pytest.raises(TransientError):
         world.deliver(write_event(RID))
     [_, result] = world.audit()
@@ -102,7 +108,7 @@ def test_failing_verifying_read_records_applied_but_not_verified(make_world) -> 
 
 def test_verifying_read_forbidden_is_not_verified_and_final(make_world) -> None:
     world = make_world([account("aoai-a", **OPEN)])
-    world.runtime.accounts = ArmAfterPatch(world.runtime.accounts, world, "server-error", 403)
+    world.runtime.ports = Ports(accounts=ArmAfterPatch(world.runtime.ports.accounts, world, "server-error", 403))
     world.deliver(write_event(RID))
     assert kinds(world)[-1] == ("result", "not-verified")
     assert world.runtime.state.is_done("e-1")
@@ -190,9 +196,8 @@ class NoToken:
 
 def test_token_failure_is_transient(make_world) -> None:
     world = make_world([account("aoai-a", **OPEN)])
-    world.runtime.accounts = CognitiveAccounts(
-        client_factory(NoToken(), base_url=world.emulator.endpoint, connection_verify=world.emulator.ca_path)
-    )  # type: ignore[arg-type]
+    clients = ClientFactory(NoToken(), base_url=world.emulator.endpoint, connection_verify=world.emulator.ca_path)  # type: ignore[arg-type]
+    world.runtime.ports = Ports(accounts=CognitiveAccounts(clients))
     with pytest.raises(TransientError, match="could not get a token"):
         world.deliver(write_event(RID))
     assert world.requests() == []
@@ -259,7 +264,7 @@ def test_an_applied_patch_whose_reply_is_lost_is_not_called_failed(make_world) -
     ]
     assert world.account_props("aoai-a")["publicNetworkAccess"] == "Disabled"
     [_, result] = world.audit()
-    assert result["outcome"] == "not-verified" and "by this PATCH or by someone else" in result["error"]
+    assert result["outcome"] == "not-verified" and "by this change or someone else's" in result["error"]
     assert world.runtime.state.history(RID, world.runtime.clock(), timedelta(days=1)).attempts_in_window == 1
 
 

@@ -1,89 +1,68 @@
-"""account.patch remediator: merging findings into one PATCH, and applying it through the port."""
+"""Step kind account.patch: merging, its audit change, its stored form, applying through the port."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import pytest
 
-from remediators.account_patch import KIND, AccountPatchRemediator
-from warden.model import AccountSnapshot, Finding, Json
+from remediators.account_patch import AccountPatch
+from remediators.regenerate_key import RegenerateKey
+from warden.model import Json
+from warden.ports import Ports
 
 RID = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/a"
 
 
-def finding(control: str, fix: dict[str, Json], observed: dict[str, Json]) -> Finding:
-    return Finding(control, RID, "drift", observed, {}, fix)
-
-
-def test_merges_findings_into_one_action() -> None:
-    r = AccountPatchRemediator()
-    action = r.plan(
-        RID,
-        [
-            finding("network.public-access", {"publicNetworkAccess": "Disabled"}, {"publicNetworkAccess": "Enabled"}),
-            finding("identity.local-auth", {"disableLocalAuth": True}, {"disableLocalAuth": None}),
-        ],
-    )
-    assert action.kind == KIND
-    assert action.control_ids == ("identity.local-auth", "network.public-access")
-    assert action.payload == {"publicNetworkAccess": "Disabled", "disableLocalAuth": True}
-    assert action.change == {
+def test_merges_properties_of_two_fixes_into_one_patch() -> None:
+    a = AccountPatch(RID, {"publicNetworkAccess": "Disabled"}, {"publicNetworkAccess": "Enabled"}, '"e1"')
+    b = AccountPatch(RID, {"disableLocalAuth": True}, {"disableLocalAuth": None}, '"e1"')
+    merged = a.merge(b)
+    assert merged.properties == {"publicNetworkAccess": "Disabled", "disableLocalAuth": True}
+    assert merged.etag == '"e1"'
+    assert merged.change() == {
         "publicNetworkAccess": {"before": "Enabled", "after": "Disabled"},
         "disableLocalAuth": {"before": None, "after": True},
     }
 
 
-def test_before_of_an_object_gathers_dotted_observations() -> None:
-    action = AccountPatchRemediator().plan(
-        RID,
-        [
-            finding(
-                "network.public-access",
-                {"networkAcls": {"defaultAction": "Deny"}},
-                {"networkAcls.defaultAction": "Allow", "networkAcls.ipRules": []},
-            ),
-        ],
-    )
-    assert action.change["networkAcls"]["before"] == {"defaultAction": "Allow", "ipRules": []}
+def test_contradicting_fixes_refuse_to_merge() -> None:
+    a = AccountPatch(RID, {"publicNetworkAccess": "Disabled"})
+    with pytest.raises(ValueError, match="publicNetworkAccess"):
+        a.merge(AccountPatch(RID, {"publicNetworkAccess": "Enabled"}))
+    with pytest.raises(TypeError):
+        a.merge(RegenerateKey(RID, "Key1"))
 
 
-def test_conflicting_fixes_are_refused() -> None:
-    with pytest.raises(ValueError, match="disagree"):
-        AccountPatchRemediator().plan(
-            RID,
-            [
-                finding("x", {"publicNetworkAccess": "Disabled"}, {}),
-                finding("y", {"publicNetworkAccess": "Enabled"}, {}),
-            ],
-        )
-
-
-def test_handles_only_findings_with_a_fix() -> None:
-    r = AccountPatchRemediator()
-    assert r.handles(finding("x", {"a": 1}, {}))
-    assert not r.handles(finding("x", {}, {}))
+def test_stored_form_round_trips_without_its_etag() -> None:
+    step = AccountPatch(RID, {"disableLocalAuth": True}, {"disableLocalAuth": False}, '"e1"')
+    back = AccountPatch.from_json(step.to_json())
+    assert (back.target, back.properties, back.etag) == (RID, {"disableLocalAuth": True}, None)
 
 
 class RecordingAccounts:
-    """A fake AccountPort that records the PATCHes it is asked for."""
+    """The AccountPort as a test double: records calls, returns a new etag."""
 
     def __init__(self) -> None:
-        self.patches: list[tuple[str, Mapping[str, Json], str | None]] = []
+        self.calls: list[tuple[Any, ...]] = []
 
-    def read_account(self, resource_id: str) -> AccountSnapshot:
-        raise AssertionError("apply must not read")
+    def read_account(self, resource_id: str) -> Any:
+        raise AssertionError("not used")
 
-    def patch_account(self, resource_id: str, properties: Mapping[str, Json], *, etag: str | None = None) -> None:
-        self.patches.append((resource_id, properties, etag))
+    def patch_account(self, resource_id: str, properties: Mapping[str, Json], *, etag: str | None = None) -> str:
+        self.calls.append(("patch", resource_id, dict(properties), etag))
+        return '"e2"'
+
+    def regenerate_key(self, resource_id: str, key_name: str) -> None:
+        self.calls.append(("regenerate", resource_id, key_name))
 
     def list_accounts(self, subscription_id: str) -> list[tuple[str, str]]:
         return []
 
 
-def test_apply_sends_the_payload_once() -> None:
-    r = AccountPatchRemediator()
-    action = r.plan(RID, [finding("network.public-access", {"publicNetworkAccess": "Disabled"}, {})])
-    port = RecordingAccounts()
-    r.apply(action, port, etag='W/"1"')
-    assert port.patches == [(RID, {"publicNetworkAccess": "Disabled"}, 'W/"1"')]
+def test_apply_sends_the_etag_it_is_given_and_returns_the_new_one() -> None:
+    accounts = RecordingAccounts()
+    step = AccountPatch(RID, {"disableLocalAuth": True}, etag='"e1"')
+    assert step.apply(Ports(accounts=accounts), '"e1"') == '"e2"'
+    assert accounts.calls == [("patch", RID, {"disableLocalAuth": True}, '"e1"')]

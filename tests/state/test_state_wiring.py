@@ -20,7 +20,7 @@ from warden.azure import functions_host
 from warden.azure.eventgrid import to_functions_event
 from warden.azure.state_blob import BlobStateStore
 from warden.azure.wiring import build_runtime
-from warden.pipeline import Runtime
+from warden.runtime import Runtime
 from warden.settings import Settings, load_settings
 from warden.state import LocalStateStore
 

@@ -25,7 +25,7 @@ from azure.storage.blob import BlobPrefix, ContainerClient
 from warden.audit import GENESIS_HASH, batch_day, chain, parse_lines, tail_entry
 from warden.azure.storage import container_client
 from warden.errors import AuditWriteError, AzureError
-from warden.model import AuditRecord, Json
+from warden.model import AuditRecord, Json, RecordKind
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ ROLLOVER_BLOCKS = 49_000  # close a blob well before the limit: racing writers s
 MAX_APPEND_BYTES = 4 * 1024 * 1024  # append_block's size limit on older service versions (newer: 100 MiB)
 TAIL_BYTES = 16 * 1024
 CONFLICT_ATTEMPTS = 20
-ROLLOVER_KIND = "rollover"
+ROLLOVER_KIND = RecordKind.ROLLOVER
 _NAME = re.compile(r"audit/(\d{4})/(\d{2})/(\d{2})(?:-([1-9]\d*))?\.jsonl")
 # Lost races: another writer appended first, or the blob was closed, filled or not created yet.
 _RACE_CODES = frozenset({"AppendPositionConditionNotMet", "BlockCountExceedsLimit", "BlobNotFound"})

@@ -1,4 +1,5 @@
-"""AccountPort over azure-mgmt-cognitiveservices: reads accounts into AccountSnapshot, PATCHes properties.
+"""AccountPort over azure-mgmt-cognitiveservices: reads accounts into AccountSnapshot, PATCHes properties,
+regenerates keys (discarding the answer, which holds them).
 
 SDK models and exceptions stop here: callers get warden types and the warden.errors tree.
 """
@@ -8,36 +9,19 @@ from __future__ import annotations
 import json
 import logging
 import re
-import threading
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from io import BytesIO
 from typing import Any
 
-from azure.core.credentials import TokenCredential
 from azure.core.exceptions import AzureError as CoreAzureError
-from azure.core.exceptions import (
-    ClientAuthenticationError,
-    DeserializationError,
-    HttpResponseError,
-    ResourceExistsError,
-    ResourceModifiedError,
-    ResourceNotFoundError,
-    ServiceRequestError,
-    ServiceResponseError,
-)
+from azure.core.exceptions import HttpResponseError
 from azure.core.polling.base_polling import OperationFailed
 from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 from azure.mgmt.cognitiveservices.models import Account
 
-from warden.errors import (
-    AzureError,
-    ConflictError,
-    OutcomeUnknownError,
-    PermissionDeniedError,
-    ResourceGoneError,
-    TransientError,
-)
+from warden.azure.clients import ClientFactory
+from warden.azure.errors import classified_errors, error_message
+from warden.errors import AzureError, ConflictError, OutcomeUnknownError
 from warden.model import AccountSnapshot, Json, NetworkAcls
 
 log = logging.getLogger(__name__)
@@ -47,7 +31,6 @@ _ACCOUNT_ID = re.compile(
     r"/providers/microsoft\.cognitiveservices/accounts/(?P<name>[^/]+)$",
     re.IGNORECASE,
 )
-_TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 
 
 def parse_account_id(resource_id: str) -> tuple[str, str, str]:
@@ -56,53 +39,6 @@ def parse_account_id(resource_id: str) -> tuple[str, str, str]:
     if not match:
         raise ValueError(f"not a Cognitive Services account id: {resource_id!r}")
     return match["sub"], match["rg"], match["name"]
-
-
-@contextmanager
-def classified_errors(what: str) -> Iterator[None]:
-    """Turn azure-core exceptions into the warden error tree, keeping the cause chained."""
-    try:
-        yield
-    except ResourceNotFoundError as exc:
-        raise ResourceGoneError(f"{what}: not found", status=404, code=_code(exc)) from exc
-    except ClientAuthenticationError as exc:
-        if exc.status_code is None:
-            # No HTTP answer: the credential could not get a token (IMDS timeout, no identity yet). That is
-            # not a missing permission, and a redelivery may well succeed.
-            raise TransientError(f"{what}: could not get a token: {exc}") from exc
-        raise PermissionDeniedError(f"{what}: {_message(exc)}", status=_status(exc), code=_code(exc)) from exc
-    except (ResourceExistsError, ResourceModifiedError) as exc:
-        raise ConflictError(f"{what}: {_message(exc)}", status=_status(exc), code=_code(exc)) from exc
-    except (ServiceRequestError, ServiceResponseError) as exc:
-        raise TransientError(f"{what}: connection failed: {exc}") from exc
-    except HttpResponseError as exc:
-        status = _status(exc)
-        if status in (401, 403):
-            raise PermissionDeniedError(f"{what}: {_message(exc)}", status=status, code=_code(exc)) from exc
-        if status in (409, 412):
-            raise ConflictError(f"{what}: {_message(exc)}", status=status, code=_code(exc)) from exc
-        if status in _TRANSIENT_STATUS:
-            raise TransientError(f"{what}: {_message(exc)}", status=status, code=_code(exc)) from exc
-        raise AzureError(f"{what}: {_message(exc)}", status=status, code=_code(exc)) from exc
-    except (CoreAzureError, DeserializationError) as exc:
-        # Anything else azure-core raises (an unreadable body, a client-side failure) is still an Azure
-        # failure to classify; nothing from the SDK may escape as a foreign exception type.
-        raise AzureError(f"{what}: {type(exc).__name__}: {exc}") from exc
-
-
-def _status(exc: HttpResponseError) -> int | None:
-    return exc.status_code
-
-
-def _code(exc: HttpResponseError) -> str:
-    return str(exc.error.code) if exc.error is not None and exc.error.code else ""
-
-
-def _message(exc: HttpResponseError) -> str:
-    status = f"HTTP {exc.status_code} " if exc.status_code else ""
-    if exc.error is not None and exc.error.message:
-        return f"{status}{exc.error.code}: {exc.error.message}"
-    return status + str(exc.message or exc).splitlines()[0]
 
 
 def to_snapshot(account: Account) -> AccountSnapshot:
@@ -134,45 +70,16 @@ def to_snapshot(account: Account) -> AccountSnapshot:
     )
 
 
-ClientFactory = Callable[[str], CognitiveServicesManagementClient]
-
-
-def client_factory(
-    credential: TokenCredential,
-    *,
-    base_url: str | None = None,
-    connection_verify: str | bool = True,
-    client_options: Mapping[str, Any] | None = None,
-) -> ClientFactory:
-    """Build one management client per subscription, lazily, and reuse it (clients are costly to build)."""
-    clients: dict[str, CognitiveServicesManagementClient] = {}
-    lock = threading.Lock()
-    options = dict(client_options or {})
-    if base_url:
-        options["base_url"] = base_url
-        # The token's audience is the endpoint's cloud (management.usgovcloudapi.net, ...), not always the
-        # public cloud the SDK defaults to.
-        options.setdefault("credential_scopes", [base_url.rstrip("/") + "/.default"])
-
-    def get(subscription_id: str) -> CognitiveServicesManagementClient:
-        key = subscription_id.lower()
-        with lock:
-            if key not in clients:
-                clients[key] = CognitiveServicesManagementClient(
-                    credential, subscription_id, connection_verify=connection_verify, **options
-                )
-            return clients[key]
-
-    return get
-
-
 class CognitiveAccounts:
     """The AccountPort for real: one GET per read, one PATCH (a long-running operation) per change."""
 
     def __init__(self, clients: ClientFactory, *, polling_interval: float = 5.0, lro_timeout: float = 300.0) -> None:
-        self._clients = clients
+        self._factory = clients
         self._polling_interval = polling_interval
         self._lro_timeout = lro_timeout
+
+    def _clients(self, subscription_id: str) -> CognitiveServicesManagementClient:
+        return self._factory.arm(CognitiveServicesManagementClient, subscription_id)
 
     def read_account(self, resource_id: str) -> AccountSnapshot:
         sub, rg, name = parse_account_id(resource_id)
@@ -180,7 +87,9 @@ class CognitiveAccounts:
             account = self._clients(sub).accounts.get(rg, name)
         return to_snapshot(account)
 
-    def patch_account(self, resource_id: str, properties: Mapping[str, Json], *, etag: str | None = None) -> None:
+    def patch_account(
+        self, resource_id: str, properties: Mapping[str, Json], *, etag: str | None = None
+    ) -> str | None:
         # Sent as raw JSON so the body carries exactly these ARM properties and nothing the model adds.
         body = json.dumps({"properties": dict(properties)}).encode()
         # If-Match: a change made after our read must not be overwritten by a fix planned on the old state
@@ -198,18 +107,27 @@ class CognitiveAccounts:
             poller = self._begin_update(resource_id, body, None)
         # ARM accepted the change: from here on a failure leaves its outcome unknown, not "not applied".
         try:
-            poller.result(timeout=self._lro_timeout)
+            updated = poller.result(timeout=self._lro_timeout)
         except HttpResponseError as exc:
             if isinstance(exc.__cause__, OperationFailed):  # ARM itself reported Failed or Canceled
                 raise AzureError(
-                    f"patch {resource_id}: the operation ended {poller.status()}: {_message(exc)}"
+                    f"patch {resource_id}: the operation ended {poller.status()}: {error_message(exc)}"
                 ) from exc
-            raise OutcomeUnknownError(f"accepted, but following the operation failed: {_message(exc)}") from exc
+            raise OutcomeUnknownError(f"accepted, but following the operation failed: {error_message(exc)}") from exc
         except CoreAzureError as exc:
             raise OutcomeUnknownError(f"accepted, but following the operation failed: {exc}") from exc
         if not poller.done():
             raise OutcomeUnknownError(f"accepted, but not finished after {self._lro_timeout:.0f}s")
         log.info("patched %s: %s", resource_id, sorted(properties))
+        # The account as the operation left it: its etag is what a next change must send as If-Match.
+        return updated.etag if isinstance(updated, Account) else None
+
+    def regenerate_key(self, resource_id: str, key_name: str) -> None:
+        sub, rg, name = parse_account_id(resource_id)
+        with classified_errors(f"regenerate {key_name} of {resource_id}"):
+            # The answer holds both keys. It is dropped here, unread, so no key value can travel further.
+            self._clients(sub).accounts.regenerate_key(rg, name, key_name)
+        log.info("regenerated %s of %s", key_name, resource_id)
 
     def _begin_update(self, resource_id: str, body: bytes, etag: str | None) -> Any:
         """Send the PATCH; errors here mean ARM did not accept it, so nothing was changed."""

@@ -14,13 +14,14 @@ from pathlib import Path
 import azure.functions as func
 
 from warden import __version__
-from warden.audit import filter_entries
+from warden.audit_review import filter_entries
 from warden.azure.eventgrid import from_functions_event, functions_event_raw, reduce_raw
 from warden.azure.wiring import build_runtime
 from warden.baseline import load_baseline
 from warden.cli_log import positive_count, since_time
 from warden.errors import BaselineError, ConfigurationError, InvalidEventError
-from warden.pipeline import Runtime
+from warden.planner import effective_mode
+from warden.runtime import Runtime
 from warden.service import handle_event, record_rejected, sweep
 from warden.settings import load_settings
 
@@ -97,7 +98,8 @@ def on_health(req: func.HttpRequest) -> func.HttpResponse:
         "version": __version__,
         "baseline": rt.baseline.source,
         "subscriptions": len(rt.baseline.subscriptions),
-        "controls": sorted(d.control_id for d in rt.detectors),
+        # What runs: implemented and listed in the baseline, each with its effective mode.
+        "controls": {c: effective_mode(c, rt.baseline, rt.mode_override).value for c in sorted(rt.active_controls())},
         "modeOverride": rt.mode_override.value if rt.mode_override else None,
         # Without its own ids warden cannot tell its own changes' events from anyone else's (DESIGN §4).
         "loopGuard": {"selfObjectIds": bool(rt.self_object_ids), "selfAppIds": bool(rt.self_app_ids)},

@@ -20,19 +20,17 @@ from azure.core import MatchConditions
 from azure.core.credentials import TokenCredential
 from azure.core.exceptions import AzureError as SdkError
 from azure.core.exceptions import (
-    ClientAuthenticationError,
     HttpResponseError,
     ResourceExistsError,
     ResourceModifiedError,
     ResourceNotFoundError,
-    ServiceRequestError,
-    ServiceResponseError,
 )
 from azure.storage.blob import BlobClient, BlobLeaseClient, ContainerClient, ContentSettings
 
+from warden.azure.errors import classified_errors
 from warden.azure.storage import container_client
-from warden.errors import AzureError, ConfigurationError, PermissionDeniedError, TransientError
-from warden.model import RemediationHistory, normalize_id
+from warden.errors import AzureError, ConfigurationError, TransientError
+from warden.model import Json, RemediationHistory, normalize_id
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +38,6 @@ MIN_LEASE_SECONDS, MAX_LEASE_SECONDS = 15, 60  # what the Blob service accepts f
 RETENTION = timedelta(days=7)  # attempts older than this can no longer matter to any attempt window
 CONFLICT_ATTEMPTS = 50  # lost etag races before record_attempt gives up (TransientError: redelivered)
 FIRST_BACKOFF, MAX_BACKOFF = 0.05, 1.0  # seconds between tries for a lease another holder has
-_TRANSIENT_STATUS = frozenset({408, 429})
 _JSON = ContentSettings(content_type="application/json")
 
 
@@ -63,31 +60,20 @@ def attempts_blob_name(resource_id: str) -> str:
     return f"attempts/{_digest(normalize_id(resource_id))}.json"
 
 
+def pending_blob_name(resource_id: str) -> str:
+    """pending/<sha256 of the normalized id>.json: the steps a partial remediation left (warden/pending.py)."""
+    return f"pending/{_digest(normalize_id(resource_id))}.json"
+
+
 def _code(exc: HttpResponseError) -> str:
     """The storage error code ("LeaseAlreadyPresent"...); the SDK sets it, at times as an enum."""
     code = getattr(exc, "error_code", None) or ""
     return str(code.value if isinstance(code, Enum) else code)
 
 
-@contextmanager
-def storage_errors(what: str) -> Iterator[None]:
-    """Turn azure-core exceptions into the warden error tree (transient: Event Grid redelivers), chained."""
-    try:
-        yield
-    except (ServiceRequestError, ServiceResponseError) as exc:  # connection failures and timeouts
-        raise TransientError(f"state store: {what}: connection failed: {exc}") from exc
-    except ClientAuthenticationError as exc:
-        raise PermissionDeniedError(f"state store: {what}: {exc}", status=exc.status_code, code=_code(exc)) from exc
-    except HttpResponseError as exc:
-        status, code = exc.status_code, _code(exc)
-        message = f"state store: {what}: {exc.reason or code or exc}"
-        if status in (401, 403):
-            raise PermissionDeniedError(message, status=status, code=code) from exc
-        if status is not None and (status >= 500 or status in _TRANSIENT_STATUS):
-            raise TransientError(message, status=status, code=code) from exc
-        raise AzureError(message, status=status, code=code) from exc
-    except SdkError as exc:
-        raise AzureError(f"state store: {what}: {exc}") from exc
+def storage_errors(what: str) -> AbstractContextManager[None]:
+    """The shared classifier (warden/azure/errors.py), naming the state store in the message."""
+    return classified_errors(f"state store: {what}")
 
 
 class _Renewal:
@@ -268,6 +254,32 @@ class BlobStateStore:
                     return None
                 raise
         return None
+
+    def pending(self, resource_id: str) -> list[dict[str, Json]]:
+        blob = self._container.get_blob_client(pending_blob_name(resource_id))
+        with storage_errors(f"reading the pending steps of {resource_id}"):
+            try:
+                data = blob.download_blob().readall()
+            except ResourceNotFoundError as exc:
+                if _code(exc) != "BlobNotFound":
+                    raise
+                return []
+        try:
+            entries = json.loads(data)
+        except ValueError:
+            log.warning("state: %s is not JSON; the sweep re-detects what is left", blob.blob_name)
+            return []
+        return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
+
+    def set_pending(self, resource_id: str, entries: list[dict[str, Json]]) -> None:
+        # Written under the resource's lease (the pipeline holds it), so no etag condition is needed.
+        blob = self._container.get_blob_client(pending_blob_name(resource_id))
+        with storage_errors(f"writing the pending steps of {resource_id}"):
+            if entries:
+                blob.upload_blob(json.dumps(entries).encode(), overwrite=True, content_settings=_JSON)
+            else:
+                with contextlib.suppress(ResourceNotFoundError):
+                    blob.delete_blob()
 
     def _read_attempts(self, blob: BlobClient) -> tuple[list[datetime], str | None]:
         """The recorded times and the blob's etag; ([], None) when there is no blob yet."""

@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 
 from azure.core.credentials import TokenCredential
 
+from detectors import CONTROLS
 from warden.audit import AuditLog, LocalAuditLog
 from warden.azure.credentials import StaticTokenCredential
 from warden.baseline import load_baseline
-from warden.controls import DETECTORS, REMEDIATORS
-from warden.pipeline import Runtime
+from warden.ports import Ports
+from warden.runtime import Runtime
 from warden.settings import Settings
 from warden.state import LocalStateStore, StateStore
 
@@ -72,7 +73,8 @@ def build_runtime(settings: Settings) -> Runtime:
     """Validate the baseline and wire the ports; raises BaselineError/ConfigurationError at start-up."""
     # Imported here, not at module level: `import function_app` is cold-start time, and the management SDK
     # alone costs ~90 ms to import (bench/README.md); the first invocation pays it instead.
-    from warden.azure.cognitive import CognitiveAccounts, client_factory
+    from warden.azure.clients import ClientFactory
+    from warden.azure.cognitive import CognitiveAccounts
 
     baseline = load_baseline(settings.baseline_path)
     if settings.credential == "default" and not (settings.self_object_ids or settings.self_app_ids):
@@ -81,20 +83,19 @@ def build_runtime(settings: Settings) -> Runtime:
             "its own changes will come back as events and be re-checked"
         )
     credential = build_credential(settings)
-    clients = client_factory(
+    clients = ClientFactory(
         credential,
         base_url=settings.arm_endpoint,
         connection_verify=settings.arm_ca_bundle or True,
+        retry=settings.retry,
     )
+    accounts = CognitiveAccounts(clients, polling_interval=settings.polling_interval, lro_timeout=settings.lro_timeout)
     return Runtime(
         baseline=baseline,
-        accounts=CognitiveAccounts(
-            clients, polling_interval=settings.polling_interval, lro_timeout=settings.lro_timeout
-        ),
+        ports=Ports(accounts=accounts),
         audit=build_audit(settings, credential),
         state=build_state(settings, credential),
-        detectors=DETECTORS,
-        remediators=REMEDIATORS,
+        controls=CONTROLS,
         clock=utc_now,
         mode_override=settings.mode_override,
         self_object_ids=settings.self_object_ids,

@@ -1,0 +1,174 @@
+"""identity.local-auth end to end: one PATCH, then Key1 and Key2 regenerated, counted at the emulator; no key
+value in any output; dry-run names every step; a fault between the regenerations ends partial and the
+redelivery finishes it without a second PATCH."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import pytest
+
+from emulator.builders import account, account_id
+from tests.integration.conftest import World, baseline_text, write_event
+from warden.errors import TransientError
+from warden.ports import Ports
+from warden.settings import RetryOptions
+
+RID = account_id("aoai-a")
+PATH = RID.lower()
+REGENERATE = f"{PATH}/regeneratekey"
+LOCAL = "  identity.local-auth:\n"
+FAST = RetryOptions(total=1, backoff_factor=0, backoff_max=0)
+
+
+def calls(world: World) -> list[tuple[str, str, Any]]:
+    return [(r.method, r.path.lower(), r.body) for r in world.requests()]
+
+
+def keys(world: World) -> dict[str, str]:
+    return next(v for k, v in world.emulator.dump_state()["accountKeys"].items() if k.lower() == PATH)
+
+
+def records(world: World, kind: str) -> list[dict[str, Any]]:
+    return [e for e in world.audit() if e["kind"] == kind]
+
+
+def test_local_auth_drift_is_one_get_one_patch_two_regenerations_one_verifying_get(make_world, caplog) -> None:
+    caplog.set_level(logging.DEBUG)
+    world = make_world(
+        [account("aoai-a", publicNetworkAccess="Disabled", disableLocalAuth=False)],
+        baseline_text(extra=LOCAL),
+    )
+    before = keys(world)
+    world.deliver(write_event(RID))
+
+    assert calls(world) == [
+        ("GET", PATH, None),
+        ("PATCH", PATH, {"properties": {"disableLocalAuth": True}}),
+        ("POST", REGENERATE, {"keyName": "Key1"}),
+        ("POST", REGENERATE, {"keyName": "Key2"}),
+        ("GET", PATH, None),
+    ]
+    assert [r.method for r in world.requests()].count("POST") == 2  # and never listKeys
+    after = keys(world)
+    assert after["key1"] != before["key1"] and after["key2"] != before["key2"]
+    assert world.account_props("aoai-a")["disableLocalAuth"] is True
+
+    [intent], [result] = records(world, "intent"), records(world, "result")
+    assert (intent["controlId"], result["outcome"]) == ("identity.local-auth", "remediated")
+    assert [(s["step"], s["status"]) for s in result["steps"]] == [
+        ("account.patch", "applied"),
+        ("account.regenerate-key", "applied"),
+        ("account.regenerate-key", "applied"),
+    ]
+    assert [s["status"] for s in intent["steps"]] == ["planned"] * 3
+    assert result["change"] == {"disableLocalAuth": {"before": False, "after": True}}
+    # No key value anywhere: not in the audit log, the log lines, or the requests warden made.
+    trail = json.dumps(world.audit()) + caplog.text + json.dumps([r.to_json() for r in world.requests()])
+    for value in (*before.values(), *after.values()):
+        assert value not in trail
+
+
+def test_dry_run_writes_nothing_and_names_every_step(make_world) -> None:
+    world = make_world(
+        [account("aoai-a", publicNetworkAccess="Disabled")],
+        baseline_text(extra="  identity.local-auth:\n    mode: dry-run\n"),
+    )
+    before = keys(world)
+    world.deliver(write_event(RID))
+    assert calls(world) == [("GET", PATH, None)]
+    assert keys(world) == before
+    [decision] = records(world, "decision")
+    assert (decision["outcome"], decision["mode"]) == ("would-remediate", "dry-run")
+    assert [(s["step"], s["change"], s["status"]) for s in decision["steps"]] == [
+        ("account.patch", {"disableLocalAuth": {"before": None, "after": True}}, "would-apply"),
+        ("account.regenerate-key", {"keyName": "Key1", "regenerated": True}, "would-apply"),
+        ("account.regenerate-key", {"keyName": "Key2", "regenerated": True}, "would-apply"),
+    ]
+    assert "would apply account.patch, account.regenerate-key, account.regenerate-key" in decision["reason"]
+
+
+def test_compliant_account_is_one_get(make_world) -> None:
+    world = make_world(
+        [account("aoai-a", publicNetworkAccess="Disabled", disableLocalAuth=True)],
+        baseline_text(extra=LOCAL),
+    )
+    world.deliver(write_event(RID))
+    assert calls(world) == [("GET", PATH, None)]
+    assert sorted(e["outcome"] for e in world.audit()) == ["compliant", "compliant"]
+
+
+class FailSecondRegeneration:
+    """The real port; once Key1 is regenerated, the emulator fails regenerateKey (a fault at a precise step)."""
+
+    def __init__(self, inner: Any, world: World) -> None:
+        self.inner, self.world = inner, world
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def regenerate_key(self, resource_id: str, key_name: str) -> None:
+        self.inner.regenerate_key(resource_id, key_name)
+        if key_name == "Key1":
+            self.world.emulator.add_fault("POST", "/regenerateKey$", "server-error", count=100, status=503)
+
+
+def test_a_fault_on_the_second_regeneration_is_partial_and_the_redelivery_finishes_without_a_patch(
+    make_world,
+) -> None:
+    world = make_world(
+        [account("aoai-a", publicNetworkAccess="Disabled", disableLocalAuth=False)],
+        baseline_text(extra=LOCAL),
+        retry=FAST,
+    )
+    real = world.runtime.ports.accounts
+    world.runtime.ports = Ports(accounts=FailSecondRegeneration(real, world))
+    before = keys(world)
+    with pytest.raises(TransientError):  # so that Event Grid redelivers
+        world.deliver(write_event(RID))
+
+    [result] = records(world, "result")
+    assert result["outcome"] == "partial"
+    assert [s["status"] for s in result["steps"]] == ["applied", "applied", "failed"]
+    assert "retried" in result["error"]
+    assert not world.runtime.state.is_done("e-1")
+    middle = keys(world)
+    assert middle["key1"] != before["key1"] and middle["key2"] == before["key2"]
+
+    world.emulator.clear_faults()
+    world.emulator.clear_requests()
+    world.runtime.ports = Ports(accounts=real)
+    world.deliver(write_event(RID))  # Event Grid's redelivery of the same event
+    assert calls(world) == [("GET", PATH, None), ("POST", REGENERATE, {"keyName": "Key2"})]
+    assert keys(world)["key2"] != before["key2"]
+    last = records(world, "result")[-1]
+    assert (last["controlId"], last["outcome"]) == ("identity.local-auth", "remediated")
+    assert [(s["change"]["keyName"], s["status"]) for s in last["steps"]] == [("Key2", "applied")]
+    assert world.runtime.state.is_done("e-1")
+    assert world.runtime.state.pending(RID) == []
+
+
+def test_two_drifts_fixed_by_two_controls_are_one_patch_and_never_a_412(make_world) -> None:
+    world = make_world(
+        [account("aoai-a", publicNetworkAccess="Enabled", disableLocalAuth=False)],
+        baseline_text(extra=LOCAL),
+    )
+    world.deliver(write_event(RID))
+    assert calls(world) == [
+        ("GET", PATH, None),
+        ("PATCH", PATH, {"properties": {"publicNetworkAccess": "Disabled", "disableLocalAuth": True}}),
+        ("POST", REGENERATE, {"keyName": "Key1"}),
+        ("POST", REGENERATE, {"keyName": "Key2"}),
+        ("GET", PATH, None),
+    ]
+    assert world.requests()[1].headers.get("If-Match") == account("aoai-a")["etag"]
+    assert all(r.status < 400 for r in world.requests())
+    results = {r["controlId"]: r for r in records(world, "result")}
+    assert {c: r["outcome"] for c, r in results.items()} == {
+        "network.public-access": "remediated",
+        "identity.local-auth": "remediated",
+    }
+    assert [s["step"] for s in results["network.public-access"]["steps"]] == ["account.patch"]
+    assert len(results["identity.local-auth"]["steps"]) == 3

@@ -1,0 +1,98 @@
+"""A control's declaration (DESIGN §3a): id, typed parameters, triggering events, facts, step kinds, detect.
+
+Each detectors/ module declares one `Control`; detectors/__init__.py lists them explicitly. Routing, the
+baseline schema, the control ids and the permission set are derived from these (warden/registry.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
+
+from warden.model import AccountSnapshot, Finding, Json
+from warden.steps import Step
+
+P = TypeVar("P")
+
+
+class Fact(enum.StrEnum):
+    """What a detector may read about a resource; each is fetched lazily, once per evaluation."""
+
+    ACCOUNT = "account"  # the Cognitive Services account (one ARM GET)
+
+
+#: The permission each fact's read needs (part of the permission set the deployment grants).
+FACT_PERMISSIONS: Mapping[Fact, tuple[str, ...]] = {
+    Fact.ACCOUNT: ("Microsoft.CognitiveServices/accounts/read",),
+}
+
+
+class Facts(Protocol):
+    """The facts handed to `detect`; reading one the control did not declare raises KeyError."""
+
+    @property
+    def account(self) -> AccountSnapshot: ...
+
+
+@dataclass(frozen=True)
+class EventRoute:
+    """An event that re-checks the control: its type, and the ARM operation (for Key Vault events, the type)."""
+
+    event_type: str  # e.g. Microsoft.Resources.ResourceWriteSuccess
+    operation: str  # e.g. Microsoft.CognitiveServices/accounts/write
+
+
+class ParamError(ValueError):
+    """A parameter value is invalid; `item` is the index of the list item at fault (for its line number)."""
+
+    def __init__(self, message: str, *, item: int | None = None) -> None:
+        super().__init__(message)
+        self.item = item
+
+
+def param(parse: Callable[[Any], Any], doc: str) -> dict[str, Any]:
+    """Field metadata of a parameter: `parse` turns the YAML value into the typed one or raises ParamError."""
+    return {"parse": parse, "doc": doc}
+
+
+@dataclass(frozen=True)
+class Control(Generic[P]):
+    """One control. `params` is a frozen dataclass whose fields (defaults, `param()` metadata) are its
+    parameters; `steps` are the step kinds its fixes may use, from which its permissions follow."""
+
+    id: str
+    summary: str
+    params: type[P]
+    routes: tuple[EventRoute, ...]
+    facts: frozenset[Fact]
+    steps: tuple[type[Step], ...]
+    detect: Callable[[Facts, P], list[Finding]]
+
+    @property
+    def permissions(self) -> frozenset[str]:
+        """The ARM/data-plane actions it needs: its facts' reads and its step kinds' changes."""
+        reads = {p for fact in self.facts for p in FACT_PERMISSIONS[fact]}
+        return frozenset(reads | {p for step in self.steps for p in step.permissions})
+
+    def parameters(self) -> dict[str, dataclasses.Field[Any]]:
+        """Parameter name -> its dataclass field (default, metadata `parse` and `doc`)."""
+        return {f.name: f for f in dataclasses.fields(self.params)}  # type: ignore[arg-type]
+
+    def default_params(self) -> P:
+        return self.params()
+
+    def make_params(self, given: Mapping[str, Json]) -> P:
+        return self.params(**given)
+
+
+#: The events most controls share (DESIGN §2): an account written, its keys listed or regenerated.
+ACCOUNT_WRITTEN = EventRoute("Microsoft.Resources.ResourceWriteSuccess", "Microsoft.CognitiveServices/accounts/write")
+KEYS_LISTED = EventRoute(
+    "Microsoft.Resources.ResourceActionSuccess", "Microsoft.CognitiveServices/accounts/listKeys/action"
+)
+KEY_REGENERATED = EventRoute(
+    "Microsoft.Resources.ResourceActionSuccess", "Microsoft.CognitiveServices/accounts/regenerateKey/action"
+)

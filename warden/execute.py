@@ -1,0 +1,220 @@
+"""Enforcing one planned Action: reserve a slot, audit intent, apply the steps in order, verify, audit results.
+
+No audit, no action: the intents are written before the first step. A step that fails after others applied
+ends `partial`: the steps left are kept as pending (warden/pending.py) and the next evaluation finishes them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+
+from warden.audit import record_to_json
+from warden.errors import (
+    AuditWriteError,
+    AzureError,
+    ConflictError,
+    OutcomeUnknownError,
+    ResourceGoneError,
+    TransientError,
+    WardenError,
+)
+from warden.model import Action, AuditRecord, Decision, Finding, Json, Outcome, PlannedFinding, normalize_id
+from warden.pending import PendingSteps
+from warden.records import Recorder, result, steps_of
+from warden.redact import scrub
+from warden.runtime import Runtime
+from warden.steps import StepStatus, Verify
+
+log = logging.getLogger(__name__)
+
+RESULT_WRITE_ATTEMPTS = 3
+#: The state store key under which every enforced action is also counted, for the tenant-wide hourly cap.
+TENANT_KEY = "*"
+HOUR = timedelta(hours=1)
+
+#: Re-reads the resource and re-runs the given controls' detectors: control id -> its findings now.
+Recheck = Callable[[frozenset[str]], Mapping[str, list[Finding]]]
+
+
+@dataclass
+class StepRun:
+    """What became of each step of an action (indexed like its steps), and the error that stopped it."""
+
+    statuses: list[StepStatus]
+    errors: list[str]
+    failure: AzureError | None = None
+    unknown_why: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def touched(self) -> bool:
+        """Whether anything may have changed in Azure (applied, or accepted with an unknown outcome)."""
+        return any(s in (StepStatus.APPLIED, StepStatus.UNKNOWN) for s in self.statuses)
+
+
+def enforce(
+    action: Action,
+    planned: Sequence[PlannedFinding],
+    rt: Runtime,
+    rec: Recorder,
+    *,
+    recheck: Recheck,
+    pending: PendingSteps,
+) -> list[Outcome]:
+    """One outcome per planned finding. Re-raises a TransientError after the results are written, so that
+    Event Grid redelivers and the next evaluation re-reads, re-plans and finishes what is pending."""
+    cap = rt.baseline.limits.max_actions_per_hour
+    # The planner checked the tenant-wide cap on a count; concurrent evaluations may all have seen room. The
+    # reservation is the atomic check-and-count that decides (a slot stays used if the change fails).
+    # A continuation was counted when its remediation started.
+    if not action.continues and not rt.state.reserve(TENANT_KEY, rt.clock(), HOUR, cap):
+        reason = f"tenant-wide cap of {cap} actions per hour reached (by concurrent actions)"
+        blocked = [replace(pf, decision=Decision.BLOCKED, reason=reason) for pf in planned]
+        rt.audit.append([rec.decision(pf) for pf in blocked])
+        return [Outcome.BLOCKED for _ in planned]
+    intents = [rec.intent(pf) for pf in planned]
+    rt.audit.append(intents)  # raises AuditWriteError: then nothing has been changed
+
+    run = _apply(action, rt, recheck)
+    if run.touched and not action.continues:
+        _count_attempt(rt, action.resource_id)
+    pending.settle(action, run.statuses)
+    drifted, verify_error = _verify(action, run, recheck)
+    outcomes: list[Outcome] = []
+    records: list[AuditRecord] = []
+    for pf, intent in zip(planned, intents, strict=True):
+        outcome, error = _outcome(action, pf.finding.control_id, run, drifted, verify_error)
+        left = drifted.get(pf.finding.control_id, []) if drifted is not None else []
+        observed = {k: v for f in left for k, v in f.observed.items()} or None
+        steps = steps_of(pf, run.statuses, run.errors)
+        when, took = rt.clock(), rec.elapsed_ms()
+        records.append(result(intent, when, outcome, steps=steps, error=error, observed=observed, duration_ms=took))
+        outcomes.append(outcome)
+    _write_results(rt, records)
+    if isinstance(run.failure, TransientError):
+        raise run.failure
+    if isinstance(verify_error, TransientError):
+        raise verify_error
+    return outcomes
+
+
+def _apply(action: Action, rt: Runtime, recheck: Recheck) -> StepRun:
+    """Each step in order, with the etag its target has now (the one the previous step's answer carried)."""
+    run = StepRun([StepStatus.NOT_ATTEMPTED] * len(action.steps), [""] * len(action.steps))
+    etags: dict[str, str | None] = {}
+    for index, step in enumerate(action.steps):
+        target = normalize_id(step.target)
+        try:
+            new_etag = step.apply(rt.ports, etags.get(target, step.etag))
+        except OutcomeUnknownError as exc:
+            # Accepted, not followed to the end: it may still land, and a second write would meet a 409.
+            run.statuses[index], run.errors[index], run.failure = StepStatus.UNKNOWN, str(exc), exc
+            break
+        except ConflictError as exc:
+            served = frozenset(c for c, steps in action.serves.items() if index in steps)
+            if exc.status == 412 and step.verify is Verify.REREAD and not _still_drifted(recheck, served):
+                # Changed since our read, and compliant now: either this step landed and the SDK's retry of it
+                # hit the new etag, or someone else fixed it. Never called remediated; the next steps go on.
+                why = "the target changed since it was read and is compliant now, by this change or someone else's"
+                run.statuses[index], run.errors[index] = StepStatus.UNKNOWN, f"{exc}; {why}"
+                etags[target] = None
+                continue
+            run.statuses[index], run.errors[index], run.failure = StepStatus.FAILED, str(exc), exc
+            break
+        except AzureError as exc:
+            if not isinstance(exc, TransientError | ResourceGoneError):
+                log.warning("step %s on %s failed: %s", step.kind, step.target, scrub(str(exc)))
+            run.statuses[index], run.errors[index], run.failure = StepStatus.FAILED, str(exc), exc
+            break
+        run.statuses[index] = StepStatus.APPLIED
+        if new_etag:
+            etags[target] = new_etag
+    return run
+
+
+def _still_drifted(recheck: Recheck, controls: frozenset[str]) -> bool:
+    try:
+        return any(recheck(controls).values())
+    except AzureError:
+        return True
+
+
+Verdict = tuple[Mapping[str, list[Finding]] | None, AzureError | None]
+
+
+def _verify(action: Action, run: StepRun, recheck: Recheck) -> Verdict:
+    """Re-read once if any applied step is verified that way: control id -> the drift still found."""
+    rereads = [i for i, s in enumerate(action.steps) if s.verify is Verify.REREAD]
+    if not any(run.statuses[i] is StepStatus.APPLIED for i in rereads):
+        return {}, None
+    try:
+        return recheck(frozenset(action.serves)), None
+    except AzureError as exc:
+        log.warning("verifying %s after the change failed: %s", action.resource_id, scrub(str(exc)))
+        return None, exc
+
+
+def _outcome(
+    action: Action,
+    control_id: str,
+    run: StepRun,
+    drifted: Mapping[str, list[Finding]] | None,
+    verify_error: AzureError | None,
+) -> tuple[Outcome, str]:
+    """A control's outcome from its own steps: all applied and verified, some applied (partial), or none."""
+    own = action.serves.get(control_id, ())
+    statuses = [run.statuses[i] for i in own]
+    errors = "; ".join(run.errors[i] for i in own if run.errors[i])
+    if all(s is StepStatus.APPLIED for s in statuses):
+        if not any(action.steps[i].verify is Verify.REREAD for i in own):
+            return Outcome.REMEDIATED, ""
+        if drifted is None:
+            return Outcome.NOT_VERIFIED, f"applied; the verifying read failed: {verify_error}"
+        left = drifted.get(control_id, [])
+        return (Outcome.NOT_VERIFIED, "; ".join(f.summary for f in left)) if left else (Outcome.REMEDIATED, "")
+    if all(s in (StepStatus.APPLIED, StepStatus.UNKNOWN) for s in statuses):
+        return Outcome.NOT_VERIFIED, errors
+    if any(s in (StepStatus.APPLIED, StepStatus.UNKNOWN) for s in statuses):
+        return Outcome.PARTIAL, f"{errors or run.failure}; the steps not applied are retried"
+    if isinstance(run.failure, ResourceGoneError):
+        return Outcome.RESOURCE_GONE, errors or str(run.failure)
+    return Outcome.FAILED, errors or f"not attempted: an earlier step failed ({run.failure})"
+
+
+def _count_attempt(rt: Runtime, resource_id: str) -> None:
+    try:
+        rt.state.record_attempt(resource_id, rt.clock())
+    except WardenError as exc:
+        # The change is made; its result must still be audited. A lost count only loosens the cap once.
+        log.warning("could not count the attempt on %s: %s", resource_id, exc)
+
+
+def _write_results(rt: Runtime, records: Sequence[AuditRecord]) -> None:
+    """Retried briefly: after a change, a lost result leaves the trail with an intent and no outcome (the
+    AuditWriteError still propagates if the log stays down)."""
+    for attempt in range(1, RESULT_WRITE_ATTEMPTS + 1):
+        try:
+            rt.audit.append(records)
+            return
+        except AuditWriteError as exc:
+            if attempt == RESULT_WRITE_ATTEMPTS:
+                raise
+            log.warning("audit result write failed (attempt %d): %s", attempt, exc)
+            time.sleep(0.2 * attempt)
+            if _already_written(rt, records):  # the failed write may have landed: never record it twice
+                return
+
+
+def _already_written(rt: Runtime, records: Sequence[AuditRecord]) -> bool:
+    wanted = {_identity(record_to_json(r)) for r in records}
+    try:
+        return wanted <= {_identity(e) for e in rt.audit.entries(since=records[0].time)}
+    except (WardenError, OSError):
+        return False
+
+
+def _identity(entry: Mapping[str, Json]) -> tuple[Json, ...]:
+    return tuple(entry.get(k) for k in ("kind", "eventId", "resourceId", "controlId", "time", "outcome"))
