@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from detectors import identity_local_auth, network_public_access
+from detectors import identity_local_auth, network_outbound, network_public_access
 from warden.control import Control
 
 #: Every implemented control, in DESIGN §2 order.
 CONTROLS: tuple[Control[Any], ...] = (
     network_public_access.CONTROL,
+    network_outbound.CONTROL,
     identity_local_auth.CONTROL,
 )
