@@ -53,20 +53,59 @@ def test_replay_of_the_demo_tenant(tmp_path: Path) -> None:
     by_resource: dict[str, list[str]] = {}
     for entry in audit:
         name = entry["resourceId"].rsplit("/", 1)[-1] or "(none)"
-        by_resource.setdefault(name, []).append(f"{entry['kind']}:{entry['outcome']}")
+        by_resource.setdefault(name, []).append(f"{entry['kind']}:{entry['controlId'] or '-'}:{entry['outcome']}")
+    public, outbound, local = "network.public-access", "network.outbound", "identity.local-auth"
     assert by_resource == {
-        "(none)": ["event:rejected"],
-        "aoai-chat-prod": ["intent:", "result:remediated", "event:ignored"],
-        "aoai-rag-prod": ["intent:", "result:remediated"],
-        "aoai-batch-prod": ["evaluation:compliant"],
-        "aoai-partner-lab": ["decision:exempted"],
-        "aoai-legacy-lab": ["intent:", "result:remediated"],
+        "(none)": ["event:-:rejected"],
+        "aoai-chat-prod": [
+            f"evaluation:{outbound}:compliant",
+            f"evaluation:{local}:compliant",
+            f"intent:{public}:",
+            f"result:{public}:remediated",
+            "event:-:ignored",  # warden's own PATCH coming back
+            f"evaluation:{local}:compliant",  # a human's regenerateKey: key events re-check local auth only
+        ],
+        "aoai-rag-prod": [
+            f"evaluation:{local}:compliant",
+            f"intent:{outbound}:",
+            f"intent:{public}:",
+            f"result:{outbound}:remediated",
+            f"result:{public}:remediated",
+        ],
+        "aoai-batch-prod": [f"evaluation:{c}:compliant" for c in (public, outbound, local)],
+        "aoai-partner-lab": [
+            f"evaluation:{outbound}:compliant",
+            f"decision:{public}:exempted",  # the exemption is for public access only
+            f"intent:{local}:",
+            f"result:{local}:remediated",
+            f"evaluation:{local}:compliant",  # its keys listed afterwards: local auth is off now
+        ],
+        "aoai-legacy-lab": [
+            *(f"intent:{c}:" for c in (local, outbound, public)),
+            *(f"result:{c}:remediated" for c in (local, outbound, public)),
+        ],
     }
     requests = jsonl(out / "requests.jsonl")
-    # 5 accounts evaluated from events: 1 GET each, plus PATCH + verifying GET for the 3 drifted ones.
-    assert [r["method"] for r in requests].count("GET") == 8
-    assert [r["method"] for r in requests].count("PATCH") == 3
-    assert not [r for r in requests if r["path"].lower().endswith(("/listkeys", "/regeneratekey"))]
+    methods = [r["method"] for r in requests]
+    # 6 account events (one a duplicate, one self-caused, both unread): a GET each, plus one PATCH and one
+    # verifying GET per drifted account (4), plus Key1 and Key2 for the 2 accounts with local auth on.
+    assert (methods.count("GET"), methods.count("PATCH"), methods.count("POST")) == (11, 4, 4)
+    legacy = [(r["method"], r["body"]) for r in requests if "aoai-legacy-lab" in r["path"]]
+    assert legacy[1] == (
+        "PATCH",
+        {
+            "properties": {
+                "networkAcls": {"defaultAction": "Deny", "ipRules": [], "virtualNetworkRules": []},
+                "restrictOutboundNetworkAccess": True,
+                "disableLocalAuth": True,
+            }
+        },
+    )
+    assert [m for m, _ in legacy] == ["GET", "PATCH", "POST", "POST", "GET"]
+    assert not [r for r in requests if r["path"].lower().endswith("/listkeys")]
+    # The tenant afterwards shows that keys changed only as fingerprints, never a key value.
+    kept_keys = json.loads((out / "state.json").read_text())["accountKeys"]
+    assert kept_keys and all(v.startswith("sha256:") for pair in kept_keys.values() for v in pair.values())
     state = {r["name"]: r["properties"] for r in json.loads((out / "state.json").read_text())["resources"]}
     assert state["aoai-chat-prod"]["networkAcls"]["defaultAction"] == "Deny"
     assert state["aoai-rag-prod"]["networkAcls"]["ipRules"] == [{"value": "203.0.113.10"}]
@@ -78,7 +117,7 @@ def test_replay_of_the_demo_tenant(tmp_path: Path) -> None:
     verified = warden("verify", "--dir", str(out / "audit"))
     assert verified.returncode == 0 and f"OK: {len(audit)} entries" in verified.stdout
     shown = warden("log", "--dir", str(out / "audit"), "--outcome", "remediated", "--json")
-    assert len(shown.stdout.splitlines()) == 3
+    assert len(shown.stdout.splitlines()) == 7
 
 
 def test_replay_with_sweep_catches_drift_that_sent_no_event(tmp_path: Path) -> None:
@@ -184,4 +223,16 @@ def test_replay_goes_on_after_an_event_event_grid_would_redeliver(tmp_path: Path
         "would be redelivered: 1f0c3a7e" in done.stdout and "2 left for Event Grid to redeliver" in done.stdout
     )  # the event and its duplicate
     outcomes = [e["outcome"] for e in jsonl(out / "audit.jsonl") if e["resourceId"].endswith("aoai-rag-prod")]
-    assert outcomes == ["", "remediated"]  # the events after the failed one were still delivered
+    assert outcomes == ["compliant", "", "", "remediated", "remediated"]  # events after the failed one still came
+
+
+def test_controls_lists_the_derived_permissions_and_never_list_keys() -> None:
+    from warden.registry import PERMISSIONS
+
+    done = warden("controls", "--json")
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert set(doc["permissions"]) == PERMISSIONS
+    assert set(doc["controls"]) == {"network.public-access", "network.outbound", "identity.local-auth"}
+    assert "Microsoft.CognitiveServices/accounts/regenerateKey/action" in doc["controls"]["identity.local-auth"]
+    assert not [p for p in PERMISSIONS if "listKeys" in p]

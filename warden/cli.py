@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from collections.abc import Sequence
@@ -20,6 +21,24 @@ def _check_baseline(args: argparse.Namespace) -> int:
         f"{args.file}: valid; mode {baseline.mode.value}, {len(baseline.subscriptions)} subscription(s), "
         f"{len(baseline.exemptions)} exemption(s)"
     )
+    return 0
+
+
+def _controls(args: argparse.Namespace) -> int:
+    """The implemented controls and the permissions each needs, from their declarations (the custom role)."""
+    from detectors import CONTROLS
+    from warden.registry import PERMISSIONS
+
+    if args.json:
+        doc = {"controls": {c.id: sorted(c.permissions) for c in CONTROLS}, "permissions": sorted(PERMISSIONS)}
+        print(json.dumps(doc, indent=2))
+        return 0
+    for control in CONTROLS:
+        print(f"{control.id}: {control.summary}")
+        print(f"  parameters: {', '.join(control.parameters()) or '(none)'}")
+        print(f"  fix steps:  {', '.join(s.kind for s in control.steps)}")
+        print(f"  needs:      {', '.join(sorted(control.permissions))}")
+    print(f"\nwarden's identity needs, in all: {', '.join(sorted(PERMISSIONS))}")
     return 0
 
 
@@ -47,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     cli_replay.register(sub)
     cli_log.register(sub)
+    controls = sub.add_parser("controls", help="list the controls, their parameters and the permissions they need")
+    controls.add_argument("--json", action="store_true", help="the permissions as JSON (for a custom role)")
+    controls.set_defaults(func=_controls)
     check = sub.add_parser("check-baseline", help="validate a baseline file and exit")
     check.add_argument("file")
     check.set_defaults(func=_check_baseline)

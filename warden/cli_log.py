@@ -81,12 +81,26 @@ def _detail(entry: Mapping[str, Json]) -> str:
                 parts.append(f"{prop} {_value(delta.get('before'))}→{_value(delta.get('after'))}")
             else:
                 parts.append(f"{prop}={_value(delta)}")
+    parts += _other_steps(entry.get("steps"))
     if not parts and entry.get("reason"):
         parts.append(str(entry["reason"]))
     if entry.get("error"):
         parts.append(f"error: {entry['error']}")
     text = "; ".join(parts).replace("\n", " ")
     return text if len(text) <= DETAIL_WIDTH else text[: DETAIL_WIDTH - 1] + "…"
+
+
+def _other_steps(steps: Json) -> list[str]:
+    """The steps that are not property changes (key regenerations ...), with their status: `change` already
+    shows the PATCH."""
+    out = []
+    for step in steps if isinstance(steps, list) else []:
+        change = step.get("change") if isinstance(step, Mapping) else None
+        if not isinstance(change, Mapping) or any(isinstance(v, Mapping) and "after" in v for v in change.values()):
+            continue
+        label = change.get("keyName") or _value(dict(change))
+        out.append(f"{step.get('step')} {label} ({step.get('status')})")
+    return out
 
 
 def _row(entry: Mapping[str, Json]) -> tuple[str, ...]:
