@@ -20,8 +20,8 @@ from emulator import Emulator, RecordedRequest
 from emulator.builders import SUBSCRIPTION as SUB
 from emulator.builders import account, retarget_event
 from warden.azure import functions_host
-from warden.azure.eventgrid import to_functions_event
 from warden.azure.wiring import build_runtime
+from warden.azure.worker_events import to_functions_event
 from warden.runtime import Runtime
 from warden.settings import Settings
 

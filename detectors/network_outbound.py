@@ -46,7 +46,8 @@ def detect(facts: Facts, params: Params) -> list[Finding]:
     before = {name: observed[name] for name in fix}
     unapproved = [e for e in entries if e not in kept]
     reason = f"unapproved FQDNs {unapproved}" if unapproved else "outbound access is not restricted"
-    expected = {"restrictOutboundNetworkAccess": True, "allowedFqdnList within": list(params.approved_fqdns)}
+    expected: dict[str, Json] = {"restrictOutboundNetworkAccess": True}
+    expected["allowedFqdnList within"] = list(params.approved_fqdns)
     patch = AccountPatch.of(account, fix, before)
     summary = f"outbound network access is not limited to approved FQDNs: {reason}"
     return [Finding(CONTROL.id, account.resource_id, summary, observed, expected, (patch,))]

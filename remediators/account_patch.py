@@ -57,7 +57,10 @@ class AccountPatch:
     @classmethod
     def from_json(cls, data: Mapping[str, Json]) -> AccountPatch:
         # A stored step is re-sent without If-Match: its etag belonged to a read that is long gone.
-        return cls(str(data["target"]), dict(data["properties"]))
+        properties = data.get("properties")
+        if not isinstance(properties, Mapping):
+            raise ValueError(f"a stored {cls.kind} step has no properties: {sorted(data)}")
+        return cls(str(data["target"]), dict(properties))
 
     def apply(self, ports: Ports, etag: str | None) -> str | None:
         return ports.accounts.patch_account(self.target, self.properties, etag=etag)

@@ -24,9 +24,12 @@ from azure.functions.timer import TimerRequest
 from emulator import Emulator
 from emulator.builders import SUBSCRIPTION as SUB
 from emulator.builders import account, account_id
+from tests.conftest import reference_dir
 from tests.integration.conftest import WARDEN_OID, baseline_text, write_event
 from warden.azure import functions_host
-from warden.azure.eventgrid import to_functions_event
+from warden.azure.wiring import build_runtime
+from warden.azure.worker_events import to_functions_event
+from warden.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -285,3 +288,38 @@ def test_audit_route_refuses_a_bad_query(deployed: tuple[Emulator, Path], params
     response = index_like_the_worker()["audit"].get_user_function()(_get("audit", **params))
     assert response.status_code == 400
     assert problem in response.get_body().decode()
+
+
+class CountingEvent(func.EventGridEvent):
+    """The worker's own event type, counting how often its data is read."""
+
+    reads = 0
+
+    def get_json(self) -> Any:
+        type(self).reads += 1
+        return super().get_json()
+
+
+@pytest.mark.parametrize("drop_operation", [False, True], ids=["valid", "malformed"])
+def test_the_worker_event_is_read_once(tmp_path: Path, drop_operation: bool) -> None:
+    raw = json.loads((reference_dir() / "eventgrid" / "derived" / "cognitiveservices_arm_events.json").read_text())
+    event = next(e for e in raw["events"] if "eventType" in e)
+    if drop_operation:
+        del event["data"]["operationName"]
+    handed = to_functions_event(event)
+    counting = CountingEvent(
+        id=handed.id, data=handed.get_json(), topic=handed.topic, subject=handed.subject,
+        event_type=handed.event_type, event_time=handed.event_time, data_version=handed.data_version,
+    )  # fmt: skip
+    CountingEvent.reads = 0
+    (tmp_path / "baseline.yaml").write_text(baseline_text())  # another subscription: dropped, no Azure call
+    settings = Settings(
+        baseline_path=tmp_path / "baseline.yaml",
+        arm_endpoint="https://127.0.0.1:9",
+        credential="static",
+        audit_dir=tmp_path / "audit",
+        state_dir=tmp_path / "state",
+    )
+    result = functions_host.on_event(counting, build_runtime(settings))
+    assert CountingEvent.reads == 1
+    assert (result is None) == drop_operation

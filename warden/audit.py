@@ -165,6 +165,14 @@ def tail_entry(tail: bytes) -> dict[str, Json] | None:
     return None
 
 
+def entry_head(entry: Mapping[str, Json]) -> tuple[int, str]:
+    """(seq, hash) of an entry tail_entry returned, which checked both types."""
+    seq, hash_ = entry.get("seq"), entry.get("hash")
+    if type(seq) is not int or not isinstance(hash_, str):
+        raise ValueError(f"not a chained entry: seq {seq!r}, hash {hash_!r}")
+    return seq, hash_
+
+
 _DAY_FILE = re.compile(r"audit-(\d{4}-\d{2}-\d{2})\.jsonl")
 
 
@@ -198,7 +206,7 @@ class LocalAuditLog:
                     f.seek(0)
                     last = tail_entry(f.read())
             if last is not None:
-                return last["seq"], last["hash"]
+                return entry_head(last)
         return 0, GENESIS_HASH
 
     def head_mark(self) -> tuple[int, str] | None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from warden.errors import TransientError
-from warden.model import Mode, Trigger
+from warden.model import Json, Mode, Trigger
 
 
 @dataclass
@@ -33,7 +33,7 @@ class ReplayResult:
 
 def replay(
     scenario: Mapping[str, Any],
-    events: Any,
+    events: str | bytes | Mapping[str, Json] | Sequence[Json],
     *,
     baseline_path: Path,
     work_dir: Path,
@@ -46,8 +46,9 @@ def replay(
     # Imported here: the emulator and the adapters are not needed by the other subcommands.
     from emulator import Emulator
     from warden.azure import functions_host
-    from warden.azure.eventgrid import RejectedEvent, event_items, parse_item, reduce_raw, to_functions_event
+    from warden.azure.eventgrid import RejectedEvent, event_items, parse_item, reduce_raw
     from warden.azure.wiring import build_runtime
+    from warden.azure.worker_events import to_functions_event
     from warden.errors import InvalidEventError
     from warden.service import record_rejected, sweep
     from warden.settings import Settings
@@ -69,24 +70,31 @@ def replay(
         result = ReplayResult()
         # In stream order, one item at a time, so the audit trail interleaves as it would in Azure.
         for index, item in enumerate(items):
-            parsed = parse_item(item, index)
-            if isinstance(parsed, RejectedEvent):
-                record_rejected(rt, parsed.event_id, parsed.message, parsed.raw)
+            if not isinstance(item, Mapping):  # not an event at all: nothing the worker would hand over
+                rejected = parse_item(item, index)
+                assert isinstance(rejected, RejectedEvent)
+                record_rejected(rt, rejected.event_id, rejected.message, rejected.raw)
                 result.rejected += 1
                 continue
+            event_id = str(item.get("id") or "")
             try:  # decoded by azure.functions, as the worker hands it to the Event Grid function
                 worker_event = to_functions_event(item)
             except InvalidEventError as exc:
                 # In Azure such an event never reaches warden (the subscription's dead-letter container has it).
-                record_rejected(rt, parsed.event_id, f"event {index}: {exc}", reduce_raw(item))
+                record_rejected(rt, event_id, f"event {index}: {exc}", reduce_raw(item))
                 result.rejected += 1
                 continue
-            result.delivered += 1
-            try:
-                functions_host.on_event(worker_event, rt)
+            try:  # parsed once, by the Event Grid function's own path
+                handled = functions_host.on_event(worker_event, rt)
             except TransientError as exc:
                 # In Azure the function's failure makes Event Grid redeliver later; a replay notes it and goes on.
-                result.redelivery.append(f"{parsed.event_id}: {exc}")
+                result.delivered += 1
+                result.redelivery.append(f"{event_id}: {exc}")
+                continue
+            if handled is None:
+                result.rejected += 1
+            else:
+                result.delivered += 1
         if run_sweep:
             sweep(rt, trigger=Trigger.REPLAY_SWEEP)
         result.audit = list(rt.audit.entries())

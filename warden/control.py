@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
-from warden.model import AccountSnapshot, Finding, Json
+from warden.model import AccountSnapshot, Finding
 from warden.steps import Step
 
 P = TypeVar("P")
@@ -84,7 +84,7 @@ class Control(Generic[P]):
     def default_params(self) -> P:
         return self.params()
 
-    def make_params(self, given: Mapping[str, Json]) -> P:
+    def make_params(self, given: Mapping[str, object]) -> P:
         return self.params(**given)
 
 

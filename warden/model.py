@@ -7,16 +7,17 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeAlias, Union
 
 if TYPE_CHECKING:
     from warden.steps import Step
 
-#: A JSON-compatible value (what observed/expected values and changes hold).
-Json = Any
+#: A JSON value (what observed/expected values, changes and raw events hold). Read-only container types, so
+#: that a list[str] or dict[str, str] is one too.
+Json: TypeAlias = Union[bool, int, float, str, Sequence["Json"], Mapping[str, "Json"], None]  # noqa: UP007
 
 
 def normalize_id(resource_id: str) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from warden.model import Action, Finding, Json
@@ -42,8 +42,11 @@ class PendingSteps:
         out: list[Finding] = []
         for entry in self._entries:
             try:
-                step = step_from_json(entry["step"])
-                controls = [str(c) for c in entry["controlIds"]]
+                stored, served = entry["step"], entry["controlIds"]
+                if not isinstance(stored, Mapping) or not isinstance(served, list):
+                    raise TypeError("step must be an object and controlIds a list")
+                step = step_from_json(stored)
+                controls = [str(c) for c in served]
             except (KeyError, TypeError, ValueError) as exc:
                 log.warning("state: dropping an unreadable pending step of %s: %s", self._resource_id, exc)
                 continue

@@ -15,8 +15,8 @@ from emulator.builders import SUBSCRIPTION as SUB
 from emulator.builders import retarget_event
 from tests.conftest import reference_dir
 from warden.azure import functions_host
-from warden.azure.eventgrid import to_functions_event
 from warden.azure.wiring import build_runtime
+from warden.azure.worker_events import to_functions_event
 from warden.model import Mode
 from warden.runtime import Runtime
 from warden.settings import RetryOptions, Settings

@@ -17,9 +17,9 @@ from emulator.builders import account, account_id
 from tests.azurite import REPO, new_container
 from tests.integration.conftest import WARDEN_APPID, WARDEN_OID, baseline_text, write_event
 from warden.azure import functions_host
-from warden.azure.eventgrid import to_functions_event
 from warden.azure.state_blob import BlobStateStore
 from warden.azure.wiring import build_runtime
+from warden.azure.worker_events import to_functions_event
 from warden.runtime import Runtime
 from warden.settings import Settings, load_settings
 from warden.state import LocalStateStore

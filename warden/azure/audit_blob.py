@@ -22,7 +22,7 @@ from azure.core.exceptions import AzureError as SdkError
 from azure.core.exceptions import HttpResponseError, ResourceExistsError
 from azure.storage.blob import BlobPrefix, ContainerClient
 
-from warden.audit import GENESIS_HASH, batch_day, chain, parse_lines, tail_entry
+from warden.audit import GENESIS_HASH, batch_day, chain, entry_head, parse_lines, tail_entry
 from warden.azure.storage import container_client
 from warden.errors import AuditWriteError, AzureError
 from warden.model import AuditRecord, Json, RecordKind
@@ -215,8 +215,7 @@ class BlobAuditLog:
                         newest,
                         head.size,
                         head.blocks,
-                        last["seq"],
-                        last["hash"],
+                        *entry_head(last),
                         _marker_next(last, name) if marker else None,
                     )
                     break

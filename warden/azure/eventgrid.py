@@ -12,11 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-import azure.functions as func
-from azure.functions.eventgrid import EventGridEventInConverter
-from azure.functions.meta import Datum
+from typing import Any, TypedDict
 
 from warden.errors import InvalidEventError
 from warden.model import Caller, EventSchema, Json, ResourceEvent
@@ -32,10 +28,6 @@ _ARM_ID = re.compile(r"^/subscriptions/([^/]+)", re.IGNORECASE)
 _FRACTION = re.compile(r"(\.\d{6})\d+")
 _JSON_TYPES: tuple[tuple[Any, str], ...] = ((bool, "boolean"), (int | float, "number"), (str, "string"))
 _JSON_TYPES += ((Mapping, "object"), (Sequence, "array"))
-# The envelope attributes of the worker's event objects (azure/functions/_eventgrid.py): key -> attribute.
-_WORKER_CLOUD = ("id", "source", "type", "specversion", "time", "subject", "datacontenttype", "dataschema")
-_WORKER_GRID = {"id": "id", "topic": "topic", "subject": "subject", "eventType": "event_type"}
-_WORKER_GRID |= {"eventTime": "event_time", "dataVersion": "data_version"}
 
 
 @dataclass(frozen=True)
@@ -103,8 +95,9 @@ def event_items(payload: str | bytes | Mapping[str, Json] | Sequence[Json]) -> l
     )
 
 
-def parse_item(item: Json, index: int = 0) -> ResourceEvent | RejectedEvent:
-    """One item of a payload (`index` is its position, for the message): its ResourceEvent or its rejection."""
+def parse_item(item: Json, index: int | None = 0) -> ResourceEvent | RejectedEvent:
+    """One item of a payload (`index` is its position in the payload, for the message; None for an event
+    delivered alone): its ResourceEvent, or its rejection with the claim-reduced raw item."""
     event_id = _event_id(item)
     try:
         if not isinstance(item, Mapping):
@@ -113,60 +106,8 @@ def parse_item(item: Json, index: int = 0) -> ResourceEvent | RejectedEvent:
     except _RejectError as bad:
         label = f"id {event_id}" if event_id else "no id"
         raw = reduce_raw(item) if isinstance(item, Mapping) else None
-        return RejectedEvent(index, event_id, bad.field, f"event {index} ({label}): {bad}", raw)
-
-
-def from_functions_event(event: func.EventGridEvent | func.CloudEvent) -> ResourceEvent:
-    """Turn what the Functions worker hands an Event Grid trigger into a ResourceEvent (same rules as
-    parse_events); raises InvalidEventError naming the field at fault."""
-    if not isinstance(event, func.CloudEvent | func.EventGridEvent):
-        raise InvalidEventError(f"not a Functions Event Grid event: {type(event).__name__}", field="(event)")
-    if isinstance(event, func.EventGridEvent) and event.event_type is None and event.topic is None:
-        # The worker tells CloudEvents apart only by the key `specversion`; a camelCase `specVersion`
-        # payload therefore arrives here as an EventGridEvent with every envelope field empty.
-        raise InvalidEventError(
-            f"event (id {event.id}): eventType and topic are missing; a CloudEvent sent with camelCase "
-            "'specVersion' decodes this way (Event Grid sends lowercase 'specversion')",
-            field="eventType",
-            where=str(event.id or ""),
-        )
-    item = functions_event_raw(event)
-    try:
-        return _parse_item(item)
-    except _RejectError as bad:
-        event_id = _event_id(item)
-        raise InvalidEventError(
-            f"event ({'id ' + event_id if event_id else 'no id'}): {bad}", field=bad.field, where=event_id
-        ) from bad
-
-
-def functions_event_raw(event: func.EventGridEvent | func.CloudEvent) -> dict[str, Json]:
-    """The worker's event object back as a raw event: every envelope attribute it has (None when the payload
-    had none; CloudEvents extension attributes included), times as ISO strings, and `data`."""
-    if isinstance(event, func.CloudEvent):
-        item = {**event.extension_attrs, **{k: getattr(event, k) for k in _WORKER_CLOUD}}
-    elif isinstance(event, func.EventGridEvent):
-        item = {k: getattr(event, a) for k, a in _WORKER_GRID.items()}
-    else:
-        return {}
-    raw: dict[str, Json] = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in item.items()}
-    raw["data"] = event.get_json()
-    return raw
-
-
-def to_functions_event(raw: Mapping[str, Json]) -> func.EventGridEvent | func.CloudEvent:
-    """What the Functions worker would hand the trigger for this raw event, built by the worker's own
-    decoder (EventGridEventInConverter.decode on a JSON Datum) so that tests and replay use the real path."""
-    try:
-        decoded = EventGridEventInConverter.decode(Datum(json.dumps(raw), "json"), trigger_metadata={})
-    except (ValueError, TypeError) as err:  # its time parser: an unreadable string, or not a string at all
-        where = "time" if "specversion" in raw else "eventTime"
-        raise InvalidEventError(
-            f"the Functions worker cannot decode the event: {where} is {raw.get(where)!r} ({err})",
-            field=where,
-            where=_event_id(raw),
-        ) from err
-    return decoded
+        where = "event" if index is None else f"event {index}"
+        return RejectedEvent(index or 0, event_id, bad.field, f"{where} ({label}): {bad}", raw)
 
 
 def reduce_claims(claims: Json) -> dict[str, Json]:
@@ -206,12 +147,7 @@ def _parse_item(item: Mapping[str, Json]) -> ResourceEvent:
         raise _RejectError(time_key, "is missing")
     event_time = _parse_time(item.get(time_key), time_key)
     family = event_type.lower()
-    common: dict[str, Json] = {
-        "event_id": event_id,
-        "event_type": event_type,
-        "schema": schema,
-        "event_time": event_time,
-    }
+    common = _Envelope(event_id=event_id, event_type=event_type, schema=schema, event_time=event_time)
 
     if family.startswith("microsoft.resources."):
         return _arm_event(item, common)
@@ -261,7 +197,16 @@ def _schema_of(item: Mapping[str, Json]) -> EventSchema:
     )
 
 
-def _arm_event(item: Mapping[str, Json], common: Mapping[str, Json]) -> ResourceEvent:
+class _Envelope(TypedDict):
+    """The envelope fields every ResourceEvent takes, whatever its family."""
+
+    event_id: str
+    event_type: str
+    schema: EventSchema
+    event_time: datetime | None
+
+
+def _arm_event(item: Mapping[str, Json], common: _Envelope) -> ResourceEvent:
     data = _data_object(item)
     operation = _str(data, "operationName", "data.operationName", required=True)
     if data.get("resourceUri") is not None:

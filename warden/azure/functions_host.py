@@ -15,14 +15,15 @@ import azure.functions as func
 
 from warden import __version__
 from warden.audit_review import filter_entries
-from warden.azure.eventgrid import from_functions_event, functions_event_raw, reduce_raw
+from warden.azure.eventgrid import RejectedEvent
 from warden.azure.wiring import build_runtime
+from warden.azure.worker_events import decode_worker_event
 from warden.baseline import load_baseline
 from warden.cli_log import positive_count, since_time
-from warden.errors import BaselineError, ConfigurationError, InvalidEventError
+from warden.errors import BaselineError, ConfigurationError
 from warden.planner import effective_mode
 from warden.runtime import Runtime
-from warden.service import handle_event, record_rejected, sweep
+from warden.service import EventResult, handle_event, record_rejected, sweep
 from warden.settings import load_settings
 
 log = logging.getLogger(__name__)
@@ -60,16 +61,16 @@ def reset_runtime() -> None:
         _runtime = None
 
 
-def on_event(event: func.EventGridEvent | func.CloudEvent, rt: Runtime | None = None) -> None:
-    """One Event Grid delivery. A TransientError propagates so that Event Grid redelivers the event."""
+def on_event(event: func.EventGridEvent | func.CloudEvent, rt: Runtime | None = None) -> EventResult | None:
+    """One Event Grid delivery, decoded once; None when it was rejected. A TransientError propagates so that
+    Event Grid redelivers the event."""
     rt = rt or get_runtime()
-    try:
-        resource_event = from_functions_event(event)
-    except InvalidEventError as exc:
+    decoded = decode_worker_event(event)
+    if isinstance(decoded, RejectedEvent):
         # Retrying cannot fix a malformed event: record it (with its envelope and payload) instead of failing.
-        record_rejected(rt, getattr(event, "id", "") or "", str(exc), reduce_raw(functions_event_raw(event)))
-        return
-    result = handle_event(resource_event, rt)
+        record_rejected(rt, decoded.event_id, decoded.message, decoded.raw)
+        return None
+    result = handle_event(decoded, rt)
     log.info(
         "event %s: accepted=%s %s %s",
         result.event_id,
@@ -77,6 +78,7 @@ def on_event(event: func.EventGridEvent | func.CloudEvent, rt: Runtime | None = 
         result.reason,
         [o.value for o in result.outcomes],
     )
+    return result
 
 
 def on_timer(timer: func.TimerRequest) -> None:
