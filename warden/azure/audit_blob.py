@@ -23,7 +23,7 @@ from azure.core.exceptions import HttpResponseError, ResourceExistsError
 from azure.storage.blob import BlobPrefix, ContainerClient
 
 from warden.audit import GENESIS_HASH, batch_day, chain, entry_head, parse_lines, tail_entry
-from warden.azure.storage import container_client
+from warden.azure.clients import container_client
 from warden.errors import AuditWriteError, AzureError
 from warden.model import AuditRecord, Json, RecordKind
 

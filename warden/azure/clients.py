@@ -1,15 +1,20 @@
-"""The one client factory: every management SDK client is built here, lazily, once per (plane, subscription),
-with the endpoint, CA bundle, token audience and retry options that all planes share.
+"""Every Azure SDK client is built here: the management planes through one factory (lazily, once per plane and
+subscription, with the endpoint, CA bundle, token audience and retry options they share), and the Blob
+containers of the audit log and the state store.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from azure.core.credentials import TokenCredential
 
+from warden.errors import ConfigurationError
 from warden.settings import RetryOptions
+
+if TYPE_CHECKING:
+    from azure.storage.blob import ContainerClient
 
 C = TypeVar("C")
 
@@ -51,3 +56,31 @@ class ClientFactory:
                 self._clients[key] = build(self.credential, subscription_id, **self._options)
             client: C = self._clients[key]
         return client
+
+
+def container_client(
+    account_url: str | None,
+    connection_string: str | None,
+    container: str,
+    credential: TokenCredential | None,
+    *,
+    purpose: str,
+) -> ContainerClient:
+    """`account_url` with an Entra credential in Azure (no shared keys; DefaultAzureCredential when none is
+    given), or `connection_string` for Azurite; exactly one of the two."""
+    # Imported here: a deployment without blob storage (the local folder) never pays for the Storage SDK.
+    from azure.storage.blob import ContainerClient, ExponentialRetry
+
+    if bool(account_url) == bool(connection_string):
+        raise ConfigurationError(f"the {purpose} needs one of an account URL or a connection string")
+    # The SDK's own retry policy handles throttling and transient failures, with a short backoff: an event
+    # waits on these writes.
+    retry = ExponentialRetry(initial_backoff=1, increment_base=2, retry_total=4, random_jitter_range=1)
+    options: dict[str, Any] = {"retry_policy": retry, "connection_timeout": 10, "read_timeout": 30}
+    if connection_string:
+        return ContainerClient.from_connection_string(connection_string, container, **options)
+    if credential is None:
+        from azure.identity import DefaultAzureCredential
+
+        credential = DefaultAzureCredential()
+    return ContainerClient(str(account_url), container, credential=credential, **options)

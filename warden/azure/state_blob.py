@@ -27,8 +27,8 @@ from azure.core.exceptions import (
 )
 from azure.storage.blob import BlobClient, BlobLeaseClient, ContainerClient, ContentSettings
 
+from warden.azure.clients import container_client
 from warden.azure.errors import classified_errors
-from warden.azure.storage import container_client
 from warden.errors import AzureError, ConfigurationError, TransientError
 from warden.model import Json, RemediationHistory, normalize_id
 
