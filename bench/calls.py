@@ -26,7 +26,9 @@ from bench.world import (
 from emulator.builders import account, account_id
 from warden.runtime import Runtime
 
-GET, PATCH = "GET", "PATCH"
+GET, PATCH, POST = "GET", "PATCH", "POST"
+#: The three account controls on: outbound with nothing approved, local auth with its key regenerations.
+ALL_ACCOUNT_CONTROLS = "  network.outbound:\n    approved_fqdns: []\n  identity.local-auth:\n"
 
 
 @dataclass
@@ -57,15 +59,16 @@ def _measure(w: World, case: CallCase, rt: Runtime, deliver: Callable[[], None],
     deliver()
     requests = w.requests()
     case.measured = [r.method for r in requests]
-    # Every call must be to the account the event names (no list, no listKeys, no other account).
-    case.paths_ok = all(r.path.lower() == target.lower() and r.kind == "arm" for r in requests)
+    # Every call must be to the account the event names or its regenerateKey (no list, no listKeys, no other).
+    allowed = {target.lower(), f"{target.lower()}/regeneratekey"}
+    case.paths_ok = all(r.path.lower() in allowed and r.kind == "arm" for r in requests)
     case.audit = _outcomes(rt, audit_before)
     return case
 
 
 def measure_calls(folder: Path) -> dict[str, Any]:
     """Deliver one event of each class against a small tenant; return the cases and the ratios."""
-    names = ["drift-eg", "drift-ce", "ok", "dup", "self-oid", "self-app", "dry", "speech", "scoped"]
+    names = ["drift-eg", "drift-ce", "ok", "dup", "self-oid", "self-app", "dry", "speech", "scoped", "all-three"]
     resources = [
         account(n, kind="SpeechServices" if n == "speech" else "OpenAI", **(OPEN if n != "ok" else {})) for n in names
     ]
@@ -74,6 +77,7 @@ def measure_calls(folder: Path) -> dict[str, Any]:
     with world(resources, folder / "enforce") as w:
         rt = w.runtime
         dry_rt = make_runtime(w.emulator, folder / "dry-run", baseline_text(mode="dry-run"))
+        three_rt = make_runtime(w.emulator, folder / "three", baseline_text() + ALL_ACCOUNT_CONTROLS)
 
         def one(
             name: str, expected: list[str], event: dict[str, Any], *, runtime: Runtime = rt, note: str = ""
@@ -126,6 +130,13 @@ def measure_calls(folder: Path) -> dict[str, Any]:
         del malformed["data"]["operationName"]
         one("malformed event (rejected)", [], malformed, note="audited as rejected")
         one("dry-run (drifted account)", [GET], write_event(account_id("dry"), event_id="c-11"), runtime=dry_rt)
+        one(
+            "all three account controls drifted",
+            [GET, PATCH, POST, POST, GET],
+            write_event(account_id("all-three"), event_id="c-13"),
+            runtime=three_rt,
+            note="one PATCH for public access, outbound and local auth; Key1, Key2 regenerated",
+        )
         one(
             "not an OpenAI kind (SpeechServices)",
             [GET],
