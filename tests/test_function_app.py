@@ -308,9 +308,14 @@ def test_the_worker_event_is_read_once(tmp_path: Path, drop_operation: bool) -> 
         del event["data"]["operationName"]
     handed = to_functions_event(event)
     counting = CountingEvent(
-        id=handed.id, data=handed.get_json(), topic=handed.topic, subject=handed.subject,
-        event_type=handed.event_type, event_time=handed.event_time, data_version=handed.data_version,
-    )  # fmt: skip
+        id=handed.id,
+        data=handed.get_json(),
+        topic=handed.topic,
+        subject=handed.subject,
+        event_type=handed.event_type,
+        event_time=handed.event_time,
+        data_version=handed.data_version,
+    )
     CountingEvent.reads = 0
     (tmp_path / "baseline.yaml").write_text(baseline_text())  # another subscription: dropped, no Azure call
     settings = Settings(

@@ -172,3 +172,41 @@ def test_two_drifts_fixed_by_two_controls_are_one_patch_and_never_a_412(make_wor
     }
     assert [s["step"] for s in results["network.public-access"]["steps"]] == ["account.patch"]
     assert len(results["identity.local-auth"]["steps"]) == 3
+
+
+class RefuseSecondRegeneration(FailSecondRegeneration):
+    """As above, but Azure refuses (403): not transient, so the event is done and the sweep finishes it."""
+
+    def regenerate_key(self, resource_id: str, key_name: str) -> None:
+        self.inner.regenerate_key(resource_id, key_name)
+        if key_name == "Key1":
+            self.world.emulator.add_fault("POST", "/regenerateKey$", "server-error", count=1, status=403)
+
+
+def test_a_refused_regeneration_is_partial_and_the_sweep_finishes_it(make_world) -> None:
+    from warden.service import sweep
+
+    world = make_world(
+        [account("aoai-a", publicNetworkAccess="Disabled", disableLocalAuth=False)],
+        baseline_text(extra=LOCAL),
+        retry=FAST,
+    )
+    real = world.runtime.ports.accounts
+    world.runtime.ports = Ports(accounts=RefuseSecondRegeneration(real, world))
+    world.deliver(write_event(RID))  # no exception: a redelivery cannot fix a 403
+    [result] = records(world, "result")
+    assert (result["outcome"], [s["status"] for s in result["steps"]]) == ("partial", ["applied", "applied", "failed"])
+    assert "403" in result["steps"][2]["error"]
+    assert world.runtime.state.is_done("e-1")
+    assert [e["step"]["keyName"] for e in world.runtime.state.pending(RID)] == ["Key2"]
+
+    world.runtime.ports = Ports(accounts=real)
+    world.emulator.clear_requests()
+    sweep(world.runtime)  # the permission was granted meanwhile
+    assert [(r.method, r.path.lower()) for r in world.requests()] == [
+        ("GET", f"/subscriptions/{RID.split('/')[2]}/providers/microsoft.cognitiveservices/accounts"),
+        ("GET", PATH),
+        ("POST", REGENERATE),
+    ]
+    assert records(world, "result")[-1]["outcome"] == "remediated"
+    assert world.runtime.state.pending(RID) == []
