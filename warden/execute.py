@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from warden.audit import record_to_json
@@ -47,7 +47,6 @@ class StepRun:
     statuses: list[StepStatus]
     errors: list[str]
     failure: AzureError | None = None
-    unknown_why: dict[int, str] = field(default_factory=dict)
 
     @property
     def touched(self) -> bool:
