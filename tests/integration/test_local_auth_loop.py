@@ -101,10 +101,11 @@ def test_compliant_account_is_one_get(make_world) -> None:
 
 
 class FailSecondRegeneration:
-    """The real port; once Key1 is regenerated, the emulator fails regenerateKey (a fault at a precise step)."""
+    """The real port; once Key1 is regenerated, the emulator fails regenerateKey with `status` (a fault at a
+    precise step): 503 past every retry by default."""
 
-    def __init__(self, inner: Any, world: World) -> None:
-        self.inner, self.world = inner, world
+    def __init__(self, inner: Any, world: World, status: int = 503, count: int = 100) -> None:
+        self.inner, self.world, self.status, self.count = inner, world, status, count
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
@@ -112,7 +113,8 @@ class FailSecondRegeneration:
     def regenerate_key(self, resource_id: str, key_name: str) -> None:
         self.inner.regenerate_key(resource_id, key_name)
         if key_name == "Key1":
-            self.world.emulator.add_fault("POST", "/regenerateKey$", "server-error", count=100, status=503)
+            emulator = self.world.emulator
+            emulator.add_fault("POST", "/regenerateKey$", "server-error", count=self.count, status=self.status)
 
 
 def test_a_fault_on_the_second_regeneration_is_partial_and_the_redelivery_finishes_without_a_patch(
@@ -174,15 +176,6 @@ def test_two_drifts_fixed_by_two_controls_are_one_patch_and_never_a_412(make_wor
     assert len(results["identity.local-auth"]["steps"]) == 3
 
 
-class RefuseSecondRegeneration(FailSecondRegeneration):
-    """As above, but Azure refuses (403): not transient, so the event is done and the sweep finishes it."""
-
-    def regenerate_key(self, resource_id: str, key_name: str) -> None:
-        self.inner.regenerate_key(resource_id, key_name)
-        if key_name == "Key1":
-            self.world.emulator.add_fault("POST", "/regenerateKey$", "server-error", count=1, status=403)
-
-
 def test_a_refused_regeneration_is_partial_and_the_sweep_finishes_it(make_world) -> None:
     from warden.service import sweep
 
@@ -192,7 +185,8 @@ def test_a_refused_regeneration_is_partial_and_the_sweep_finishes_it(make_world)
         retry=FAST,
     )
     real = world.runtime.ports.accounts
-    world.runtime.ports = Ports(accounts=RefuseSecondRegeneration(real, world))
+    # Azure refuses (403): not transient, so the event is done, and the sweep finishes the rest.
+    world.runtime.ports = Ports(accounts=FailSecondRegeneration(real, world, status=403, count=1))
     world.deliver(write_event(RID))  # no exception: a redelivery cannot fix a 403
     [result] = records(world, "result")
     assert (result["outcome"], [s["status"] for s in result["steps"]]) == ("partial", ["applied", "applied", "failed"])
