@@ -46,7 +46,7 @@ def replay(
     # Imported here: the emulator and the adapters are not needed by the other subcommands.
     from emulator import Emulator
     from warden.azure import functions_host
-    from warden.azure.eventgrid import RejectedEvent, event_items, parse_item, reduce_raw
+    from warden.azure.eventgrid import RejectedEvent, event_id_of, event_items, parse_item, reduce_raw
     from warden.azure.wiring import build_runtime
     from warden.azure.worker_events import to_functions_event
     from warden.errors import InvalidEventError
@@ -76,7 +76,7 @@ def replay(
                 record_rejected(rt, rejected.event_id, rejected.message, rejected.raw)
                 result.rejected += 1
                 continue
-            event_id = str(item.get("id") or "")
+            event_id = event_id_of(item)
             try:  # decoded by azure.functions, as the worker hands it to the Event Grid function
                 worker_event = to_functions_event(item)
             except InvalidEventError as exc:

@@ -27,7 +27,7 @@ from warden.pending import PendingSteps
 from warden.records import Recorder, result, steps_of
 from warden.redact import scrub
 from warden.runtime import Runtime
-from warden.steps import StepStatus, Verify
+from warden.steps import StepStatus, Verify, touched
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +48,6 @@ class StepRun:
     errors: list[str]
     failure: AzureError | None = None
 
-    @property
-    def touched(self) -> bool:
-        """Whether anything may have changed in Azure (applied, or accepted with an unknown outcome)."""
-        return any(s in (StepStatus.APPLIED, StepStatus.UNKNOWN) for s in self.statuses)
 
 
 def enforce(
@@ -78,7 +74,7 @@ def enforce(
     rt.audit.append(intents)  # raises AuditWriteError: then nothing has been changed
 
     run = _apply(action, rt, recheck)
-    if run.touched and not action.continues:
+    if touched(run.statuses) and not action.continues:
         _count_attempt(rt, action.resource_id)
     pending.settle(action, run.statuses)
     drifted, verify_error = _verify(action, run, recheck)

@@ -17,7 +17,6 @@ class LazyFacts:
     one evaluation runs on one thread, under the resource's lock."""
 
     def __init__(self, resource_id: str, ports: Ports) -> None:
-        self.resource_id = resource_id
         self._loaders: dict[Fact, Callable[[], Any]] = {
             Fact.ACCOUNT: lambda: ports.accounts.read_account(resource_id),
         }

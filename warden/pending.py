@@ -6,7 +6,6 @@ or the sweep) plans them again as a continuation, so a partial outcome is comple
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -14,16 +13,12 @@ from datetime import datetime
 from warden.model import Action, Finding, Json
 from warden.registry import step_from_json
 from warden.state import StateStore
-from warden.steps import Step, StepStatus
+from warden.steps import StepStatus, step_key, stored_key, touched
 
 log = logging.getLogger(__name__)
 
 _LEFT = (StepStatus.FAILED, StepStatus.NOT_ATTEMPTED)
 _DONE = (StepStatus.APPLIED,)
-
-
-def _key(step: Step) -> str:
-    return json.dumps(step.to_json(), sort_keys=True)
 
 
 class PendingSteps:
@@ -38,7 +33,7 @@ class PendingSteps:
     def findings(self, fresh: Sequence[Finding]) -> list[Finding]:
         """The pending steps as continuation findings, one per control they serve; a step that a fresh finding
         plans anyway is left to it (never applied twice)."""
-        planned = {_key(step) for finding in fresh for step in finding.fix}
+        planned = {step_key(step) for finding in fresh for step in finding.fix}
         out: list[Finding] = []
         for entry in self._entries:
             try:
@@ -50,7 +45,7 @@ class PendingSteps:
             except (KeyError, TypeError, ValueError) as exc:
                 log.warning("state: dropping an unreadable pending step of %s: %s", self._resource_id, exc)
                 continue
-            if _key(step) in planned:
+            if step_key(step) in planned:
                 continue
             summary = f"an earlier remediation stopped part-way: {step.kind} is not applied yet"
             observed = {"pendingSince": entry.get("since"), "step": step.kind}
@@ -60,12 +55,12 @@ class PendingSteps:
     def settle(self, action: Action, statuses: Sequence[StepStatus]) -> None:
         """After an action ran: its applied steps are no longer pending; if any step applied (or may have), the
         ones it left behind become pending. Written to the state store only when something changed."""
-        touched = any(s in (StepStatus.APPLIED, StepStatus.UNKNOWN) for s in statuses)
-        done = {_key(s) for s, status in zip(action.steps, statuses, strict=True) if status in _DONE}
-        kept = [e for e in self._entries if json.dumps(e.get("step"), sort_keys=True) not in done]
-        known = {json.dumps(e.get("step"), sort_keys=True) for e in kept}
+        changed_azure = touched(statuses)
+        done = {step_key(s) for s, status in zip(action.steps, statuses, strict=True) if status in _DONE}
+        kept = [e for e in self._entries if stored_key(e.get("step")) not in done]
+        known = {stored_key(e.get("step")) for e in kept}
         for index, (step, status) in enumerate(zip(action.steps, statuses, strict=True)):
-            if touched and status in _LEFT and _key(step) not in known:
+            if changed_azure and status in _LEFT and step_key(step) not in known:
                 controls = sorted(c for c, steps in action.serves.items() if index in steps)
                 kept.append({"controlIds": controls, "step": step.to_json(), "since": self._clock().isoformat()})
         if kept != self._entries:

@@ -24,7 +24,7 @@ from warden.model import (
     RemediationHistory,
     normalize_id,
 )
-from warden.steps import Step
+from warden.steps import Step, step_key
 
 
 @dataclass
@@ -122,7 +122,7 @@ def merge_steps(findings: Sequence[Finding]) -> tuple[tuple[Step, ...], dict[str
     needs: dict[str, list[tuple[int, str, str, str]]] = {}
     for finding in findings:
         for step in finding.fix:
-            same = "" if step.merges else json.dumps(step.to_json(), sort_keys=True)
+            same = "" if step.merges else step_key(step)
             key = (step.order, step.kind, normalize_id(step.target), same)
             merged[key] = merged[key].merge(step) if key in merged and step.merges else merged.get(key, step)
             needs.setdefault(finding.control_id, []).append(key)
@@ -145,7 +145,6 @@ def _decide_groups(
     """One Action per group; dry-run groups are described, enforce groups pass the limits in order."""
     enforce: list[Action] = []
     dry_run: list[Action] = []
-    spent_on: dict[str, int] = {}  # enforced actions planned per resource in this plan (counts as attempts)
     cooldown_until: datetime | None = None
     for (resource_key, mode, continues), members in groups.items():
         batch = [m.finding for m in members]
@@ -167,7 +166,6 @@ def _decide_groups(
                 past,
                 baseline.limits,
                 now,
-                planned_on_resource=spent_on.get(resource_key, 0),
                 spent_in_run=actions_used + len(enforce),
                 spent_in_hour=recent_actions + len(enforce),
             )
@@ -177,7 +175,6 @@ def _decide_groups(
                 cooldown_until = min(until, cooldown_until or until) if until else cooldown_until
             else:
                 enforce.append(action)
-                spent_on[resource_key] = spent_on.get(resource_key, 0) + (0 if continues else 1)
                 decision, outcome = Decision.ENFORCE, f"apply {kinds}"
         for m in members:
             reason = f"{m.prefix}{mode.value} ({m.mode_source}): {outcome}"
@@ -238,7 +235,6 @@ def _blocked(
     limits: Limits,
     now: datetime,
     *,
-    planned_on_resource: int,
     spent_in_run: int,
     spent_in_hour: int,
 ) -> str:
@@ -247,7 +243,8 @@ def _blocked(
         assert past.last_attempt is not None
         seconds = int(limits.cooldown.total_seconds())
         return f"cool-down: last action at {past.last_attempt.isoformat()}, less than {seconds}s ago"
-    attempts = past.attempts_in_window + planned_on_resource
+    # One fresh action per resource per plan (its steps merged), so only earlier plans' attempts count here.
+    attempts = past.attempts_in_window
     if attempts >= limits.max_attempts:
         hours = int(limits.attempt_window.total_seconds() // 3600)
         return f"handed to a human: {attempts} attempts within {hours}h"

@@ -57,6 +57,17 @@ class StateStore(Protocol):
         ...
 
 
+def pending_entries(data: str | bytes, where: str) -> list[dict[str, Json]]:
+    """The stored pending steps of a resource, however the store keeps them; [] (with a warning) when they are
+    unreadable: the sweep re-detects whatever drift is left."""
+    try:
+        entries = json.loads(data)
+    except ValueError as exc:
+        log.warning("state: %s is not JSON (%s); the sweep re-detects what is left", where, exc)
+        return []
+    return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
+
+
 def _key(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
@@ -107,11 +118,11 @@ class LocalStateStore:
         if not path.exists():
             return []
         try:
-            entries = json.loads(path.read_text())
-        except (ValueError, OSError) as exc:
+            data = path.read_bytes()
+        except OSError as exc:
             log.warning("state: unreadable pending file %s (%s); the sweep re-detects what is left", path, exc)
             return []
-        return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
+        return pending_entries(data, str(path))
 
     def set_pending(self, resource_id: str, entries: list[dict[str, Json]]) -> None:
         path = self._pending_path(resource_id)

@@ -7,7 +7,8 @@ audits each one, and verifies each as its kind says. Step kinds live in remediat
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+import json
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from warden.model import Json
@@ -66,6 +67,20 @@ class Step(Protocol):
         """Carry it out through a port, only if the target still has `etag` (when given); returns the target's
         new etag when the answer carries one. Raises warden.errors on failure, never returns a bool."""
         ...
+
+
+def stored_key(stored: Json) -> str:
+    """A step's identity from its stored form: equal steps (the same key of the same account) share it."""
+    return json.dumps(stored, sort_keys=True)
+
+
+def step_key(step: Step) -> str:
+    return stored_key(step.to_json())
+
+
+def touched(statuses: Iterable[StepStatus]) -> bool:
+    """Whether anything may have changed in Azure: a step applied, or accepted with an unknown outcome."""
+    return any(s in (StepStatus.APPLIED, StepStatus.UNKNOWN) for s in statuses)
 
 
 def describe(step: Step, status: StepStatus, error: str = "") -> dict[str, Json]:

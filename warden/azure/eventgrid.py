@@ -98,7 +98,7 @@ def event_items(payload: str | bytes | Mapping[str, Json] | Sequence[Json]) -> l
 def parse_item(item: Json, index: int | None = 0) -> ResourceEvent | RejectedEvent:
     """One item of a payload (`index` is its position in the payload, for the message; None for an event
     delivered alone): its ResourceEvent, or its rejection with the claim-reduced raw item."""
-    event_id = _event_id(item)
+    event_id = event_id_of(item)
     try:
         if not isinstance(item, Mapping):
             raise _RejectError("", f"the item is a JSON {_json_type(item)}, not an event object")
@@ -332,7 +332,8 @@ def _parse_time(value: Json, where: str) -> datetime | None:
     return parsed
 
 
-def _event_id(item: Json) -> str:
+def event_id_of(item: Json) -> str:
+    """The event's own `id` when it is a string, else "" (a malformed event may have none)."""
     value = item.get("id") if isinstance(item, Mapping) else None
     return value if isinstance(value, str) else ""
 

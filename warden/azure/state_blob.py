@@ -31,6 +31,7 @@ from warden.azure.clients import container_client
 from warden.azure.errors import classified_errors
 from warden.errors import AzureError, ConfigurationError, TransientError
 from warden.model import Json, RemediationHistory, normalize_id
+from warden.state import pending_entries
 
 log = logging.getLogger(__name__)
 
@@ -264,12 +265,7 @@ class BlobStateStore:
                 if _code(exc) != "BlobNotFound":
                     raise
                 return []
-        try:
-            entries = json.loads(data)
-        except ValueError:
-            log.warning("state: %s is not JSON; the sweep re-detects what is left", blob.blob_name)
-            return []
-        return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
+        return pending_entries(data, blob.blob_name)
 
     def set_pending(self, resource_id: str, entries: list[dict[str, Json]]) -> None:
         # Written under the resource's lease (the pipeline holds it), so no etag condition is needed.

@@ -12,7 +12,7 @@ import azure.functions as func
 from azure.functions.eventgrid import EventGridEventInConverter
 from azure.functions.meta import Datum
 
-from warden.azure.eventgrid import RejectedEvent, parse_item, reduce_raw
+from warden.azure.eventgrid import RejectedEvent, event_id_of, parse_item, reduce_raw
 from warden.errors import InvalidEventError
 from warden.model import Json, ResourceEvent
 
@@ -68,10 +68,9 @@ def to_functions_event(raw: Mapping[str, Json]) -> func.EventGridEvent | func.Cl
         decoded = EventGridEventInConverter.decode(Datum(json.dumps(raw), "json"), trigger_metadata={})
     except (ValueError, TypeError) as err:  # its time parser: an unreadable string, or not a string at all
         where = "time" if "specversion" in raw else "eventTime"
-        event_id = raw.get("id")
         raise InvalidEventError(
             f"the Functions worker cannot decode the event: {where} is {raw.get(where)!r} ({err})",
             field=where,
-            where=event_id if isinstance(event_id, str) else "",
+            where=event_id_of(raw),
         ) from err
     return decoded
