@@ -361,6 +361,14 @@ def test_a_continuation_passes_no_limit_and_spends_none() -> None:
     assert result.enforce[0].continues and result.enforce[0].steps == (RegenerateKey(A, "Key2"),)
 
 
+def test_a_continuation_leaves_the_caps_to_fresh_actions() -> None:
+    rest = finding(control=LOCAL, fix=(RegenerateKey(A, "Key2"),), continues=True)
+    result = run([rest, finding(B)], capped(1))  # a per-run cap of one action
+    assert [pf.decision for pf in result.decisions] == [Decision.ENFORCE, Decision.ENFORCE]
+    hourly = baseline(limits=Limits(max_actions_per_hour=1, cooldown=timedelta(0)))
+    assert [pf.decision for pf in run([rest, finding(B)], hourly).decisions] == [Decision.ENFORCE] * 2
+
+
 # -- limits --------------------------------------------------------------------------------------------------
 
 
