@@ -6,7 +6,7 @@ DEMO_OUT ?= demo-out
 # The demo's event stream contains one event caused by warden itself (its own PATCH coming back).
 DEMO_SELF_OID := 9d2c7e41-5b3a-4f8e-a1c6-7e0b2d9f3a15
 
-.PHONY: install demo test lint typecheck unit bench clean
+.PHONY: install old-sdk demo test lint typecheck unit bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,19 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 install: $(VENV)/.installed node_modules/.installed
+
+# An older major of the official client, kept out of the venv, for tests/emulator/test_sdk_versions.py (which runs
+# it as PYTHONPATH=$(OLD_SDK)). --no-deps: its dependencies azure-mgmt-core>=1.5, isodate>=0.6.1 and
+# typing-extensions>=4.6 come from the venv; azure-common, which it also declares, it never imports.
+OLD_SDK_VERSION := 13.7.0
+OLD_SDK := .sdk/cognitiveservices-$(OLD_SDK_VERSION)
+
+$(OLD_SDK)/.installed: $(VENV)/.installed
+	rm -rf $(OLD_SDK)
+	$(BIN)/python -m pip install --quiet --no-deps --target $(OLD_SDK) azure-mgmt-cognitiveservices==$(OLD_SDK_VERSION)
+	touch $@
+
+old-sdk: $(OLD_SDK)/.installed
 
 demo: $(VENV)/.installed
 	$(BIN)/python -m warden replay \
@@ -35,7 +48,7 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy
 
-unit: install
+unit: install $(OLD_SDK)/.installed
 	$(BIN)/pytest -q
 
 test: lint typecheck unit

@@ -2,8 +2,8 @@
 
 A `Probe` wraps callables for the duration of a `with` block, in this process only: the transport that
 azure-core's `RequestsTransport` sends through (`requests.adapters.HTTPAdapter.send`: one call per HTTP
-request, TLS and socket included), the emulator's request handler (`emulator.server.serve`: routing and
-state, no socket), and the Runtime's audit log and state store. Nothing is changed on disk; a wrapper adds
+request, TLS and socket included), the emulator's request handler (`emulator.kernel.world.World.serve`:
+routing and state, no socket), and the Runtime's audit log and state store. Nothing is changed on disk; a wrapper adds
 about a microsecond per call.
 """
 
@@ -19,7 +19,7 @@ from typing import Any
 
 import requests.adapters
 
-import emulator.server
+from emulator.kernel.world import World
 from warden.runtime import Runtime
 
 
@@ -72,7 +72,7 @@ class Probe:
 
 def http_probe() -> Probe:
     """SDK-side HTTP round trips (`http`) and the emulator's handler (`emulator`)."""
-    return Probe().add(requests.adapters.HTTPAdapter, "send", "http").add(emulator.server, "serve", "emulator")
+    return Probe().add(requests.adapters.HTTPAdapter, "send", "http").add(World, "serve", "emulator")
 
 
 def runtime_probe(rt: Runtime) -> Probe:

@@ -1,9 +1,8 @@
-"""A local Azure Resource Manager emulator for Microsoft.CognitiveServices (tests, demo, benchmarks).
-
-See docs/emulator.md for the scenario format, routes and faults.
+"""A local Azure emulator (tests, demo, benchmarks): a kernel, the generic ARM plane, and one package per
+service. See docs/emulator.md for the layout, the scenario format, routes and faults.
 """
 
-from .model import RecordedRequest
-from .server import Emulator
+from .facade import Emulator
+from .kernel.http import RecordedRequest
 
 __all__ = ["Emulator", "RecordedRequest"]

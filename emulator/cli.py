@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from .server import Emulator
+from .facade import Emulator
 
 log = logging.getLogger(__name__)
 

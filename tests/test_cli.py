@@ -87,9 +87,12 @@ def test_replay_of_the_demo_tenant(tmp_path: Path) -> None:
     }
     requests = jsonl(out / "requests.jsonl")
     methods = [r["method"] for r in requests]
-    # 6 account events (one a duplicate, one self-caused, both unread): a GET each, plus one PATCH and one
-    # verifying GET per drifted account (4), plus Key1 and Key2 for the 2 accounts with local auth on.
-    assert (methods.count("GET"), methods.count("PATCH"), methods.count("POST")) == (11, 4, 4)
+    # 6 account events (one a duplicate, one self-caused, both unread): a GET each, plus per drifted account
+    # (4) one PATCH, the SDK's poll of its operation and final GET, and one verifying GET, plus Key1 and Key2
+    # for the 2 accounts with local auth on.
+    assert (methods.count("GET"), methods.count("PATCH"), methods.count("POST")) == (19, 4, 4)
+    polls = [r for r in requests if "/operationStatuses/" in r["path"]]
+    assert len(polls) == 4 and all(r["method"] == "GET" and r["status"] == 200 for r in polls)
     legacy = [(r["method"], r["body"]) for r in requests if "aoai-legacy-lab" in r["path"]]
     assert legacy[1] == (
         "PATCH",
@@ -101,7 +104,7 @@ def test_replay_of_the_demo_tenant(tmp_path: Path) -> None:
             }
         },
     )
-    assert [m for m, _ in legacy] == ["GET", "PATCH", "POST", "POST", "GET"]
+    assert [m for m, _ in legacy] == ["GET", "PATCH", "GET", "POST", "POST", "GET"]  # PATCH, final GET, ..., verify
     assert not [r for r in requests if r["path"].lower().endswith("/listkeys")]
     # The tenant afterwards shows that keys changed only as fingerprints, never a key value.
     kept_keys = json.loads((out / "state.json").read_text())["accountKeys"]

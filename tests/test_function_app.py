@@ -170,7 +170,14 @@ def test_event_grid_function_remediates_a_real_payload(deployed: tuple[Emulator,
     emu, _ = deployed
     function = index_like_the_worker()["resource_event"].get_user_function()
     function(to_functions_event(write_event(account_id("aoai-a"), schema=schema)))
-    assert [r.method for r in emu.requests] == ["GET", "PATCH", "GET"]
+    # The read, the PATCH, the SDK's poll of its operation and final GET, the verifying read.
+    assert [(r.method, r.kind) for r in emu.requests] == [
+        ("GET", "arm"),
+        ("PATCH", "arm"),
+        ("GET", "operation-status"),
+        ("GET", "arm"),
+        ("GET", "arm"),
+    ]
     state = {r["name"]: r for r in emu.dump_state()["resources"]}
     assert state["aoai-a"]["properties"]["publicNetworkAccess"] == "Disabled"
 

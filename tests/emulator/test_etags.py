@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from azure.core.exceptions import HttpResponseError
+from azure.core.exceptions import HttpResponseError, ResourceExistsError
 from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 
 from emulator import Emulator
@@ -55,13 +55,17 @@ def test_every_applied_write_mints_a_new_etag(emu: Emulator) -> None:
 
 
 def test_async_writes_mint_the_etag_when_applied(emu: Emulator, client: CognitiveServicesManagementClient) -> None:
-    emu.set_lro_mode("async", polls=1)
+    emu.set_lro_mode("async", 60)
     before = _etag(emu)
     accepted = raw(emu, "PATCH", ONE, json={"properties": {"disableLocalAuth": True}})
     assert accepted.status_code == 202
-    assert _etag(emu) == before  # nothing applied yet, so the etag is unchanged
+    assert _etag(emu) == before  # running: shown as Accepted, but nothing applied, so the etag is unchanged
+    emu.clock.advance(60)
+    applied = _etag(emu)
+    assert applied != before
+    emu.set_lro_mode("async", 0)
     result = client.accounts.begin_update(RG, "aoai-one", DISABLE_PUBLIC).result()
-    assert result.etag == _etag(emu) != before
+    assert result.etag == _etag(emu) != applied
 
 
 @pytest.mark.parametrize("method", ["PATCH", "PUT"])
@@ -126,40 +130,55 @@ def test_if_match_is_checked_atomically_with_the_write(emu: Emulator, method: st
     assert statuses == [200, 412]
 
 
-def test_async_if_match_is_rechecked_when_the_operation_applies(emu: Emulator) -> None:
-    """Async mode: both 202s are accepted against the same etag, but the second operation to apply finds
-    the etag changed and ends Failed with PreconditionFailed, changing nothing."""
-    emu.set_lro_mode("async", polls=0)
+def test_async_a_writer_with_the_same_etag_gets_409_then_412(emu: Emulator) -> None:
+    """Two writers hold the same etag. While the first one's operation runs the second is refused with 409
+    (ARM allows one operation per resource); once it has applied, the second one's etag is stale: 412."""
+    emu.set_lro_mode("async", 60)
     etag = _etag(emu)
     first = raw(emu, "PATCH", ONE, json={"properties": {"disableLocalAuth": True}}, headers=_with(etag))
     second = raw(emu, "PATCH", ONE, json={"properties": {"publicNetworkAccess": "Disabled"}}, headers=_with(etag))
-    assert (first.status_code, second.status_code) == (202, 202)
-
-    def poll(reply: Any) -> Any:
-        return raw(emu, "GET", reply.headers["Azure-AsyncOperation"].removeprefix(emu.endpoint).split("?")[0])
-
-    assert poll(first).json()["status"] == "Succeeded"
-    after_first = emu.dump_state()
-    failed = poll(second).json()
-    assert failed["status"] == "Failed"
-    assert failed["error"]["code"] == "PreconditionFailed"
-    assert emu.dump_state() == after_first
+    assert (first.status_code, second.status_code) == (202, 409)
+    emu.clock.advance(60)
+    again = raw(emu, "PATCH", ONE, json={"properties": {"publicNetworkAccess": "Disabled"}}, headers=_with(etag))
+    assert (again.status_code, again.json()["error"]["code"]) == (412, "PreconditionFailed")
     props = raw(emu, "GET", ONE).json()["properties"]
     assert (props["disableLocalAuth"], props["publicNetworkAccess"]) == (True, "Enabled")
-    result = raw(emu, "GET", second.headers["Location"].removeprefix(emu.endpoint).split("?")[0])
-    assert (result.status_code, result.json()["error"]["code"]) == (412, "PreconditionFailed")
 
 
-def test_async_stale_if_match_fails_the_sdk_poller(emu: Emulator, client: CognitiveServicesManagementClient) -> None:
-    """What warden sees when another write lands while its operation runs: `.result()` raises."""
+def test_a_write_while_another_runs_fails_fast_through_the_sdk(
+    emu: Emulator, client: CognitiveServicesManagementClient
+) -> None:
+    """What warden sees when another write is in flight: 409 at once, before any operation is followed."""
     etag = _etag(emu)
-    emu.set_lro_mode("async", polls=0)
+    emu.set_lro_mode("async", 60)
     raced = raw(emu, "PATCH", ONE, json={"properties": {"disableLocalAuth": True}}, headers=_with(etag))
     assert raced.status_code == 202
-    emu.set_lro_mode("async", polls=20)  # warden's operation stays InProgress while the other one applies
-    poller = client.accounts.begin_update(RG, "aoai-one", DISABLE_PUBLIC, headers={"If-Match": etag})
-    status = raw(emu, "GET", raced.headers["Azure-AsyncOperation"].removeprefix(emu.endpoint).split("?")[0])
-    assert status.json()["status"] == "Succeeded"
-    with pytest.raises(HttpResponseError):
-        poller.result()
+    with pytest.raises(ResourceExistsError) as busy:
+        client.accounts.begin_update(RG, "aoai-one", DISABLE_PUBLIC, headers={"If-Match": etag})
+    assert busy.value.status_code == 409
     assert raw(emu, "GET", ONE).json()["properties"]["publicNetworkAccess"] == "Enabled"
+
+
+# --- ifMatch: ignored ------------------------------------------------------------------------------
+@pytest.mark.parametrize("method", ["PATCH", "PUT"])
+def test_if_match_ignored_applies_a_stale_write(emu: Emulator, method: str) -> None:
+    """Issue 6 item 2: the swagger does not declare If-Match on Accounts_Update, so the scenario option
+    `ifMatch: ignored` models a service that does not look at it: a stale etag is obeyed, not refused."""
+    emu.set_options(if_match="ignored")
+    stale = _etag(emu)
+    assert raw(emu, "PATCH", ONE, json={"properties": {"restrictOutboundNetworkAccess": True}}).status_code == 200
+    body: dict[str, Any] = {"properties": {"disableLocalAuth": True}}
+    if method == "PUT":
+        body.update(location="eastus", kind="OpenAI")
+    reply = raw(emu, method, ONE, json=body, headers=_with(stale))
+    assert reply.status_code == 200
+    assert reply.json()["properties"]["disableLocalAuth"] is True
+
+
+def test_if_match_mode_is_a_scenario_option(scenario: dict[str, Any]) -> None:
+    scenario["options"] = {"ifMatch": "ignored"}
+    with Emulator(scenario) as emu:
+        assert raw(emu, "PATCH", ONE, json={"properties": {}}, headers=_with('"stale"')).status_code == 200
+    scenario["options"] = {"ifMatch": "honoured"}
+    with Emulator(scenario) as emu:
+        assert raw(emu, "PATCH", ONE, json={"properties": {}}, headers=_with('"stale"')).status_code == 412

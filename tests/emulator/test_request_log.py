@@ -8,7 +8,7 @@ from pathlib import Path
 from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 
 from emulator import Emulator
-from emulator.model import RECORDED_HEADERS, safe_headers
+from emulator.kernel.http import RECORDED_HEADERS, safe_headers
 from tests.emulator.conftest import RG, account_id, raw
 from tests.emulator.test_lro import DISABLE_PUBLIC
 
@@ -18,7 +18,14 @@ SECRET_KEY = "secret-key-must-not-be-logged"
 
 
 def test_allow_list_is_the_documented_one() -> None:
-    assert RECORDED_HEADERS == ("If-Match", "If-None-Match", "Content-Type", "x-ms-client-request-id", "User-Agent")
+    assert RECORDED_HEADERS == (
+        "If-Match",
+        "If-None-Match",
+        "Content-Type",
+        "x-ms-client-request-id",
+        "x-ms-correlation-request-id",
+        "User-Agent",
+    )
     got = safe_headers({"authorization": "Bearer x", "if-match": '"e"', "X-MS-CLIENT-REQUEST-ID": "r", "api-key": "k"})
     assert got == {"If-Match": '"e"', "x-ms-client-request-id": "r"}
 
@@ -66,7 +73,9 @@ def test_sdk_requests_carry_their_client_request_id_and_if_match(
     etag = raw(emu, "GET", ONE).json()["etag"]
     emu.clear_requests()
     client.accounts.begin_update(RG, "aoai-one", DISABLE_PUBLIC, headers={"If-Match": etag}).result()
-    (patch,) = emu.requests
+    # The PATCH, then (the reply carries Azure-AsyncOperation) one status poll and the poller's final GET.
+    patch, poll, final = emu.requests
+    assert (patch.method, poll.kind, final.method) == ("PATCH", "operation-status", "GET")
     assert patch.headers["If-Match"] == etag
     assert patch.headers["User-Agent"].startswith("azsdk-python-mgmt-cognitiveservices/")
     assert patch.headers["x-ms-client-request-id"]

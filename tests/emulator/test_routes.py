@@ -55,7 +55,8 @@ def test_list_accounts_pages_through_the_sdk(many: dict[str, Any]) -> None:
     with Emulator(many) as emu, make_client(emu) as client:
         assert [a.name for a in client.accounts.list()] == ["a0", "a1", "a2", "a3", "a4"]
         pages = emu.requests
-        assert [r.query.get("$skipToken") for r in pages] == [None, "2", "4"]
+        tokens = [r.query.get("$skipToken") for r in pages]
+        assert tokens[0] is None and all(tokens[1:]) and len(set(tokens)) == 3
         assert all(r.path == f"/subscriptions/{SUB}/{PROVIDER}/accounts" for r in pages)
         emu.clear_requests()
         assert [a.name for a in client.accounts.list_by_resource_group("rg-a")] == ["a0", "a1", "a2"]
@@ -71,21 +72,20 @@ def test_next_link_is_absolute_on_the_emulator(many: dict[str, Any]) -> None:
         first = raw(emu, "GET", f"/subscriptions/{SUB}/{PROVIDER}/accounts").json()
         assert len(first["value"]) == 2
         assert first["nextLink"].startswith(f"{emu.endpoint}/subscriptions/{SUB}/")
-        assert "$skipToken=2" in first["nextLink"]
-        last = raw(
-            emu,
-            "GET",
-            f"/subscriptions/{SUB}/{PROVIDER}/accounts",
-            params={"api-version": API, "$skipToken": "4"},
+        second = requests.get(first["nextLink"], headers={"Authorization": "Bearer t"}, verify=emu.ca_path, timeout=10)
+        last = requests.get(
+            second.json()["nextLink"], headers={"Authorization": "Bearer t"}, verify=emu.ca_path, timeout=10
         )
+        assert [a["name"] for a in last.json()["value"]] == ["a4"]
         assert "nextLink" not in last.json()
-        bad = raw(
-            emu,
-            "GET",
-            f"/subscriptions/{SUB}/{PROVIDER}/accounts",
-            params={"api-version": API, "$skipToken": "x"},
-        )
-        assert bad.status_code == 400
+        for token in ("x", "4", "eyJhZnRlciI6IDR9"):  # not base64 JSON; an offset; {"after": 4}
+            bad = raw(
+                emu,
+                "GET",
+                f"/subscriptions/{SUB}/{PROVIDER}/accounts",
+                params={"api-version": API, "$skipToken": token},
+            )
+            assert (bad.status_code, bad.json()["error"]["code"]) == (400, "InvalidSkipToken")
 
 
 # --- keys ---------------------------------------------------------------------------------------
@@ -157,9 +157,11 @@ def test_unknown_routes_and_methods(emu: Emulator) -> None:
     assert unknown.json()["error"]["code"] == "InvalidResourceType"
     assert "commitmentPlans" in unknown.json()["error"]["message"]
     assert raw(emu, "GET", "/nowhere").json()["error"]["code"] == "InvalidResourceType"
-    not_allowed = raw(emu, "DELETE", ONE)
+    not_allowed = raw(emu, "POST", ONE)
     assert not_allowed.status_code == 405
-    assert "error" in not_allowed.json()
+    assert not_allowed.json()["error"]["code"] == "MethodNotAllowed"
+    patch_policy = raw(emu, "PATCH", f"{ONE}/raiPolicies/raiPolicyName", json={})
+    assert (patch_policy.status_code, patch_policy.json()["error"]["code"]) == (405, "MethodNotAllowed")
 
 
 def test_ids_compare_case_insensitively(emu: Emulator) -> None:
@@ -267,13 +269,19 @@ def test_write_requests_as_json_lines(emu: Emulator, tmp_path: Path) -> None:
 
 
 def test_dump_state_round_trips(scenario: dict[str, Any]) -> None:
-    scenario["options"] = {"lro": "async", "asyncPolls": 2, "pageSize": 7}
-    scenario["dataPlane"] = {"files": []}  # another part's section: kept verbatim
+    scenario["options"] = {
+        "lro": "async",
+        "operationSeconds": 2.5,
+        "pageSize": 7,
+        "ifMatch": "ignored",
+        "rateLimits": {"reads": 10, "writes": 5},
+    }
+    scenario["_note"] = "keys starting with _ are comments"
     with Emulator(scenario) as emu:
         dumped = emu.dump_state()
     assert dumped["resources"] == scenario["resources"]
     assert dumped["options"] == scenario["options"]
-    assert dumped["dataPlane"] == {"files": []}
+    assert "_note" not in dumped
     assert dumped["accountKeys"][ONE] == {"key1": "scenario-key-one", "key2": "scenario-key-two"}
     assert set(dumped["accountKeys"]) == {ONE, account_id("aoai-two")}
     assert Emulator(dumped).dump_state() == dumped
@@ -287,6 +295,12 @@ def test_dump_state_round_trips(scenario: dict[str, Any]) -> None:
         ({"resources": [{**openai_account("x"), "type": "Microsoft.Storage/storageAccounts"}]}, "implies"),
         ({"options": {"lro": "later"}}, "options.lro"),
         ({"options": {"pagesize": 3}}, "unknown scenario options"),
+        ({"options": {"ifMatch": "sometimes"}}, "options.ifMatch"),
+        ({"options": {"operationSeconds": -1}}, "operationSeconds"),
+        ({"dataPlane": {"files": []}}, r"unknown scenario sections \['dataPlane'\]"),
+        ({"clock": {"now": "2026-12-01T00:00:00"}}, "no timezone"),
+        ({"clock": "yesterday"}, "clock"),
+        ({"faults": [{"path": "/x", "kind": "meteor"}]}, r"faults\[0\]: unknown fault kind"),
         ({"accountKeys": {ONE: {"primary": "k"}}}, "accountKeys"),
     ],
 )

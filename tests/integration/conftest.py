@@ -22,6 +22,8 @@ from warden.runtime import Runtime
 from warden.settings import RetryOptions, Settings
 
 OTHER_SUB = "0b7e3d9a-1c5f-4e2b-8a6d-4f9c1e7b3a50"
+# What a poll of an operation monitor shows as in `calls()`: its id is random, so the path is not compared.
+POLL = "<operation status>"
 WARDEN_OID = "9d2c7e41-5b3a-4f8e-a1c6-7e0b2d9f3a15"
 WARDEN_APPID = "c3e1a7b9-2d4f-4a6e-8b0c-1f5d9e3a7c21"
 HUMAN_OID = "3b1f9a52-7c1e-4d0b-9f7e-5a2c8e1d4b60"
@@ -79,6 +81,17 @@ def write_event(
         event_type=event_type,
         operation=operation,
     )
+
+
+def calls(world: World) -> list[tuple[str, str]]:
+    """Every request as (method, lower-case path), operation-status polls as POLL."""
+    return [(r.method, POLL if r.kind == "operation-status" else r.path.lower()) for r in world.requests()]
+
+
+def patched(path: str) -> list[tuple[str, str]]:
+    """One account PATCH as the SDK makes it: ARM's 200 names its (finished) operation, as the upstream
+    UpdateAccount example's does, so ARMPolling polls it once and then GETs the account (FACTS.md §2)."""
+    return [("PATCH", path), ("GET", POLL), ("GET", path)]
 
 
 @dataclass

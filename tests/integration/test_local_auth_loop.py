@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from emulator.builders import account, account_id
-from tests.integration.conftest import World, baseline_text, write_event
+from tests.integration.conftest import POLL, World, baseline_text, write_event
 from warden.errors import TransientError
 from warden.ports import Ports
 from warden.settings import RetryOptions
@@ -24,7 +24,11 @@ FAST = RetryOptions(total=1, backoff_factor=0, backoff_max=0)
 
 
 def calls(world: World) -> list[tuple[str, str, Any]]:
-    return [(r.method, r.path.lower(), r.body) for r in world.requests()]
+    return [(r.method, POLL if r.kind == "operation-status" else r.path.lower(), r.body) for r in world.requests()]
+
+
+# The SDK's poll of the PATCH's (finished) operation and its final GET (tests/integration/conftest.py `patched`).
+FOLLOW_PATCH = [("GET", POLL, None), ("GET", PATH, None)]
 
 
 def keys(world: World) -> dict[str, str]:
@@ -47,6 +51,7 @@ def test_local_auth_drift_is_one_get_one_patch_two_regenerations_one_verifying_g
     assert calls(world) == [
         ("GET", PATH, None),
         ("PATCH", PATH, {"properties": {"disableLocalAuth": True}}),
+        *FOLLOW_PATCH,
         ("POST", REGENERATE, {"keyName": "Key1"}),
         ("POST", REGENERATE, {"keyName": "Key2"}),
         ("GET", PATH, None),
@@ -161,6 +166,7 @@ def test_two_drifts_fixed_by_two_controls_are_one_patch_and_never_a_412(make_wor
     assert calls(world) == [
         ("GET", PATH, None),
         ("PATCH", PATH, {"properties": {"publicNetworkAccess": "Disabled", "disableLocalAuth": True}}),
+        *FOLLOW_PATCH,
         ("POST", REGENERATE, {"keyName": "Key1"}),
         ("POST", REGENERATE, {"keyName": "Key2"}),
         ("GET", PATH, None),

@@ -5,17 +5,21 @@ from __future__ import annotations
 import pytest
 
 from emulator.builders import account, account_id
-from tests.integration.conftest import OTHER_SUB, WARDEN_APPID, WARDEN_OID, baseline_text, write_event
+from tests.integration.conftest import (
+    OTHER_SUB,
+    WARDEN_APPID,
+    WARDEN_OID,
+    baseline_text,
+    calls,
+    patched,
+    write_event,
+)
 from warden.errors import TransientError
 from warden.model import Mode
 
 OPEN = {"publicNetworkAccess": "Enabled", "networkAcls": {"defaultAction": "Allow", "ipRules": []}}
 ACCOUNT_PATH = account_id("aoai-a").lower()
 STORAGE_ID = account_id("aoai-a").replace("Microsoft.CognitiveServices/accounts", "Microsoft.Storage/storageAccounts")
-
-
-def calls(world) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
-    return [(r.method, r.path.lower()) for r in world.requests()]
 
 
 def outcomes(world, kind: str | None = None) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
@@ -27,7 +31,7 @@ def test_drifted_account_is_reverted_with_one_get_one_patch_one_verifying_get(ma
     world = make_world([account("aoai-a", **OPEN, disableLocalAuth=True)])
     world.deliver(write_event(account_id("aoai-a").replace("resourceGroups", "resourcegroups"), schema=schema))
 
-    assert calls(world) == [("GET", ACCOUNT_PATH), ("PATCH", ACCOUNT_PATH), ("GET", ACCOUNT_PATH)]
+    assert calls(world) == [("GET", ACCOUNT_PATH), *patched(ACCOUNT_PATH), ("GET", ACCOUNT_PATH)]
     patch = world.requests()[1]
     assert patch.body == {"properties": {"publicNetworkAccess": "Disabled"}}
     props = world.account_props("aoai-a")
@@ -111,7 +115,7 @@ def test_the_same_event_twice_gives_one_patch(make_world) -> None:
     event = write_event(account_id("aoai-a"))
     world.deliver(event, event)
     assert [m for m, _ in calls(world)].count("PATCH") == 1
-    assert len(calls(world)) == 3  # the redelivery is recognised before any Azure call
+    assert len(calls(world)) == 5  # GET, PATCH, poll, final GET, verifying GET: the redelivery costs nothing
 
 
 def test_dry_run_writes_nothing_and_records_what_it_would_change(make_world) -> None:
@@ -162,7 +166,8 @@ def test_sweep_skips_other_kinds_without_reading_them(make_world) -> None:
     report = sweep(world.runtime)
     assert report.accounts == 1
     reads = [r.path.rsplit("/", 1)[-1] for r in world.requests() if r.method == "GET"]
-    assert reads == ["accounts", "aoai-b", "aoai-b"]  # the list, the read, the verifying read
+    # The list, the read, the operation's poll and final GET, the verifying read.
+    assert reads[:2] == ["accounts", "aoai-b"] and reads[3:] == ["aoai-b", "aoai-b"] and len(reads) == 5
 
 
 @pytest.mark.parametrize("kind,status", [("throttle", 429), ("server-error", 503)])
@@ -171,7 +176,7 @@ def test_transient_fault_on_patch_is_retried_to_a_compliant_account(make_world, 
     world.emulator.add_fault("PATCH", "/accounts/aoai-a$", kind, count=2, status=status, retry_after=0.05)
     world.deliver(write_event(account_id("aoai-a")))
     statuses = [(r.method, r.status) for r in world.requests()]
-    assert statuses == [("GET", 200), ("PATCH", status), ("PATCH", status), ("PATCH", 200), ("GET", 200)]
+    assert statuses == [("GET", 200), ("PATCH", status), ("PATCH", status), ("PATCH", 200), *[("GET", 200)] * 3]
     assert world.account_props("aoai-a")["publicNetworkAccess"] == "Disabled"
     assert outcomes(world) == [("intent", ""), ("result", "remediated")]
 

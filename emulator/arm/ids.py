@@ -8,11 +8,6 @@ from __future__ import annotations
 
 from urllib.parse import unquote
 
-PROVIDER = "Microsoft.CognitiveServices"
-ACCOUNT_TYPE = f"{PROVIDER}/accounts"
-DEPLOYMENT_TYPE = f"{ACCOUNT_TYPE}/deployments"
-RAI_POLICY_TYPE = f"{ACCOUNT_TYPE}/raiPolicies"
-
 
 def key(resource_id: str) -> str:
     """The lookup key of an id: lower case, no trailing slash."""
@@ -24,16 +19,34 @@ def segments(path: str) -> list[str]:
     return [unquote(s) for s in path.split("/") if s]
 
 
-def type_from_id(resource_id: str) -> str:
-    """`Namespace/type[/childType...]` from an id; the last `providers` segment wins (extension resources)."""
-    segs = segments(resource_id)
+def _last_providers(segs: list[str]) -> int | None:
     lowered = [s.lower() for s in segs]
     if "providers" not in lowered:
-        raise ValueError(f"not an ARM resource id (no providers segment): {resource_id!r}")
-    start = len(lowered) - 1 - lowered[::-1].index("providers")
-    rest = segs[start + 1 :]
-    if len(rest) < 3 or len(rest) % 2 == 0:
-        raise ValueError(f"not an ARM resource id (type/name pairs incomplete): {resource_id!r}")
+        return None
+    return len(lowered) - 1 - lowered[::-1].index("providers")
+
+
+def after_providers(resource_id: str) -> list[str]:
+    """The segments after the last `providers` (namespace, type, name, ...), or the whole path without one."""
+    segs = segments(resource_id)
+    start = _last_providers(segs)
+    return segs if start is None else segs[start + 1 :]
+
+
+def scope_of(resource_id: str) -> str:
+    """What a resource lives at: the id before its last `/providers/` (a subscription, group or resource)."""
+    segs = segments(resource_id)
+    start = _last_providers(segs)
+    return "/" + "/".join(segs if start is None else segs[:start])
+
+
+def type_from_id(resource_id: str) -> str:
+    """`Namespace/type[/childType...]` from an id; the last `providers` segment wins (extension resources)."""
+    rest = after_providers(resource_id)
+    if _last_providers(segments(resource_id)) is None or len(rest) < 3 or len(rest) % 2 == 0:
+        raise ValueError(
+            f"not an ARM resource id (no providers segment or type/name pairs incomplete): {resource_id!r}"
+        )
     return "/".join([rest[0], *rest[1::2]])
 
 
@@ -44,6 +57,11 @@ def name_from_id(resource_id: str) -> str:
 def parent_id(resource_id: str) -> str:
     """The id one type/name pair up (a deployment's account)."""
     return "/" + "/".join(segments(resource_id)[:-2])
+
+
+def subscription(path: str) -> str | None:
+    segs = segments(path)
+    return segs[1] if len(segs) > 1 and segs[0].lower() == "subscriptions" else None
 
 
 def resource_group(resource_id: str) -> str | None:

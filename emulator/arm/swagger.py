@@ -5,7 +5,9 @@ which draft-4 validation ignores. The slice references ARM common-types it does 
 small stubs written from the common-types definitions, and definitions the slice elides accept anything.
 
 The emulator is a dev-only tool, so jsonschema (requirements-dev.txt) is available to it; the function app
-never imports this module. The slice is the vendored one under tests/fixtures/reference.
+never imports this module. Each provider names its slice (vendored under tests/fixtures/reference) and
+loads it once with `load(path)`. From it the plane takes what a request body may hold, which properties
+are read-only, and the canonical spelling of enum values.
 """
 
 from __future__ import annotations
@@ -20,10 +22,7 @@ from typing import Any
 import jsonschema
 import jsonschema.validators
 
-SLICE = (
-    Path(__file__).resolve().parents[1]
-    / "tests/fixtures/reference/cognitiveservices/2025-09-01/cognitiveservices.slice.json"
-)
+REFERENCE = Path(__file__).resolve().parents[2] / "tests/fixtures/reference"
 _STRING = {"type": "string"}
 COMMON_TYPES: dict[str, Any] = {
     # common-types/resource-management/v3/types.json (id, name, type are readOnly strings)
@@ -120,9 +119,38 @@ class Swagger:
         return [(json_path(e.absolute_path), e.message) for e in found]
 
     def prune(self, definition: str, instance: Any) -> Any:
-        """A copy of `instance` without the properties `definition` does not declare, at every depth where
-        the schema lists `properties` and declares no `additionalProperties` (ARM ignores unknown ones)."""
+        """What the resource provider keeps of a request body: without the properties `definition` does
+        not declare (at every depth where the schema lists `properties` and no `additionalProperties`) or
+        marks `readOnly`, both of which ARM ignores, and with enum values in their declared spelling (the
+        RP parses `"enabled"` into its enum, so it comes back `Enabled`)."""
         return self._prune({"$ref": f"#/definitions/{definition}"}, instance)
+
+    def read_only(self, definition: str, field: str = "properties") -> frozenset[str]:
+        """The `readOnly` property names of `definition`'s `field` object (`properties` by default)."""
+        schema = self._declared({"$ref": f"#/definitions/{definition}"}).get(field)
+        if schema is None:
+            return frozenset()
+        return frozenset(k for k, v in self._declared(schema).items() if self._read_only(v))
+
+    def _read_only(self, schema: Mapping[str, Any]) -> bool:
+        """`readOnly` on the schema itself (beside a `$ref`) or on what it refers to."""
+        return bool(schema.get("readOnly")) or any(p.get("readOnly") for p in self._resolve(schema))
+
+    def enum(self, definition: str, *path: str) -> tuple[str, ...]:
+        """The enum values declared at `path` under `definition` (empty if none)."""
+        schema: Mapping[str, Any] = {"$ref": f"#/definitions/{definition}"}
+        for name in path:
+            found = self._declared(schema).get(name)
+            if found is None:
+                return ()
+            schema = found
+        return tuple(v for p in self._resolve(schema) for v in p.get("enum", ()))
+
+    def _declared(self, schema: Mapping[str, Any]) -> dict[str, Any]:
+        declared: dict[str, Any] = {}
+        for part in self._resolve(schema):
+            declared.update(part.get("properties", {}))
+        return declared
 
     def _resolve(self, schema: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
         """`schema` and every schema it reaches by `$ref` and `allOf`."""
@@ -136,6 +164,9 @@ class Swagger:
 
     def _prune(self, schema: Mapping[str, Any], instance: Any) -> Any:
         parts = list(self._resolve(schema))
+        enums = [v for p in parts for v in p.get("enum", ()) if isinstance(v, str)]
+        if isinstance(instance, str) and enums:
+            return next((v for v in enums if v.lower() == instance.lower()), instance)
         if isinstance(instance, list):
             items = next((p["items"] for p in parts if isinstance(p.get("items"), Mapping)), None)
             return [self._prune(items, v) if items else copy.deepcopy(v) for v in instance]
@@ -150,7 +181,8 @@ class Swagger:
         out: dict[str, Any] = {}
         for key, value in instance.items():
             if key in declared:
-                out[key] = self._prune(declared[key], value)
+                if not self._read_only(declared[key]):
+                    out[key] = self._prune(declared[key], value)
             elif isinstance(extra, Mapping):
                 out[key] = self._prune(extra, value)
             elif extra is True:
@@ -199,6 +231,7 @@ def json_path(path: Any) -> str:
 
 
 @functools.cache
-def cognitive_services() -> Swagger:
-    """The 2025-09-01 Microsoft.CognitiveServices slice, loaded once per process."""
-    return Swagger(SLICE)
+def load(relative: str) -> Swagger:
+    """A slice under tests/fixtures/reference (e.g. `cognitiveservices/2025-09-01/x.slice.json`), loaded
+    once per process."""
+    return Swagger(REFERENCE / relative)

@@ -1,5 +1,7 @@
 """Faults on demand: per method and path regex, each fires `count` times and then expires.
 
+The error a fault forces is rendered by the service that owns the request, in that service's shape.
+
 `lro-failed` is special: it is consumed by the long-running-operation code (the operation ends Failed),
 every other kind replaces the normal reply before routing.
 """
@@ -9,11 +11,14 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .model import ArmError, Reply
+from .http import Reply
+
+# Renders a service's error body: (status, code, message, headers) -> Reply.
+ErrorRenderer = Callable[[int, str, str, Mapping[str, str]], Reply]
 
 FAULT_KINDS = (
     "latency",
@@ -140,7 +145,7 @@ def retry_after_header(seconds: float) -> str:
     return str(int(seconds)) if float(seconds).is_integer() else repr(float(seconds))
 
 
-def fault_reply(fault: Fault) -> Reply | None:
+def fault_reply(fault: Fault, render: ErrorRenderer) -> Reply | None:
     """The reply a fault forces, or None when the request should then be served normally (latency, and
     applied-then-error, whose error replaces the reply after serving)."""
     if fault.kind in ("latency", "applied-then-error"):
@@ -155,6 +160,6 @@ def fault_reply(fault: Fault) -> Reply | None:
     headers = {"Retry-After": retry_after_header(fault.retry_after)} if fault.kind == "throttle" else {}
     if fault.delay:
         time.sleep(fault.delay)
-    reply = ArmError(status, code, message, headers=headers).reply()
+    reply = render(status, code, message, headers)
     reply.fault = fault.kind
     return reply

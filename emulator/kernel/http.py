@@ -1,6 +1,6 @@
-"""Value types shared by the emulator's modules: the request record, a reply, and the ARM error.
+"""Value types shared by every service: a request, a reply, and the request-log record.
 
-Kept free of HTTP and threading so the routing code can be exercised without a socket.
+Kept free of sockets and threading so routing code can be exercised without a server.
 """
 
 from __future__ import annotations
@@ -12,7 +12,14 @@ from typing import Any, Literal
 RequestKind = Literal["arm", "operation-status"]
 # The only request headers the log keeps, spelled as here whatever the client sent. An allow-list, so
 # Authorization, keys and anything else a client might send can never reach the log or requests.jsonl.
-RECORDED_HEADERS = ("If-Match", "If-None-Match", "Content-Type", "x-ms-client-request-id", "User-Agent")
+RECORDED_HEADERS = (
+    "If-Match",
+    "If-None-Match",
+    "Content-Type",
+    "x-ms-client-request-id",
+    "x-ms-correlation-request-id",
+    "User-Agent",
+)
 _RECORDED_BY_LOWER = {name.lower(): name for name in RECORDED_HEADERS}
 
 
@@ -81,33 +88,3 @@ class Reply:
     reset: bool = False
     kind: RequestKind = "arm"
     fault: str | None = None
-
-
-class ArmError(Exception):
-    """An ARM-shaped failure: raised anywhere in routing, turned into `{"error": {...}}` by the router."""
-
-    def __init__(
-        self,
-        status: int,
-        code: str,
-        message: str,
-        *,
-        target: str | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(f"{status} {code}: {message}")
-        self.status = status
-        self.code = code
-        self.message = message
-        self.target = target
-        self.headers = dict(headers or {})
-
-    def body(self) -> dict[str, Any]:
-        """The common-types v6 ErrorResponse body (FACTS.md §8)."""
-        error: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.target is not None:
-            error["target"] = self.target
-        return {"error": error}
-
-    def reply(self) -> Reply:
-        return Reply(self.status, self.body(), dict(self.headers))

@@ -1,0 +1,189 @@
+"""The `Emulator` facade that tests, the demo and `python -m emulator` drive: a World with its services,
+served over HTTPS on loopback.
+
+TLS is required because azure-core refuses to send bearer tokens over plain HTTP; the certificate comes
+from a throwaway trustme CA made at start-up, whose PEM is `Emulator.ca_path`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import ssl
+import tempfile
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import trustme
+
+from .arm.options import Options
+from .arm.plane import Arm
+from .kernel.clock import Clock
+from .kernel.faults import Fault
+from .kernel.http import RecordedRequest
+from .kernel.server import TLSServer
+from .kernel.world import World
+from .services import PROVIDERS
+
+log = logging.getLogger(__name__)
+# Wildcard bind addresses cannot be certificate names; clients reach them as 127.0.0.1 or localhost.
+_WILDCARDS = frozenset({"0.0.0.0", "::"})  # noqa: S104 - excluded from names, nothing is bound here
+
+
+class Emulator:
+    """A local Azure (ARM and the registered services), served over HTTPS on loopback.
+
+    Usage: `with Emulator(scenario) as emu: client = CognitiveServicesManagementClient(cred, sub,
+    base_url=emu.endpoint, connection_verify=emu.ca_path)`. Pass `clock` to share one with warden.
+    """
+
+    def __init__(
+        self,
+        scenario: Mapping[str, Any] | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        clock: Clock | None = None,
+    ) -> None:
+        self._world = World(clock)
+        self._arm = Arm(self._world, PROVIDERS)
+        self._world.services.append(self._arm)  # ARM last: the fallback for requests nobody else claims
+        self._world.load(scenario or {})
+        self._host = host
+        self._port = port
+        self._server: TLSServer | None = None
+        self._thread: threading.Thread | None = None
+        self._tmpdir: str | None = None
+        self._ca_path: str | None = None
+
+    # --- lifecycle ------------------------------------------------------------------------------
+    def start(self) -> Emulator:
+        if self._server is not None:
+            raise RuntimeError("emulator already started")
+        ca = trustme.CA()
+        names = [n for n in dict.fromkeys([self._host, "127.0.0.1", "localhost"]) if n not in _WILDCARDS]
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ca.issue_cert(*names).configure_cert(tls)
+        self._tmpdir = tempfile.mkdtemp(prefix="warden-emulator-")
+        ca_file = Path(self._tmpdir) / "ca.pem"
+        ca.cert_pem.write_to_path(str(ca_file))
+        self._ca_path = str(ca_file)
+        self._server = TLSServer((self._host, self._port), tls, self._world)
+        port = self._server.server_address[1]
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        self._world.endpoint = f"https://{host}:{port}"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name="warden-emulator", daemon=True
+        )
+        self._thread.start()
+        log.debug("emulator listening on %s", self._world.endpoint)
+        return self
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.close_connections()
+            server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        if self._tmpdir is not None:
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+            self._tmpdir = None
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def endpoint(self) -> str:
+        """`https://HOST:PORT`, the base_url for the management clients (after start())."""
+        if not self._world.endpoint:
+            raise RuntimeError("emulator not started")
+        return self._world.endpoint
+
+    @property
+    def ca_path(self) -> str:
+        """PEM of the CA that signed the server certificate: pass as `connection_verify`."""
+        if self._ca_path is None or self._server is None:
+            raise RuntimeError("emulator not started")
+        return self._ca_path
+
+    @property
+    def clock(self) -> Clock:
+        """The clock operations complete by; `clock.advance(s)` moves the world forward."""
+        return self._world.clock
+
+    # --- request log ----------------------------------------------------------------------------
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request seen since start (or the last clear_requests), in order."""
+        return self._world.recorded()
+
+    def clear_requests(self) -> None:
+        self._world.clear_recorded()
+
+    def write_requests(self, path: str | Path) -> None:
+        """The request log as JSON lines: method, path, query, allow-listed headers, body, status, and fault
+        when one fired. Authorization and keys are never in it."""
+        lines = [json.dumps(r.to_json(), sort_keys=False) for r in self._world.recorded()]
+        Path(path).write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+
+    # --- state and behaviour --------------------------------------------------------------------
+    def dump_state(self) -> dict[str, Any]:
+        """The current state in scenario form, due operations applied (it holds account keys: never print it)."""
+        return self._world.dump()
+
+    def add_fault(
+        self,
+        method: str,
+        path: str,
+        kind: str,
+        *,
+        count: int = 1,
+        status: int | None = None,
+        retry_after: float = 0,
+        delay: float = 0,
+    ) -> None:
+        """Arm a fault for requests whose method matches (`*` = any) and whose URL path matches `path`."""
+        self._world.faults.add(Fault(method, path, kind, count, status, retry_after, delay))
+
+    def clear_faults(self) -> None:
+        """Disarm every fault that has not fired out yet."""
+        self._world.faults.clear()
+
+    def set_options(self, **changes: Any) -> None:
+        """Change scenario options by their Python names (`lro`, `operation_seconds`, `page_size`,
+        `if_match`, `reads`, `writes`); raises ValueError for an invalid value."""
+        current = self._arm.options.to_json()
+        options = Options(
+            lro=current["lro"],
+            operation_seconds=current["operationSeconds"],
+            page_size=current["pageSize"],
+            if_match=current["ifMatch"],
+            reads=current["rateLimits"]["reads"],
+            writes=current["rateLimits"]["writes"],
+        )
+        for name, value in changes.items():
+            if not hasattr(options, name):
+                raise ValueError(f"unknown emulator option {name!r}")
+            setattr(options, name, value)
+        self._arm.set_options(options)
+
+    def set_lro_mode(self, mode: str, seconds: float = 0.0) -> None:
+        """`sync`: writes are done when answered; `async`: 202, done `seconds` later by the clock."""
+        self.set_options(lro=mode, operation_seconds=seconds)
+
+    def set_write_delay(self, seconds: float) -> None:
+        """Test hook: every store write sleeps `seconds` before taking the lock and again between reading
+        and storing, widening the windows a race (a check outside the lock, an unlocked write) needs."""
+        self._arm.store.write_delay = float(seconds)

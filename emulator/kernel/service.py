@@ -1,0 +1,46 @@
+"""What a service (a plane of Azure: ARM, a Key Vault data plane, the Azure OpenAI data plane) gives the kernel.
+
+A service claims the requests it serves, answers them, renders its own error shape (also for injected
+faults), and owns the scenario sections it names. The kernel calls `tick` before each request and each
+state dump, so work that completes by time (long-running operations) lands whether or not anyone polls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from .http import Reply, Request
+
+
+class ServiceError(Exception):
+    """A failure a service raises while routing; it knows how to render itself as that service's reply."""
+
+    def reply(self) -> Reply:
+        raise NotImplementedError
+
+
+class Service(Protocol):
+    name: str
+    sections: tuple[str, ...]  # top-level scenario keys this service loads and dumps
+
+    def claims(self, req: Request) -> bool:
+        """True when this service answers `req` (by host, path prefix or shape)."""
+
+    def handle(self, req: Request) -> Reply:
+        """Answer one request; may raise ServiceError."""
+
+    def error_reply(self, status: int, code: str, message: str, headers: Mapping[str, str]) -> Reply:
+        """This service's error body, for faults the kernel injects."""
+
+    def tick(self) -> None:
+        """Complete what is due by the clock (called before every request and every dump)."""
+
+    def load(self, scenario: Mapping[str, Any]) -> None:
+        """Load this service's sections of a scenario (raise ValueError naming the section at fault)."""
+
+    def dump(self) -> dict[str, Any]:
+        """This service's sections, in scenario form."""
+
+    def decorate(self, req: Request, reply: Reply) -> None:
+        """Add per-service response headers (request ids, rate-limit counters) to any reply it gave."""
