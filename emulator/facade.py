@@ -27,7 +27,7 @@ from .kernel.faults import Fault
 from .kernel.http import RecordedRequest
 from .kernel.server import TLSServer
 from .kernel.world import World
-from .services import PROVIDERS
+from .services import PROVIDERS, SERVICES
 
 log = logging.getLogger(__name__)
 # Wildcard bind addresses cannot be certificate names; clients reach them as 127.0.0.1 or localhost.
@@ -51,6 +51,7 @@ class Emulator:
     ) -> None:
         self._world = World(clock)
         self._arm = Arm(self._world, PROVIDERS)
+        self._world.services.extend(make(self._world) for make in SERVICES)
         self._world.services.append(self._arm)  # ARM last: the fallback for requests nobody else claims
         self._world.load(scenario or {})
         self._host = host

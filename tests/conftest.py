@@ -28,6 +28,23 @@ def reference_dir() -> Path:
     return ref
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--if-match",
+        choices=("honoured", "ignored"),
+        default="honoured",
+        help="how the emulator treats If-Match when a scenario does not say (issue 6: run warden's suite both ways)",
+    )
+
+
+@pytest.fixture(autouse=True)
+def emulator_if_match(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The If-Match mode this run gives every emulator whose scenario does not name one."""
+    mode = str(request.config.getoption("--if-match"))
+    monkeypatch.setattr("emulator.arm.options.DEFAULT_IF_MATCH", mode)
+    return mode
+
+
 @pytest.fixture(scope="session")
 def reference() -> Path:
     return reference_dir()

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+from emulator.builders import SUBSCRIPTION
 from tests.conftest import reference_dir
 from warden import cli_replay
 
@@ -17,14 +19,24 @@ DEMO = REPO / "scenarios" / "demo"
 WARDEN_OID = "9d2c7e41-5b3a-4f8e-a1c6-7e0b2d9f3a15"
 
 
-def warden(*args: str) -> subprocess.CompletedProcess[str]:
+def warden(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "warden", *args], cwd=REPO, capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, "-m", "warden", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=env,
     )
 
 
 def run_replay(
-    out: Path, *options: str, state: Path = DEMO / "tenant.json", events: Path = DEMO / "events.json"
+    out: Path,
+    *options: str,
+    state: Path = DEMO / "tenant.json",
+    events: Path = DEMO / "events.json",
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """`warden replay` with the demo baseline; the demo tenant and event stream unless told otherwise."""
     return warden(
@@ -38,6 +50,7 @@ def run_replay(
         "--out",
         str(out),
         *options,
+        env=env,
     )
 
 
@@ -239,3 +252,45 @@ def test_controls_lists_the_derived_permissions_and_never_list_keys() -> None:
     assert set(doc["controls"]) == {"network.public-access", "network.outbound", "identity.local-auth"}
     assert "Microsoft.CognitiveServices/accounts/regenerateKey/action" in doc["controls"]["identity.local-auth"]
     assert not [p for p in PERMISSIONS if "listKeys" in p]
+
+
+def test_replay_runs_warden_and_the_emulator_on_one_clock_from_now(tmp_path: Path) -> None:
+    """`--now` (or $WARDEN_NOW) starts the clock warden and the emulator share: audit times begin there, and
+    the emulator purges a soft-deleted account whose purge date that clock has passed, and keeps one it has not."""
+    scenario = json.loads((DEMO / "tenant.json").read_text())
+    gone = (
+        f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.CognitiveServices/locations/swedencentral/resourceGroups/rg"
+    )
+    scenario["deletedAccounts"] = [
+        {"id": f"{gone}/deletedAccounts/{name}", "name": name, "properties": {"scheduledPurgeDate": purge}}
+        for name, purge in (("purged", "2031-02-28T00:00:00.0000000Z"), ("kept", "2031-03-02T00:00:00.0000000Z"))
+    ]
+    state = tmp_path / "tenant.json"
+    state.write_text(json.dumps(scenario))
+    for how in ("flag", "env"):
+        out = tmp_path / how
+        if how == "flag":
+            done = run_replay(out, "--now", "2031-03-01T08:00:00Z", state=state)
+        else:
+            done = run_replay(out, state=state, env={**os.environ, "WARDEN_NOW": "2031-03-01T08:00:00Z"})
+        assert done.returncode == 0, done.stderr
+        times = [e["time"] for e in jsonl(out / "audit.jsonl")]
+        assert times and all(t.startswith("2031-03-01T08:0") for t in times), times[:3]
+        deleted = json.loads((out / "state.json").read_text())["deletedAccounts"]
+        assert [d["name"] for d in deleted] == ["kept"]
+
+
+def test_replay_refuses_an_instant_without_a_timezone(tmp_path: Path) -> None:
+    done = run_replay(tmp_path / "out", "--now", "2031-03-01T08:00:00")
+    assert done.returncode == 2
+    assert "no timezone" in done.stderr
+
+
+def test_only_the_replay_reads_warden_now() -> None:
+    """WARDEN_NOW is a test hook for replays against the emulator: the Function App never reads it."""
+    readers = [
+        str(p.relative_to(REPO))
+        for p in [REPO / "function_app.py", *(REPO / "warden").rglob("*.py")]
+        if "WARDEN_NOW" in p.read_text()
+    ]
+    assert readers == ["warden/cli_replay.py"]

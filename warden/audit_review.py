@@ -14,6 +14,7 @@ from warden.model import Json
 
 log = logging.getLogger(__name__)
 
+
 def _match(value: str, pattern: str, *, substring: bool) -> bool:
     value, pattern = value.lower(), pattern.lower()
     if any(c in pattern for c in "*?["):

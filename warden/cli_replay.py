@@ -8,10 +8,12 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +43,15 @@ def replay(
     mode: Mode | None = None,
     self_object_ids: Sequence[str] = (),
     run_sweep: bool = False,
+    now: datetime | None = None,
 ) -> ReplayResult:
-    """Start the emulator with `scenario`, deliver `events` as the Functions worker would, return the trail."""
+    """Start the emulator with `scenario`, deliver `events` as the Functions worker would, return the trail.
+
+    warden and the emulator share one clock: it starts at `now` (else at the scenario's `clock.now`, else the
+    real time) and runs on from there, so audit times, cool-downs and the emulator's operations agree."""
     # Imported here: the emulator and the adapters are not needed by the other subcommands.
     from emulator import Emulator
+    from emulator.kernel.clock import Clock
     from warden.azure import functions_host
     from warden.azure.eventgrid import RejectedEvent, event_id_of, event_items, parse_item, reduce_raw
     from warden.azure.wiring import build_runtime
@@ -54,7 +61,10 @@ def replay(
     from warden.settings import Settings
 
     items = event_items(events)  # an unusable payload fails before the emulator starts
-    with Emulator(scenario) as emu:
+    clock = Clock()
+    with Emulator(scenario, clock=clock) as emu:
+        if now is not None:
+            clock.pin(now)  # --now wins over the scenario's own clock
         settings = Settings(
             baseline_path=baseline_path,
             arm_endpoint=emu.endpoint,
@@ -66,7 +76,7 @@ def replay(
             state_dir=work_dir / "state",
             polling_interval=0.0,
         )
-        rt = build_runtime(settings)
+        rt = build_runtime(settings, clock=clock.now)
         result = ReplayResult()
         # In stream order, one item at a time, so the audit trail interleaves as it would in Azure.
         for index, item in enumerate(items):
@@ -126,6 +136,7 @@ def _run(args: argparse.Namespace) -> int:
             mode=Mode(args.mode) if args.mode else None,
             self_object_ids=args.self_object_id,
             run_sweep=args.sweep,
+            now=args.now,
         )
     _write_jsonl(out / "audit.jsonl", result.audit)
     _write_jsonl(out / "requests.jsonl", result.requests)
@@ -157,7 +168,23 @@ def register(subparsers: Any) -> None:
         "--self-object-id", action="append", default=[], help="object id treated as warden's own identity (repeatable)"
     )
     p.add_argument("--sweep", action="store_true", help="also run a sweep of the scope after the events")
+    p.add_argument(
+        "--now",
+        type=_instant,
+        default=os.environ.get("WARDEN_NOW") or None,
+        help="start warden's and the emulator's shared clock at this ISO 8601 instant, e.g. 2026-12-01T00:00:00Z "
+        "(default: $WARDEN_NOW, a test hook; else the scenario's clock, else the real time)",
+    )
     p.set_defaults(func=_run)
+
+
+def _instant(text: str) -> datetime:
+    from emulator.kernel.clock import parse_instant
+
+    try:
+        return parse_instant(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _without_key_values(state: dict[str, Any]) -> dict[str, Any]:

@@ -38,6 +38,13 @@ HOUR = timedelta(hours=1)
 
 #: Re-reads the resource and re-runs the given controls' detectors: control id -> its findings now.
 Recheck = Callable[[frozenset[str]], Mapping[str, list[Finding]]]
+#: After a recheck: the settings that differ from the first read although the action did not change them
+#: (given the names it changed). Someone else wrote around our change.
+ChangedElsewhere = Callable[[frozenset[str]], list[str]]
+
+
+def _nothing_elsewhere(ours: frozenset[str]) -> list[str]:
+    return []
 
 
 @dataclass
@@ -49,7 +56,6 @@ class StepRun:
     failure: AzureError | None = None
 
 
-
 def enforce(
     action: Action,
     planned: Sequence[PlannedFinding],
@@ -58,6 +64,7 @@ def enforce(
     *,
     recheck: Recheck,
     pending: PendingSteps,
+    changed_elsewhere: ChangedElsewhere = _nothing_elsewhere,
 ) -> list[Outcome]:
     """One outcome per planned finding. Re-raises a TransientError after the results are written, so that
     Event Grid redelivers and the next evaluation re-reads, re-plans and finishes what is pending."""
@@ -78,10 +85,13 @@ def enforce(
         _count_attempt(rt, action.resource_id)
     pending.settle(action, run.statuses)
     drifted, verify_error = _verify(action, run, recheck)
+    elsewhere = changed_elsewhere(_names_changed(action)) if drifted else []
     outcomes: list[Outcome] = []
     records: list[AuditRecord] = []
     for pf, intent in zip(planned, intents, strict=True):
         outcome, error = _outcome(action, pf.finding.control_id, run, drifted, verify_error)
+        if outcome is Outcome.REMEDIATED and elsewhere:
+            outcome, error = Outcome.NOT_VERIFIED, _elsewhere(elsewhere)
         left = drifted.get(pf.finding.control_id, []) if drifted is not None else []
         observed = {k: v for f in left for k, v in f.observed.items()} or None
         steps = steps_of(pf, run.statuses, run.errors)
@@ -128,6 +138,18 @@ def _apply(action: Action, rt: Runtime, recheck: Recheck) -> StepRun:
         if new_etag:
             etags[target] = new_etag
     return run
+
+
+def _names_changed(action: Action) -> frozenset[str]:
+    return frozenset(name for step in action.steps for name in step.change())
+
+
+def _elsewhere(names: Sequence[str]) -> str:
+    """Why a verified fix is still not called remediated: it was decided on a state someone else changed."""
+    return (
+        f"applied, but {', '.join(names)} changed by someone else around this change, so it was decided on a "
+        "state that no longer held (a write that does not honour If-Match cannot be refused): review it"
+    )
 
 
 def _still_drifted(recheck: Recheck, controls: frozenset[str]) -> bool:

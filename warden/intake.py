@@ -56,9 +56,7 @@ def triage(
 
     routed = controls_for(event)
     if not routed:
-        return _drop(
-            f"operation {event.operation_name} on {event.resource_id} points at no control"
-        )
+        return _drop(f"operation {event.operation_name} on {event.resource_id} points at no control")
 
     caller = event.caller
     if caller.object_id and caller.object_id.lower() in _lower(self_object_ids):

@@ -116,6 +116,18 @@ class AccountSnapshot:
     tags: Mapping[str, str] = field(default_factory=dict)
     etag: str | None = None  # sent back as If-Match so a fix never overwrites a newer change
 
+    def settings(self) -> dict[str, object]:
+        """What a person or a fix can set, by ARM property name (and `tags`): compared before and after a
+        change to see whether someone else changed the account around it."""
+        return {
+            "publicNetworkAccess": self.public_network_access,
+            "networkAcls": self.network_acls,
+            "disableLocalAuth": self.disable_local_auth,
+            "restrictOutboundNetworkAccess": self.restrict_outbound_network_access,
+            "allowedFqdnList": self.allowed_fqdn_list,
+            "tags": dict(self.tags),
+        }
+
 
 @dataclass(frozen=True)
 class Finding:

@@ -117,8 +117,19 @@ def evaluate(
         found = detect([c for c in rt.controls if c.id in control_ids], facts, rt.baseline)
         return {c: [f for f in found if f.control_id == c] for c in control_ids}
 
+    known = [account]  # the state the next action starts from: the read, then each action's re-read
+
+    def changed_elsewhere(ours: frozenset[str]) -> list[str]:
+        # Called after a recheck, so `facts.account` is the re-read.
+        before, now = known[0].settings(), facts.account.settings()
+        known[0] = facts.account
+        return sorted(name for name in before if name not in ours and before[name] != now[name])
+
     for action in the_plan.enforce:
         budget.actions_used += 0 if action.continues else 1
         planned = [pf for pf in the_plan.decisions if pf.action is action]
-        result.outcomes.extend(enforce(action, planned, rt, rec, recheck=recheck, pending=pending))
+        outcomes = enforce(
+            action, planned, rt, rec, recheck=recheck, pending=pending, changed_elsewhere=changed_elsewhere
+        )
+        result.outcomes.extend(outcomes)
     return result

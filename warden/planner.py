@@ -163,12 +163,16 @@ def _decide_groups(
         else:
             past = history.get(resource_key, RemediationHistory())
             fresh = sum(1 for a in enforce if not a.continues)  # a continuation was counted when it started
-            blocked = "" if continues else _blocked(
-                past,
-                baseline.limits,
-                now,
-                spent_in_run=actions_used + fresh,
-                spent_in_hour=recent_actions + fresh,
+            blocked = (
+                ""
+                if continues
+                else _blocked(
+                    past,
+                    baseline.limits,
+                    now,
+                    spent_in_run=actions_used + fresh,
+                    spent_in_hour=recent_actions + fresh,
+                )
             )
             if blocked:
                 decision, outcome = Decision.BLOCKED, blocked

@@ -20,9 +20,7 @@ class AccountPort(Protocol):
         """GET the account fresh (one request); ResourceGoneError when it does not exist."""
         ...
 
-    def patch_account(
-        self, resource_id: str, properties: Mapping[str, Json], *, etag: str | None = None
-    ) -> str | None:
+    def patch_account(self, resource_id: str, properties: Mapping[str, Json], *, etag: str | None = None) -> str | None:
         """PATCH only the given `properties` entries and wait for the operation to finish; with `etag`, only if
         the account is unchanged since it was read (ConflictError otherwise). Returns the account's new etag."""
         ...

@@ -156,4 +156,3 @@ def steps_of(
 
 def _step_count(pf: PlannedFinding) -> int:
     return len(pf.action.steps) if pf.action is not None else len(pf.finding.fix)
-

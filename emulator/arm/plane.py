@@ -45,7 +45,7 @@ class Arm:
         self.world = world
         self.store = Store()
         self.ops = OperationBook()
-        self.options = Options()
+        self.options = Options.from_json(None)
         self.limits = RateLimits(world.clock, self.options.reads, self.options.writes)
         self.providers: dict[str, Provider] = {}
         for factory in factories:

@@ -232,6 +232,6 @@ def json_path(path: Any) -> str:
 
 @functools.cache
 def load(relative: str) -> Swagger:
-    """A slice under tests/fixtures/reference (e.g. `cognitiveservices/2025-09-01/x.slice.json`), loaded
+    """A slice under tests/fixtures/reference (e.g. `<service>/<api-version>/x.slice.json`), loaded
     once per process."""
     return Swagger(REFERENCE / relative)

@@ -40,7 +40,7 @@ class Hooks:
 
 @dataclass(frozen=True)
 class ResourceType:
-    """One ARM resource type, e.g. `Microsoft.CognitiveServices/accounts/deployments`.
+    """One ARM resource type, e.g. `Microsoft.Example/widgets/parts` (a child type).
 
     `definition` names the swagger definition of its body: requests are validated against it, pruned of
     undeclared and readOnly properties, and enum values take its spelling. `long_running` lists the

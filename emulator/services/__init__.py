@@ -6,9 +6,15 @@ Adding one means a package here and a line below; the kernel and the ARM core st
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from emulator.arm.plane import ProviderFactory
+from emulator.kernel.service import Service
+from emulator.kernel.world import World
 
 from . import cognitiveservices
 
 #: Resource providers served by the ARM plane.
 PROVIDERS: tuple[ProviderFactory, ...] = (cognitiveservices.provider,)
+#: Data planes, each a kernel Service built for the world; asked before ARM, which takes what none claims.
+SERVICES: tuple[Callable[[World], Service], ...] = ()

@@ -138,30 +138,44 @@ def _race(world: World, human_acls: NetworkRuleSet) -> None:
 VNET = "/subscriptions/s/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/v/subnets/apps"
 
 
-def test_a_change_made_after_our_read_is_not_overwritten(make_world) -> None:
-    """A human tightens the ACLs between warden's GET and its PATCH: If-Match makes ARM refuse the stale fix."""
+def test_a_change_made_after_our_read_is_not_overwritten(make_world, emulator_if_match) -> None:
+    """A human tightens the ACLs between warden's GET and its PATCH. Honoured If-Match: ARM refuses the stale
+    fix. Ignored: the fix lands beside the human's change, and warden sees networkAcls changed around it."""
     world = make_world([account("aoai-a", **OPEN)])
     _race(world, NetworkRuleSet(default_action="Deny", virtual_network_rules=[VirtualNetworkRule(id=VNET)]))
-    warden_patch = next(r for r in world.requests() if r.method == "PATCH" and r.status == 412)
-    assert warden_patch.body == {"properties": {"publicNetworkAccess": "Disabled"}}
     props = world.account_props("aoai-a")
     assert props["networkAcls"]["virtualNetworkRules"] == [{"id": VNET}]  # the human's change survived
-    assert props["publicNetworkAccess"] == "Enabled"
-    # Deny with only a VNet rule is compliant: recorded honestly as not verified (not "remediated"), and done.
     [_, result] = world.audit()
-    assert result["outcome"] == "not-verified" and "compliant now" in result["error"]
+    assert result["outcome"] == "not-verified"  # never "remediated": the fix was decided on the old state
     assert world.runtime.state.is_done("e-1")
+    if emulator_if_match == "honoured":
+        warden_patch = next(r for r in world.requests() if r.method == "PATCH" and r.status == 412)
+        assert warden_patch.body == {"properties": {"publicNetworkAccess": "Disabled"}}
+        assert props["publicNetworkAccess"] == "Enabled"
+        # Deny with only a VNet rule is compliant: recorded honestly as not verified, and done.
+        assert "compliant now" in result["error"]
+    else:
+        assert [r.status for r in world.requests() if r.method == "PATCH"] == [200, 200]  # the human's, warden's
+        assert props["publicNetworkAccess"] == "Disabled"
+        assert "networkAcls changed by someone else" in result["error"]
 
 
-def test_a_conflicting_change_that_leaves_drift_is_replanned_on_redelivery(make_world) -> None:
+def test_a_conflicting_change_that_leaves_drift_is_replanned_on_redelivery(make_world, emulator_if_match) -> None:
     world = make_world([account("aoai-a", **OPEN)])
-    with pytest.raises(ConflictError):
+    if emulator_if_match == "honoured":
+        with pytest.raises(ConflictError):
+            _race(world, NetworkRuleSet(default_action="Allow", virtual_network_rules=[VirtualNetworkRule(id=VNET)]))
+        assert kinds(world) == [("intent", ""), ("result", "failed")]
+        world.deliver(write_event(RID))  # Event Grid redelivers: re-read, re-planned on the human's version
+        assert kinds(world)[-1] == ("result", "remediated")
+    else:
+        # Nothing refuses the stale PATCH: it lands (it sends only publicNetworkAccess, so the human's rule
+        # stays), and the changed ACLs make it not-verified rather than remediated.
         _race(world, NetworkRuleSet(default_action="Allow", virtual_network_rules=[VirtualNetworkRule(id=VNET)]))
-    assert kinds(world) == [("intent", ""), ("result", "failed")]
-    world.deliver(write_event(RID))  # Event Grid redelivers: re-read, re-planned on the human's version
+        [_, result] = world.audit()
+        assert (result["outcome"], "networkAcls" in result["error"]) == ("not-verified", True)
     assert world.account_props("aoai-a")["publicNetworkAccess"] == "Disabled"
     assert world.account_props("aoai-a")["networkAcls"]["virtualNetworkRules"] == [{"id": VNET}]
-    assert kinds(world)[-1] == ("result", "remediated")
 
 
 def test_conflict_on_the_patch_is_retried_by_redelivery(make_world) -> None:
@@ -252,21 +266,34 @@ def test_an_unreadable_account_body_is_a_recorded_failure(make_world) -> None:
     assert world.runtime.state.is_done("e-1")  # retrying cannot make the body readable
 
 
-def test_an_applied_patch_whose_reply_is_lost_is_not_called_failed(make_world) -> None:
-    """ARM applies the PATCH but answers 503; the SDK retries it with the old If-Match and gets 412."""
+def test_an_applied_patch_whose_reply_is_lost_is_not_called_failed(make_world, emulator_if_match) -> None:
+    """ARM applies the PATCH but answers 503, and the SDK retries it with the old If-Match."""
     world = make_world([account("aoai-a", **OPEN)])
     world.emulator.add_fault("PATCH", "/accounts/aoai-a$", "applied-then-error", count=1)
     world.deliver(write_event(RID))
-    assert [(r.method, r.status) for r in world.requests()] == [
-        ("GET", 200),
-        ("PATCH", 503),
-        ("PATCH", 412),
-        ("GET", 200),  # the adapter's etag check after the 412
-        ("GET", 200),  # the pipeline's re-read: compliant now
-    ]
     assert world.account_props("aoai-a")["publicNetworkAccess"] == "Disabled"
     [_, result] = world.audit()
-    assert result["outcome"] == "not-verified" and "by this change or someone else's" in result["error"]
+    if emulator_if_match == "honoured":
+        assert [(r.method, r.status) for r in world.requests()] == [
+            ("GET", 200),
+            ("PATCH", 503),
+            ("PATCH", 412),
+            ("GET", 200),  # the adapter's etag check after the 412
+            ("GET", 200),  # the pipeline's re-read: compliant now
+        ]
+        assert result["outcome"] == "not-verified" and "by this change or someone else's" in result["error"]
+    else:
+        # The retry writes the same value again (PATCH is idempotent here) and nothing else changed: the
+        # re-read shows exactly the fix, so it is remediated.
+        assert [(r.method, r.status) for r in world.requests()] == [
+            ("GET", 200),
+            ("PATCH", 503),
+            ("PATCH", 200),
+            ("GET", 200),  # the SDK's poll of the operation
+            ("GET", 200),  # and its final GET
+            ("GET", 200),  # the pipeline's re-read
+        ]
+        assert result["outcome"] == "remediated"
     assert world.runtime.state.history(RID, world.runtime.clock(), timedelta(days=1)).attempts_in_window == 1
 
 

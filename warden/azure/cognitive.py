@@ -87,9 +87,7 @@ class CognitiveAccounts:
             account = self._clients(sub).accounts.get(rg, name)
         return to_snapshot(account)
 
-    def patch_account(
-        self, resource_id: str, properties: Mapping[str, Json], *, etag: str | None = None
-    ) -> str | None:
+    def patch_account(self, resource_id: str, properties: Mapping[str, Json], *, etag: str | None = None) -> str | None:
         # Sent as raw JSON so the body carries exactly these ARM properties and nothing the model adds.
         body = json.dumps({"properties": dict(properties)}).encode()
         # If-Match: a change made after our read must not be overwritten by a fix planned on the old state

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from azure.core.credentials import TokenCredential
@@ -69,8 +70,10 @@ def build_state(settings: Settings, credential: TokenCredential | None = None) -
     return LocalStateStore(settings.state_dir)
 
 
-def build_runtime(settings: Settings) -> Runtime:
-    """Validate the baseline and wire the ports; raises BaselineError/ConfigurationError at start-up."""
+def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Runtime:
+    """Validate the baseline and wire the ports; raises BaselineError/ConfigurationError at start-up.
+
+    `clock` is real UTC time in Azure; `warden replay` passes the emulator's clock so both agree on now."""
     # Imported here, not at module level: `import function_app` is cold-start time, and the management SDK
     # alone costs ~90 ms to import (bench/README.md); the first invocation pays it instead.
     from warden.azure.clients import ClientFactory
@@ -96,7 +99,7 @@ def build_runtime(settings: Settings) -> Runtime:
         audit=build_audit(settings, credential),
         state=build_state(settings, credential),
         controls=CONTROLS,
-        clock=utc_now,
+        clock=clock,
         mode_override=settings.mode_override,
         self_object_ids=settings.self_object_ids,
         self_app_ids=settings.self_app_ids,

@@ -71,22 +71,26 @@ class DeletedAccounts:
         """The `check` hook: a name held by a soft-deleted account can only be reused to restore it."""
         if existing is not None:
             return
-        name = ids.name_from_id(resource_id)
         restore = isinstance(body.get("properties"), Mapping) and body["properties"].get("restore") is True
+        wanted = _holder(resource_id)
         self._purge_due()
         with self._lock:
-            held = [k for k in self._gone if k.rsplit("/", 1)[-1] == name.lower()]
-        if held and not restore:
+            # Held per subscription, group and name (the record's location is not part of the name), so
+            # the same name in another group or subscription is free.
+            held = [k for k, r in self._gone.items() if _holder(str(r["id"])) == wanted]
+            if held and restore:
+                for key in held:
+                    del self._gone[key]
+                return
+            shown = str(self._gone[held[0]]["id"]) if held else ""
+        if held:
             raise ArmError(
                 409,
                 "FlagMustBeSetForRestore",
-                f"An existing resource with ID '{held[0]}' has been soft-deleted. To restore the resource, you "
+                f"An existing resource with ID '{shown}' has been soft-deleted. To restore the resource, you "
                 "must specify 'restore' to be 'true' in the property. If you don't want to restore existing "
                 "resource, please purge it first.",
             )
-        for key in held:
-            with self._lock:
-                self._gone.pop(key, None)
 
     def _purge_due(self) -> None:
         now = iso(self._arm.world.clock.now())
@@ -121,6 +125,16 @@ class DeletedAccounts:
         with self._lock:
             gone = self._gone.pop(self._key(p), None)
         return Reply(200 if gone is not None else 204)
+
+
+def _holder(resource_id: str) -> tuple[str, str, str]:
+    """What a soft-deleted record holds: its (subscription, resource group, name), lower case; the same
+    for an account id and a deletedAccounts id."""
+    return (
+        (ids.subscription(resource_id) or "").lower(),
+        (ids.resource_group(resource_id) or "").lower(),
+        ids.name_from_id(resource_id).lower(),
+    )
 
 
 def _created(arm: Arm, account: Resource) -> Resource:
