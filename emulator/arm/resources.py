@@ -100,6 +100,10 @@ def write(arm: Arm, rtype: ResourceType, req: Request, resource_id: str) -> Repl
         # Merged against the state when it applies, not when it was asked for: another write may have landed.
         if existing is not None:
             check_etag(arm, wanted, existing)
+        else:
+            # A long-running child write can outlive its parent (the account deleted meanwhile): it then
+            # fails rather than leave an orphan no route can reach.
+            _existing(arm, rtype, stored_id)
         if method == "PATCH":
             if existing is None:
                 raise resource_not_found(stored_id)

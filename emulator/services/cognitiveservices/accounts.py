@@ -10,14 +10,14 @@ from __future__ import annotations
 import copy
 import threading
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from emulator.arm import ids
 from emulator.arm.errors import ArmError
 from emulator.arm.plane import Arm
 from emulator.arm.types import Hooks, Params, Resource, ResourceType, Route, Section
-from emulator.kernel.clock import iso
+from emulator.kernel.clock import iso, parse_instant
 from emulator.kernel.http import Reply, Request
 
 from .keys import ACCOUNT_TYPE, KeyBook
@@ -44,8 +44,18 @@ class DeletedAccounts:
     def load(self, raw: Any) -> None:
         if raw is not None and not isinstance(raw, list):
             raise ValueError("must be a list of soft-deleted accounts")
+        gone: dict[str, Resource] = {}
+        for index, record in enumerate(raw or []):
+            # Checked here, so a malformed record is a load error naming it, not a 500 on a later request.
+            if not isinstance(record, Mapping) or not isinstance(record.get("id"), str):
+                raise ValueError(f"[{index}] needs a string 'id'")
+            try:
+                _purge_date(record)
+            except ValueError as err:
+                raise ValueError(f"[{index}] properties.scheduledPurgeDate: {err}") from None
+            gone[ids.key(record["id"])] = copy.deepcopy(dict(record))
         with self._lock:
-            self._gone = {ids.key(str(r["id"])): copy.deepcopy(r) for r in raw or []}
+            self._gone = gone
 
     def dump(self) -> list[Resource]:
         self._purge_due()
@@ -93,9 +103,9 @@ class DeletedAccounts:
             )
 
     def _purge_due(self) -> None:
-        now = iso(self._arm.world.clock.now())
+        now = self._arm.world.clock.now()
         with self._lock:
-            for key in [k for k, r in self._gone.items() if str(r["properties"].get("scheduledPurgeDate", "~")) <= now]:
+            for key in [k for k, r in self._gone.items() if (when := _purge_date(r)) is not None and when <= now]:
                 del self._gone[key]
 
     def routes(self) -> tuple[Route, ...]:
@@ -125,6 +135,14 @@ class DeletedAccounts:
         with self._lock:
             gone = self._gone.pop(self._key(p), None)
         return Reply(200 if gone is not None else 204)
+
+
+def _purge_date(record: Mapping[str, Any]) -> datetime | None:
+    """When a soft-deleted record goes (None: never); parsed, as scenario instants need not carry the
+    seven fractional digits the emulator writes."""
+    props = record.get("properties")
+    when = props.get("scheduledPurgeDate") if isinstance(props, Mapping) else None
+    return parse_instant(str(when)) if when is not None else None
 
 
 def _holder(resource_id: str) -> tuple[str, str, str]:
