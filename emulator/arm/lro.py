@@ -76,10 +76,12 @@ class OperationBook:
 
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _ops: dict[str, Operation] = field(default_factory=dict)
+    # The operations still running, by resource key: settling and the busy check look only here, so their
+    # cost does not grow with every operation the emulator has ever answered.
+    _running_by_resource: dict[str, Operation] = field(default_factory=dict)
 
     def _running(self, resource_id: str) -> Operation | None:
-        rid = ids.key(resource_id)
-        return next((o for o in self._ops.values() if o.status == "InProgress" and ids.key(o.resource_id) == rid), None)
+        return self._running_by_resource.get(ids.key(resource_id))
 
     def apply_now(self, resource_id: str, apply: Callable[[], Any]) -> Any:
         """A write that completes at once: refused with 409 while an operation runs on the resource."""
@@ -95,6 +97,7 @@ class OperationBook:
                 raise _busy(op.resource_id)
             mark()
             self._ops[op.op_id] = op
+            self._running_by_resource[ids.key(op.resource_id)] = op
             return op
 
     def record_done(self, op: Operation) -> Operation:
@@ -107,9 +110,10 @@ class OperationBook:
     def settle(self, now: datetime) -> None:
         """Complete every operation that is due, in the order they were accepted."""
         with self._lock:
-            for op in self._ops.values():
-                if op.status == "InProgress" and op.due <= now:
-                    self._complete(op, now)
+            due = sorted((o for o in self._running_by_resource.values() if o.due <= now), key=lambda o: o.started)
+            for op in due:
+                del self._running_by_resource[ids.key(op.resource_id)]
+                self._complete(op, now)
 
     def _complete(self, op: Operation, now: datetime) -> None:
         op.ended = now

@@ -57,7 +57,7 @@ def _follow(emu: Emulator, url: str) -> requests.Response:
 
 
 def _instant(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")[:26] + "+00:00")
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def _stored(emu: Emulator, rid: str = ONE) -> dict[str, Any]:
@@ -294,6 +294,22 @@ def test_a_soft_deleted_account_is_purged_after_48_hours(emu: Emulator) -> None:
     assert raw(emu, "GET", f"{PROVIDER}/deletedAccounts").json()["value"] == []
     assert emu.dump_state()["deletedAccounts"] == []
     assert raw(emu, "PUT", ONE, json=NEW_ACCOUNT).status_code == 201
+
+
+def test_soft_deleted_accounts_load_from_the_scenario(scenario: dict[str, Any]) -> None:
+    record = {
+        "id": DELETED_ONE.replace("aoai-one", "aoai-old"),
+        "name": "aoai-old",
+        "type": "Microsoft.CognitiveServices/accounts",
+        "location": "eastus",
+        "properties": {"deletionDate": "2020-01-01T00:00:00Z", "scheduledPurgeDate": "2999-01-01T00:00:00Z"},
+    }
+    with Emulator({**scenario, "deletedAccounts": [record]}) as emu:
+        assert raw(emu, "GET", record["id"]).json()["name"] == "aoai-old"
+        assert _error(raw(emu, "PUT", account_id("aoai-old"), json=NEW_ACCOUNT)) == (409, "FlagMustBeSetForRestore")
+    for bad in ({"name": "no-id"}, {**record, "properties": {"scheduledPurgeDate": "soon"}}):
+        with pytest.raises(ValueError, match="deletedAccounts"):
+            Emulator({**scenario, "deletedAccounts": [bad]})
 
 
 def test_a_soft_deleted_name_is_held_only_in_its_own_resource_group(emu: Emulator) -> None:
