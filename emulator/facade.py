@@ -7,6 +7,7 @@ from a throwaway trustme CA made at start-up, whose PEM is `Emulator.ca_path`.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import shutil
@@ -20,7 +21,6 @@ from typing import Any
 
 import trustme
 
-from .arm.options import Options
 from .arm.plane import Arm
 from .kernel.clock import Clock
 from .kernel.faults import Fault
@@ -165,19 +165,10 @@ class Emulator:
     def set_options(self, **changes: Any) -> None:
         """Change scenario options by their Python names (`lro`, `operation_seconds`, `page_size`,
         `if_match`, `reads`, `writes`); raises ValueError for an invalid value."""
-        current = self._arm.options.to_json()
-        options = Options(
-            lro=current["lro"],
-            operation_seconds=current["operationSeconds"],
-            page_size=current["pageSize"],
-            if_match=current["ifMatch"],
-            reads=current["rateLimits"]["reads"],
-            writes=current["rateLimits"]["writes"],
-        )
-        for name, value in changes.items():
-            if not hasattr(options, name):
-                raise ValueError(f"unknown emulator option {name!r}")
-            setattr(options, name, value)
+        try:
+            options = dataclasses.replace(self._arm.options, **changes)
+        except TypeError as err:  # a name Options does not have
+            raise ValueError(f"unknown emulator option: {err}") from None
         self._arm.set_options(options)
 
     def set_lro_mode(self, mode: str, seconds: float = 0.0) -> None:

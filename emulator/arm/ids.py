@@ -19,7 +19,8 @@ def segments(path: str) -> list[str]:
     return [unquote(s) for s in path.split("/") if s]
 
 
-def _last_providers(segs: list[str]) -> int | None:
+def last_providers(segs: list[str]) -> int | None:
+    """The index of the last `providers` segment (extension resources nest one id in another), or None."""
     lowered = [s.lower() for s in segs]
     if "providers" not in lowered:
         return None
@@ -29,21 +30,21 @@ def _last_providers(segs: list[str]) -> int | None:
 def after_providers(resource_id: str) -> list[str]:
     """The segments after the last `providers` (namespace, type, name, ...), or the whole path without one."""
     segs = segments(resource_id)
-    start = _last_providers(segs)
+    start = last_providers(segs)
     return segs if start is None else segs[start + 1 :]
 
 
 def scope_of(resource_id: str) -> str:
     """What a resource lives at: the id before its last `/providers/` (a subscription, group or resource)."""
     segs = segments(resource_id)
-    start = _last_providers(segs)
+    start = last_providers(segs)
     return "/" + "/".join(segs if start is None else segs[:start])
 
 
 def type_from_id(resource_id: str) -> str:
     """`Namespace/type[/childType...]` from an id; the last `providers` segment wins (extension resources)."""
     rest = after_providers(resource_id)
-    if _last_providers(segments(resource_id)) is None or len(rest) < 3 or len(rest) % 2 == 0:
+    if last_providers(segments(resource_id)) is None or len(rest) < 3 or len(rest) % 2 == 0:
         raise ValueError(
             f"not an ARM resource id (no providers segment or type/name pairs incomplete): {resource_id!r}"
         )

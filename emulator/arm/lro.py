@@ -56,9 +56,12 @@ class Operation:
         if self.ended is not None:
             doc["endTime"] = iso(self.ended)
         if self.status == "Failed":
-            error = self.error or ArmError(500, "InternalServerError", "The operation failed (emulator fault).")
-            doc["error"] = error.body()["error"]
+            doc["error"] = self.failure().body()["error"]
         return doc
+
+    def failure(self) -> ArmError:
+        """Why it failed: the error that refused it, or the injected `lro-failed` fault's."""
+        return self.error or ArmError(500, "InternalServerError", "The operation failed (emulator fault).")
 
 
 def _busy(resource_id: str) -> ArmError:

@@ -36,19 +36,16 @@ def new_etag() -> str:
     return f"W/\"datetime'{stamp}.{(ns % 1_000_000_000) // 100:07d}Z'\""
 
 
-def read_only_properties(rtype: ResourceType) -> frozenset[str]:
-    schema = rtype.schema()
-    return schema.read_only(rtype.definition or "") if schema is not None else frozenset({"provisioningState"})
-
-
-def provisioning_states(rtype: ResourceType) -> tuple[str, ...]:
-    schema = rtype.schema()
-    return schema.enum(rtype.definition or "", "properties", "provisioningState") if schema is not None else ()
-
-
 def has_provisioning_state(rtype: ResourceType, resource: Mapping[str, Any]) -> bool:
     props = resource.get("properties")
-    return bool(provisioning_states(rtype)) or (isinstance(props, Mapping) and "provisioningState" in props)
+    return bool(rtype.provisioning_states) or (isinstance(props, Mapping) and "provisioningState" in props)
+
+
+def with_state(rtype: ResourceType, resource: Resource, state: str) -> Resource:
+    """A copy of `resource` showing `state` as its provisioningState, where the type has one."""
+    if not has_provisioning_state(rtype, resource):
+        return resource
+    return {**resource, "properties": {**resource.get("properties", {}), "provisioningState": state}}
 
 
 def identity(requested: Any, current: Any) -> Any:
@@ -114,7 +111,7 @@ def put(rtype: ResourceType, resource_id: str, current: Mapping[str, Any] | None
     given = body.get("properties")
     props = {k: copy.deepcopy(v) for k, v in (given.items() if isinstance(given, Mapping) else ()) if v is not None}
     old_props = old.get("properties") or {}
-    for name in read_only_properties(rtype):
+    for name in rtype.read_only:
         if name in old_props:
             props[name] = copy.deepcopy(old_props[name])
     out["properties"] = props
@@ -123,14 +120,11 @@ def put(rtype: ResourceType, resource_id: str, current: Mapping[str, Any] | None
 
 def finish(rtype: ResourceType, resource: Resource) -> Resource:
     """What every applied write leaves: a new etag, and provisioningState Succeeded where the type has one."""
-    if has_provisioning_state(rtype, resource):
-        resource.setdefault("properties", {})["provisioningState"] = "Succeeded"
-    resource["etag"] = new_etag()
-    return resource
+    return {**with_state(rtype, resource, "Succeeded"), "etag": new_etag()}
 
 
 def in_progress_state(rtype: ResourceType, method: str, creating: bool) -> str:
     """The provisioningState a resource shows while its operation runs, from the type's own enum."""
-    states = provisioning_states(rtype)
+    states = rtype.provisioning_states
     wanted = "Deleting" if method == "DELETE" else ("Creating" if creating else "Updating")
     return wanted if wanted in states or not states else "Accepted"

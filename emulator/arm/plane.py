@@ -26,6 +26,13 @@ from .types import Params, Provider, ResourceType, match
 
 ProviderFactory = Callable[["Arm"], Provider]
 _MONITORS = ("operationstatuses", "operationresults")
+_RESOURCE_HANDLERS = {
+    "GET": resources.get,
+    "HEAD": resources.head,
+    "PUT": resources.write,
+    "PATCH": resources.write,
+    "DELETE": resources.delete,
+}
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,7 @@ class Arm:
             provider = factory(self)
             self.providers[provider.namespace.lower()] = provider
         self.types: dict[str, ResourceType] = {t.type.lower(): t for p in self.providers.values() for t in p.types}
+        self.routes = (*platform.ROUTES, *(r for p in self.providers.values() for r in p.routes))
         self.sections = ("resources", "options", *(s.name for p in self.providers.values() for s in p.sections))
 
     # --- kernel service -------------------------------------------------------------------------
@@ -114,20 +122,18 @@ class Arm:
 
     def _resolve(self, req: Request, segs: list[str]) -> Resolved:
         method = req.method.upper()
-        routes = [*platform.ROUTES, *(r for p in self.providers.values() for r in p.routes)]
-        for route in routes:
+        for route in self.routes:
             params = match(route.pattern, segs)
             if params is not None:
                 handler = route.methods.get(method)
                 if handler is None:
                     raise method_not_allowed(method)
                 return Resolved(_bind(handler, self, req, params), route.api_versions)
-        lowered = [s.lower() for s in segs]
-        if "providers" not in lowered:
+        start = ids.last_providers(segs)
+        if start is None:
             raise ArmError(404, "InvalidResourceType", f"No route in the emulator matches '{req.path}'.")
-        start = len(lowered) - 1 - lowered[::-1].index("providers")
         scope, rest = "/" + "/".join(segs[:start]), segs[start + 1 :]
-        if lowered[start + 1 :] == ["microsoft.resources", "tags", "default"]:
+        if [s.lower() for s in rest] == ["microsoft.resources", "tags", "default"]:
             return Resolved(lambda: platform.tags(self, req, scope), platform.TAGS_VERSIONS)
         provider = self.providers.get(rest[0].lower()) if rest else None
         if provider is not None and len(rest) == 5 and rest[1].lower() == "locations" and rest[3].lower() in _MONITORS:
@@ -142,16 +148,10 @@ class Arm:
         rtype = self.types.get("/".join(chain).lower())
         rid = "/" + "/".join(segs)
         if rtype is not None and pairs and len(pairs) % 2 == 0:
-            handlers = {
-                "GET": resources.get,
-                "HEAD": resources.head,
-                "PUT": resources.write,
-                "PATCH": resources.write,
-                "DELETE": resources.delete,
-            }
-            if method not in handlers or (method != "HEAD" and method not in rtype.methods):
+            if method not in _RESOURCE_HANDLERS or (method != "HEAD" and method not in rtype.methods):
                 raise method_not_allowed(method)
-            return Resolved(lambda: handlers[method](self, rtype, req, rid), rtype.api_versions)
+            handler = _RESOURCE_HANDLERS[method]
+            return Resolved(lambda: handler(self, rtype, req, rid), rtype.api_versions)
         if rtype is not None and pairs and method == "GET":
             under = "/" + "/".join(segs[:-1]) if len(pairs) > 1 else scope
             return Resolved(lambda: resources.listing(self, rtype, req, under), rtype.api_versions)

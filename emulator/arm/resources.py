@@ -61,7 +61,7 @@ def check_etag(arm: Arm, wanted: str | None, current: Mapping[str, Any]) -> None
 
 def _existing(arm: Arm, rtype: ResourceType, resource_id: str) -> Resource | None:
     """The stored resource, after checking that a child's parent exists (ParentResourceNotFound)."""
-    if len(rtype.path) > 1 and not rtype.extension:
+    if rtype.nested:
         parent = ids.parent_id(resource_id)
         if arm.store.get(parent) is None:
             raise parent_not_found(parent)
@@ -179,19 +179,14 @@ def _long_running(
     if arm.options.lro == "sync" and fault is None:
         result = arm.ops.apply_now(resource_id, apply)
         arm.ops.record_done(op)
-        status = 200 if method != "PUT" or not creating else 201
-        body = result if method != "DELETE" else None
-        return Reply(status if body is not None else 200, body, _monitor_headers(arm, req, op))
+        status = 201 if method == "PUT" and creating else 200
+        return Reply(status, result if method != "DELETE" else None, _monitor_headers(arm, req, op))
     op.fail = fault is not None
     op.due = now if op.fail else now + timedelta(seconds=arm.options.operation_seconds)
     state = merge.in_progress_state(rtype, method, creating)
     mark, op.undo = _marker(arm, rtype, resource_id, state, preview)
     arm.ops.start(op, mark)
-    body = None
-    if preview:
-        body = dict(preview)
-        if merge.has_provisioning_state(rtype, body):
-            body["properties"] = {**body.get("properties", {}), "provisioningState": state}
+    body = merge.with_state(rtype, preview, state) if preview else None
     reply = Reply(async_status, body, _monitor_headers(arm, req, op))
     reply.fault = fault.kind if fault else None
     return reply
@@ -204,16 +199,11 @@ def _marker(
     the in-progress provisioningState; one being created appears with it, and goes again if it fails."""
     before = arm.store.get(resource_id)
 
-    def in_progress(resource: Resource) -> Resource:
-        if merge.has_provisioning_state(rtype, resource):
-            resource = {**resource, "properties": {**resource.get("properties", {}), "provisioningState": state}}
-        return resource
-
     def mark() -> None:
         if before is not None:
-            arm.store.mutate(resource_id, in_progress)
+            arm.store.mutate(resource_id, lambda resource: merge.with_state(rtype, resource, state))
         elif preview:
-            arm.store.put(in_progress(preview))
+            arm.store.put(merge.with_state(rtype, preview, state))
 
     def undo() -> None:
         if before is not None:
@@ -250,8 +240,7 @@ def operation_result(arm: Arm, req: Request, op_id: str) -> Reply:
         location = f"{arm.world.endpoint}{req.raw_path}?api-version={quote(req.query.get('api-version', ''), safe='')}"
         return Reply(202, None, {"Location": location, **POLL_HINT})
     if op.status == "Failed":
-        error = op.document()["error"]
-        raise op.error if op.error is not None else ArmError(500, error["code"], error["message"])
+        raise op.failure()
     body = arm.store.get(op.resource_id)
     return Reply(200, body) if body is not None else Reply(204)
 
@@ -259,7 +248,7 @@ def operation_result(arm: Arm, req: Request, op_id: str) -> Reply:
 def listing(arm: Arm, rtype: ResourceType, req: Request, under: str) -> Reply:
     """A paged list of `rtype` under a subscription, group or parent (ParentResourceNotFound if the parent
     of a child type is missing); extension types list what is at exactly that scope."""
-    if len(rtype.path) > 1 and not rtype.extension and arm.store.get(under) is None:
+    if rtype.nested and arm.store.get(under) is None:
         raise parent_not_found(under)
     items = arm.store.of_type(rtype.type, under, exact_scope=rtype.extension)
     return arm.page(req, items)

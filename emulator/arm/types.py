@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from emulator.kernel.http import Reply, Request
@@ -69,8 +70,25 @@ class ResourceType:
         """The type segments after the namespace, lower case (`("accounts", "deployments")`)."""
         return tuple(s.lower() for s in self.type.split("/")[1:])
 
+    @property
+    def nested(self) -> bool:
+        """A child type (a deployment): it needs its parent to exist."""
+        return len(self.path) > 1 and not self.extension
+
     def schema(self) -> Swagger | None:
         return self.swagger() if self.swagger is not None and self.definition else None
+
+    @cached_property
+    def read_only(self) -> frozenset[str]:
+        """The readOnly names of its `properties`, from the swagger (worked out once, not per write)."""
+        schema = self.schema()
+        return schema.read_only(self.definition or "") if schema is not None else frozenset({"provisioningState"})
+
+    @cached_property
+    def provisioning_states(self) -> tuple[str, ...]:
+        """The values its swagger allows for `properties.provisioningState` (empty if it declares none)."""
+        schema = self.schema()
+        return schema.enum(self.definition or "", "properties", "provisioningState") if schema is not None else ()
 
 
 @dataclass(frozen=True)
@@ -82,7 +100,7 @@ class Route:
     methods: Mapping[str, Handler]
     api_versions: tuple[str, ...]
 
-    @property
+    @cached_property
     def pattern(self) -> tuple[str, ...]:
         return tuple(s if s.startswith("{") else s.lower() for s in self.template.strip("/").split("/"))
 
