@@ -99,4 +99,7 @@ def checks(result: dict[str, Any]) -> list[dict[str, Any]]:
     if "audit" in result:
         verified = result["audit"]["verify_event_run_log"]["ok"]
         out.append(_check("audit chain of the event run verifies", True, verified))
+    for shape in result.get("audit_contention", {}).get("shapes", []):
+        out.append(_check(f"blob audit, {shape['shape']}: batches lost", 0, shape["batches_lost"]))
+        out.append(_check(f"blob audit, {shape['shape']}: chain verifies", True, shape["verify_ok"]))
     return out

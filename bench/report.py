@@ -148,6 +148,10 @@ def render(result: Mapping[str, Any]) -> str:
         lines += [*_events(result["events"]), *_sweep(result["sweep"]), ""]
     if "audit" in result:
         lines += [*_audit(result["audit"]), ""]
+    if "audit_contention" in result:
+        from bench.audit_contention import render as contention
+
+        lines += [*contention(result["audit_contention"]), ""]
     if "traced" in result:
         lines += list(_memory(result))
     if "startup" in result:

@@ -26,12 +26,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the results as JSON instead of the report")
     p.add_argument("--no-startup", action="store_true", help="skip the cold-start import measurements")
     p.add_argument("--import-runs", type=int, help="fresh interpreters per import figure (default 5; --quick 3)")
+    p.add_argument(
+        "--contention-batches", type=int, help="batches per writer in the blob contention run (default 60; --quick 8)"
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="show warden's warnings (expected rejections)")
     return p
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from bench import audit_cost, calls, ratios, startup, throughput
+    from bench import audit_contention, audit_cost, calls, ratios, startup, throughput
 
     def pick(given: int | None, quick: int, default: int) -> int:
         return given if given is not None else quick if args.quick else default
@@ -51,6 +54,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         result["peak_rss_mb_before_audit"] = throughput.peak_rss_mb()
         result["audit"] = audit_cost.measure_audit(Path(ev.pop("audit_dir")), root / "audit", appends, big)
     result["final_peak_rss_mb"] = throughput.peak_rss_mb()
+    # After the RSS figure: Azurite is another process, and the blob clients would only add to this one.
+    result["audit_contention"] = audit_contention.measure_contention(pick(args.contention_batches, 8, 60))
     if not args.no_startup:
         result["startup"] = startup.measure_startup(runs)
     result["ratios"] = ratios.ratios(result)

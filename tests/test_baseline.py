@@ -102,17 +102,25 @@ def test_unknown_control_id_in_lookups_raises() -> None:
 
 
 def test_params_are_validated_and_normalised() -> None:
-    baseline = parse(HEAD + PUBLIC + "    approved_ip_ranges: [203.0.113.7, 10.0.0.0/8, 192.168.1.0/24]\n")
+    baseline = parse(HEAD + PUBLIC + "    approved_ip_ranges: [203.0.113.7, 10.0.0.0/9, 192.168.1.0/24]\n")
     assert baseline.params("network.public-access").approved_ip_ranges == (
         "203.0.113.7",
-        "10.0.0.0/8",
+        "10.0.0.0/9",
         "192.168.1.0/24",
     )
 
 
-def test_approved_ranges_up_to_a_slash_8_are_accepted() -> None:
-    baseline = parse(HEAD + PUBLIC + "    approved_ip_ranges: [10.0.0.0/8, 11.0.0.0/9]\n")
-    assert baseline.params("network.public-access").approved_ip_ranges == ("10.0.0.0/8", "11.0.0.0/9")
+@pytest.mark.parametrize(
+    "ranges",
+    [
+        ("10.0.0.0/8",),
+        ("10.0.0.0/9", "11.0.0.0/9"),  # exactly a /8's worth in all
+        ("10.0.0.0/8", "10.1.0.0/16", "10.2.3.4"),  # inside the /8: overlaps are counted once
+    ],
+)
+def test_approved_ranges_up_to_a_slash_8_in_all_are_accepted(ranges: tuple[str, ...]) -> None:
+    baseline = parse(HEAD + PUBLIC + f"    approved_ip_ranges: [{', '.join(ranges)}]\n")
+    assert baseline.params("network.public-access").approved_ip_ranges == ranges
 
 
 def test_subscriptions_are_lower_cased() -> None:
@@ -409,7 +417,7 @@ def test_docs_describe_every_key() -> None:
     keys = [
         "version", "mode", "scope", "subscriptions", "limits", "max_actions_per_run", "max_actions_per_hour",
         "cooldown_seconds", "max_attempts", "attempt_window_hours", "controls", "exemptions",
-        "resource", "control", "reason", "owner", "expires", *KNOWN_CONTROLS,
+        "resource", "control", "reason", "owner", "expires", "acknowledge_broad", *KNOWN_CONTROLS,
     ]  # fmt: skip
     keys += [name for control in CONTROLS for name in control.parameters()]  # every declared parameter
     assert [k for k in keys if f"`{k}`" not in docs] == []

@@ -75,6 +75,7 @@ def test_replay_of_the_demo_tenant(tmp_path: Path) -> None:
             f"evaluation:{local}:compliant",
             f"intent:{public}:",
             f"result:{public}:remediated",
+            "event:-:ignored",  # the first event delivered again: the duplicate's drop is audited
             "event:-:ignored",  # warden's own PATCH coming back
             f"evaluation:{local}:compliant",  # a human's regenerateKey: key events re-check local auth only
         ],
@@ -294,3 +295,31 @@ def test_only_the_replay_reads_warden_now() -> None:
         if "WARDEN_NOW" in p.read_text()
     ]
     assert readers == ["warden/cli_replay.py"]
+
+
+def test_sweep_and_replay_summaries_escape_control_characters(tmp_path: Path, monkeypatch: Any, capsys: Any) -> None:
+    # An id from a hostile tenant or event must not forge summary lines or reach the terminal as an escape.
+    import types
+
+    from warden import cli, service, settings
+    from warden.azure import wiring
+
+    hostile = "evt-1\nswept 999 account(s): 0 failed\x1b[2J\u202e"
+    report = types.SimpleNamespace(accounts=1, outcomes={"compliant": 1}, errors=[f"{hostile}: HTTP 500"])
+    monkeypatch.setattr(settings, "load_settings", types.SimpleNamespace)
+    monkeypatch.setattr(wiring, "build_runtime", lambda s: None)
+    monkeypatch.setattr(service, "sweep", lambda rt, trigger: report)
+    assert cli.main(["sweep"]) == 1
+    result = cli_replay.ReplayResult(redelivery=[f"{hostile}: throttled"])
+    monkeypatch.setattr(cli_replay, "replay", lambda *a, **k: result)
+    for name in ("state.json", "events.json"):
+        (tmp_path / name).write_text("{}")
+    out = tmp_path / "out"
+    argv = ["replay", "--state", str(tmp_path / "state.json"), "--events", str(tmp_path / "events.json")]
+    assert cli.main([*argv, "--out", str(out), "--now", "2024-05-01T00:00:00Z"]) == 0
+    captured = capsys.readouterr()
+    for text in (captured.out, captured.err):
+        assert "\x1b" not in text and "\u202e" not in text
+        assert not any(line.startswith("swept 999") for line in text.splitlines())  # no forged line
+    assert "error: evt-1\\nswept 999 account(s): 0 failed\\x1b[2J\\u202e: HTTP 500" in captured.err
+    assert "would be redelivered: evt-1\\nswept 999 account(s): 0 failed\\x1b[2J\\u202e: throttled" in captured.out

@@ -39,12 +39,10 @@ def test_the_token_audience_follows_the_endpoint(endpoint: str, scope: str) -> N
 
 
 def test_account_ids_parse_case_insensitively_and_refuse_children() -> None:
-    assert parse_account_id("/subscriptions/S/resourcegroups/RG/providers/microsoft.cognitiveservices/accounts/A/") == (
-        "S",
-        "RG",
-        "A",
-    )
+    sub = "6A1F3C2E-8D4B-4F7A-9C0E-2B5D7E9F1A3C"
+    rid = f"/subscriptions/{sub}/resourcegroups/RG/providers/microsoft.cognitiveservices/accounts/A1/"
+    assert parse_account_id(rid) == (sub, "RG", "A1")
     with pytest.raises(ValueError, match="not a Cognitive Services account id"):
         parse_account_id(
-            "/subscriptions/S/resourceGroups/RG/providers/Microsoft.CognitiveServices/accounts/A/deployments/d"
+            f"/subscriptions/{sub}/resourceGroups/RG/providers/Microsoft.CognitiveServices/accounts/A1/deployments/d"
         )

@@ -89,7 +89,8 @@ def test_every_upstream_example_parses_or_is_rejected_for_camelcase_specversion(
             data["correlationId"],
             data["status"],
         )
-        assert event.caller == Caller(object_id=data["claims"][OID], app_id=data["claims"]["appid"])
+        # The examples' object id is the placeholder "{ID}": not a GUID, so not recorded as given.
+        assert event.caller == Caller(object_id=None, app_id=data["claims"]["appid"])
     else:
         assert event.resource_id == raw["source" if cloud else "topic"]
         assert event.operation_name == event_type
@@ -113,7 +114,7 @@ def test_exact_fields_of_the_write_success_example() -> None:
         subscription_id="{subscription-id}",
         tenant_id="{tenant-id}",
         correlation_id="{ID}",
-        caller=Caller(object_id="{ID}", app_id="{ID}"),
+        caller=Caller(object_id=None, app_id="{ID}"),  # "{ID}" is not a GUID: no object id
         event_time=datetime(2018, 7, 19, 18, 38, 4, 611735, tzinfo=UTC),
         status="Succeeded",
     )
@@ -161,7 +162,7 @@ def test_every_derived_event_parses(path: Path) -> None:
             assert event.details["EXP"] == 1590704380
         else:
             assert event.operation_name == item["data"]["operationName"]
-            assert event.caller == Caller(object_id="{ID}", app_id="{ID}")
+            assert event.caller == Caller(object_id=None, app_id="{ID}")  # "{ID}" is not a GUID
 
 
 def test_a_batch_with_one_malformed_item_keeps_the_others() -> None:
@@ -285,9 +286,10 @@ def test_a_cloudevent_without_specversion_or_with_another_version() -> None:
 
 def test_oid_and_azp_claim_spellings() -> None:
     event = arm_event()
-    event["data"]["claims"] = {"oid": "o-1", "azp": "a-1", "name": "Someone"}
+    oid = "5e0b1c2d-3f4a-4b5c-9d6e-7f8091a2b3c4"
+    event["data"]["claims"] = {"oid": oid, "azp": "a-1", "name": "Someone"}
     (parsed,), _ = parse_events(event)
-    assert parsed.caller == Caller(object_id="o-1", app_id="a-1")
+    assert parsed.caller == Caller(object_id=oid, app_id="a-1")
     del event["data"]["claims"]
     (parsed,), _ = parse_events(event)
     assert parsed.caller == Caller()
@@ -349,7 +351,9 @@ def test_claims_are_reduced_everywhere() -> None:
         EVENTGRID / "Microsoft.Resources/2018-01-01/examples/event-grid-schema/resource_delete_success.json"
     )
     assert reduce_claims("name=Someone") == {}
-    assert reduce_claims({"oid": "o", "upn": "u@x"}) == {"oid": "o"}
+    assert reduce_claims({"oid": "o", "upn": "u@x"}) == {"oid": "[not a GUID]"}  # never kept as given
+    guid = "5e0b1c2d-3f4a-4b5c-9d6e-7f8091a2b3c4"
+    assert reduce_claims({"oid": guid, "upn": "u@x"}) == {"oid": guid}
 
 
 # -- the Functions worker's decode path ----------------------------------------------------------------

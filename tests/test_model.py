@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from warden.model import account_id_of, same_id
 
-RID = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/a"
+SUB = "00000000-0000-0000-0000-000000000000"
+RID = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/aoai-1"
 
 
 def test_account_id_of_child_and_extension_resources() -> None:

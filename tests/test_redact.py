@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pytest
 from azure.mgmt.cognitiveservices.models import ApiKeys
 
-from warden.redact import REDACTED, clean, scrub
+from warden.redact import REDACTED, clean, for_log, scrub
 
 SECRET = "c2VjcmV0LXZhbHVlLXRoYXQtbXVzdC1ub3QtbGVhaw"
 
@@ -68,3 +68,49 @@ def test_sdk_models_and_dataclasses_are_cleaned_by_field_never_by_their_text() -
 def test_ordinary_values_are_kept() -> None:
     observed = {"publicNetworkAccess": "Enabled", "networkAcls.ipRules": [{"value": "203.0.113.7"}]}
     assert clean(observed, "observed") == observed
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"Authorization: SharedKey myaccount:{SECRET}",
+        f"Authorization: SharedKeyLite myaccount:{SECRET}",
+        f"Cookie: ARRAffinity=1; session={SECRET}",
+        f"Set-Cookie: session={SECRET}; Path=/; HttpOnly",
+        f"password: {SECRET}",
+        f"passphrase:{SECRET}",
+        f"https://user:{SECRET}@example.com/repo.git",
+        f"the key sk-{SECRET} was used",
+        f"sk-proj-{SECRET}",
+        f"token ghp_{SECRET}",
+        f"github_pat_{SECRET}",
+    ],
+)
+def test_more_inline_secret_shapes_are_cut_out(text: str) -> None:
+    cleaned = scrub(text)
+    assert SECRET not in cleaned and REDACTED in cleaned
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"primary": SECRET, "secondary": SECRET},
+        {"pat": SECRET},
+        {"passphrase": SECRET},
+        {"headers": {"Cookie": SECRET, "Authorization": SECRET, "Set-Cookie": SECRET}},
+    ],
+)
+def test_more_secret_named_members_are_redacted(payload: dict[str, object]) -> None:
+    assert SECRET not in str(clean(payload, "observed"))
+
+
+def test_arm_authorization_objects_are_kept() -> None:
+    # Event Grid's ARM events carry data.authorization = {scope, action, evidence}: not a secret.
+    kept = {"authorization": {"scope": "/subscriptions/s", "action": "Microsoft.CognitiveServices/accounts/write"}}
+    assert clean(kept, "observed") == kept
+
+
+def test_log_text_is_scrubbed_escaped_and_bounded() -> None:
+    line = for_log(f"bad \ud800 AccountKey={SECRET}; " + "x" * 5000, limit=100)
+    assert SECRET not in line and "\\ud800" in line and line.endswith("characters]")
+    line.encode("utf-8")  # a lone surrogate made a log handler's encode fail

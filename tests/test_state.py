@@ -103,3 +103,18 @@ def test_a_damaged_attempts_file_counts_from_zero(tmp_path: Path) -> None:
     assert store.history(RID, T0, timedelta(hours=1)).attempts_in_window == 0
     store.record_attempt(RID, T0)
     assert store.history(RID, T0, timedelta(hours=1)).attempts_in_window == 1
+
+
+def test_done_markers_are_keyed_on_the_id_and_the_content(tmp_path: Path) -> None:
+    store = LocalStateStore(tmp_path)
+    store.mark_done("e1", T0, "digest-a")
+    assert store.is_done("e1", "digest-a")
+    assert not store.is_done("e1", "digest-b")  # another event reusing the id is not done
+    assert store.is_done("e1")  # some delivery with this id was
+    assert not store.is_done("e2")
+
+
+def test_any_event_id_makes_a_state_key_a_lone_surrogate_too(tmp_path: Path) -> None:
+    store = LocalStateStore(tmp_path)
+    store.mark_done("e-\ud800", T0, "d")
+    assert store.is_done("e-\ud800", "d") and not store.is_done("e-\udc00", "d")

@@ -116,7 +116,9 @@ def entry_hash(entry: Mapping[str, Json]) -> str:
     """sha256 (hex) of the canonical JSON of the entry without its `hash` key."""
     body = {k: v for k, v in entry.items() if k != "hash"}
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    # A written entry is valid Unicode (_valid_text); a forged line read back may hold a lone surrogate ("\ud800"
+    # in JSON): hash it anyway, so verify reports it as altered instead of failing on it.
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def chain(records: Sequence[AuditRecord], head_seq: int, head_hash: str) -> tuple[bytes, int, str]:

@@ -70,17 +70,30 @@ def _head_problems(head: tuple[int, str] | None, seq: int, hash_: str) -> list[s
     return [f"removed: the log ends at seq {seq}, the recorded head is {head[0]} ({what})"]
 
 
+def _gap_problems(gaps: list[tuple[int, int, str, str]], seen: set[int]) -> list[str]:
+    """The skipped seq ranges (first, last, what, between) that no entry elsewhere fills (a reorder refills)."""
+    ordered, problems = sorted(seen), []
+    for first, last, what, between in gaps:
+        # The first and last seq of the gap no entry elsewhere fills (no list over the gap: seq 10**9 is forgeable)
+        inside = ordered[bisect.bisect_left(ordered, first) : bisect.bisect_right(ordered, last)]
+        if len(inside) < last - first + 1:
+            low = next((n for n in range(first, first + len(inside) + 1) if n not in seen), first)
+            high = next((n for n in range(last, last - len(inside) - 1, -1) if n not in seen), last)
+            problems.append(f"{what}: {_span(low, high)} missing {between}")
+    return problems
+
+
 def verify(entries: Iterable[dict[str, Json]], *, head: tuple[int, str] | None = None) -> VerifyReport:
     """Check the hash chain: every entry's hash, seq continuity and prev_hash links, in the order given.
 
     `head` is an expected (seq, hash) of the last entry (LocalAuditLog.head_mark() or a noted value): with it
     a removed tail is reported too, which a hash chain alone cannot reveal. So are rollover markers that do not
-    lead to the blob they name (see warden.azure.audit_blob.Rollover)."""
+    lead to the blob they name (see warden.azure.audit_blob_read.Rollover)."""
     problems: list[str] = []
     seen: set[int] = set()
-    gaps: list[tuple[int, int, str]] = []  # seq ranges skipped, settled at the end (a reorder refills them)
+    gaps: list[tuple[int, int, str, str]] = []  # seq ranges skipped, settled at the end (a reorder refills them)
     prev_seq, prev_hash, prev_where, prev_altered = 0, GENESIS_HASH, "the start", False
-    count = unreadable = 0  # unreadable: lines in a row whose seq is unknown (not counted as removed)
+    count = unreadable = 0  # unreadable: lines in a row whose seq is unknown (the next entry says what is missing)
     marker = None  # the rollover marker just read
     for count, entry in enumerate(entries, start=1):
         where = getattr(entry, "where", f"entry #{count}")
@@ -88,16 +101,16 @@ def verify(entries: Iterable[dict[str, Json]], *, head: tuple[int, str] | None =
         marker = None
         if getattr(entry, "problem", ""):
             problems.append(f"{where}: {getattr(entry, 'problem', '')}")
-            prev_altered, unreadable = True, unreadable + 1  # do not also blame the next entry's link
+            unreadable += 1  # foreign bytes or a garbled entry: the next entry's seq tells which
             continue
         seq, stored, link = entry.get("seq"), entry.get("hash"), entry.get("prev_hash")
         if not isinstance(seq, int) or not isinstance(stored, str) or not isinstance(link, str):
             problems.append(f"{where}: altered: seq, hash or prev_hash missing or of the wrong type")
-            prev_altered, unreadable = True, unreadable + 1
+            unreadable += 1
             continue
         at = f"{where} (seq {seq})"
         if entry.get("kind") == "rollover":  # written by the blob sink, which defines what makes one valid
-            from warden.azure.audit_blob import Rollover
+            from warden.azure.audit_blob_read import Rollover
 
             problems.extend((marker := Rollover(entry, where, at)).problems())
         altered = entry_hash(entry) != stored
@@ -107,24 +120,19 @@ def verify(entries: Iterable[dict[str, Json]], *, head: tuple[int, str] | None =
             problems.append(f"{at}: inserted: seq {seq} occurs more than once")
         elif seq < prev_seq:
             problems.append(f"{at}: reordered: seq {seq} comes after seq {prev_seq} ({prev_where})")
-        elif seq > prev_seq + 1 + unreadable:
+        elif seq > prev_seq + 1 and unreadable:
+            # The entries there are lost in the unreadable line(s) just before: name them, not only the lines.
+            lines = f"{unreadable} unreadable line{'s' if unreadable > 1 else ''}"
+            gaps.append((prev_seq + 1, seq - 1, "unreadable", f"between {prev_where} and {where} ({lines})"))
+        elif seq > prev_seq + 1:
             crossed = prev_seq > 0 and prev_where.partition(" line ")[0] != where.partition(" line ")[0]
             hint = " (a removed day file?)" if crossed else ""
-            gaps.append((prev_seq + 1 + unreadable, seq - 1, f"between {prev_where} and {where}{hint}"))
+            gaps.append((prev_seq + 1, seq - 1, "removed", f"between {prev_where} and {where}{hint}"))
         elif link != prev_hash and not prev_altered and seq == prev_seq + 1:
             problems.append(f"{at}: inserted or altered: prev_hash does not match the hash of {prev_where}")
         seen.add(seq)
         prev_seq, prev_hash, prev_where, prev_altered, unreadable = seq, stored, at, altered, 0
-    ordered = sorted(seen)
-    for first, last, between in gaps:
-        # The first and last seq of the gap no entry elsewhere fills (no list over the gap: seq 10**9 is forgeable)
-        lo = bisect.bisect_left(ordered, first)
-        hi = bisect.bisect_right(ordered, last)
-        inside = ordered[lo:hi]
-        if len(inside) < last - first + 1:
-            low = next((n for n in range(first, first + len(inside) + 1) if n not in seen), first)
-            high = next((n for n in range(last, last - len(inside) - 1, -1) if n not in seen), last)
-            problems.append(f"removed: {_span(low, high)} missing {between}")
+    problems.extend(_gap_problems(gaps, seen))
     problems.extend(_head_problems(head, prev_seq, prev_hash))
     last_head = (prev_seq, prev_hash) if count else None
     return VerifyReport(ok=not problems, entries=count, problems=tuple(problems), head=last_head)

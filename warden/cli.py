@@ -11,16 +11,20 @@ from dataclasses import replace
 
 from warden import cli_log, cli_replay
 from warden.errors import WardenError
+from warden.text import printable
 
 
 def _check_baseline(args: argparse.Namespace) -> int:
     from warden.baseline import load_baseline
+    from warden.baseline_exemptions import describe
 
     baseline = load_baseline(args.file)
     print(
-        f"{args.file}: valid; mode {baseline.mode.value}, {len(baseline.subscriptions)} subscription(s), "
+        f"{printable(args.file)}: valid; mode {baseline.mode.value}, {len(baseline.subscriptions)} subscription(s), "
         f"{len(baseline.exemptions)} exemption(s)"
     )
+    for i, exemption in enumerate(baseline.exemptions):  # what each switches off, where and until when
+        print(f"  exemptions[{i}]: {printable(describe(exemption))}")
     return 0
 
 
@@ -53,10 +57,10 @@ def _sweep(args: argparse.Namespace) -> int:
     if args.mode:
         settings = replace(settings, mode_override=Mode(args.mode))
     report = sweep(build_runtime(settings), trigger=Trigger.CLI_SWEEP)
-    outcomes = ", ".join(f"{n} {o}" for o, n in sorted(report.outcomes.items())) or "no findings"
+    outcomes = ", ".join(f"{n} {printable(o)}" for o, n in sorted(report.outcomes.items())) or "no findings"
     print(f"swept {report.accounts} account(s): {outcomes}")
     for error in report.errors:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {printable(error)}", file=sys.stderr)
     return 1 if report.errors else 0
 
 
@@ -94,5 +98,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except WardenError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(exc)}", file=sys.stderr)  # errors quote ids from events: escaped
         return 2

@@ -18,12 +18,14 @@ from warden.audit import AuditLog, LocalAuditLog, parse_time
 from warden.audit_review import filter_entries, verify
 from warden.errors import ConfigurationError, WardenError
 from warden.model import Json
+from warden.text import printable
 
 DEFAULT_DIR = ".warden/audit"
 DEFAULT_CONTAINER = "warden-audit"
 DETAIL_WIDTH = 80
 _AGE = re.compile(r"([0-9]+)([smhdw])")
 _COUNT = re.compile(r"[0-9]+")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _COLUMNS = ("SEQ", "TIME (UTC)", "KIND", "RESOURCE", "CONTROL", "MODE", "DECISION", "OUTCOME", "DETAIL")
 
@@ -86,7 +88,7 @@ def _detail(entry: Mapping[str, Json]) -> str:
         parts.append(str(entry["reason"]))
     if entry.get("error"):
         parts.append(f"error: {entry['error']}")
-    text = "; ".join(parts).replace("\n", " ")
+    text = printable("; ".join(parts))  # escaped before it is cut: the width is what the terminal shows
     return text if len(text) <= DETAIL_WIDTH else text[: DETAIL_WIDTH - 1] + "…"
 
 
@@ -119,7 +121,8 @@ def _row(entry: Mapping[str, Json]) -> tuple[str, ...]:
         entry.get("outcome"),
         _detail(entry),
     )
-    return tuple(str(c) if c not in (None, "") else "-" for c in cells)
+    # Every cell escaped: a newline or escape sequence in a stored id must not forge a row (docs/audit.md).
+    return tuple(printable(c) if c not in (None, "") else "-" for c in cells)
 
 
 def format_table(entries: Iterable[Mapping[str, Json]]) -> str:
@@ -185,11 +188,14 @@ def run_log(args: argparse.Namespace) -> int:
             selected = deque(selected, maxlen=args.limit)
         if args.json:
             for entry in selected:
-                print(json.dumps(entry, ensure_ascii=False, separators=(",", ":")))
+                line = json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
+                if _SURROGATE.search(line):  # a forged lone surrogate cannot be printed as UTF-8: \\uXXXX form
+                    line = json.dumps(entry, separators=(",", ":"))
+                print(line)
         else:
             print(format_table(selected))
     except (WardenError, OSError, ValueError) as exc:  # ValueError: a malformed URL or connection string
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(exc)}", file=sys.stderr)
         return 2
     return 0
 
@@ -201,7 +207,7 @@ def run_verify(args: argparse.Namespace) -> int:
         head = audit.head_mark() if isinstance(audit, LocalAuditLog) else None
         report = verify(audit.entries(), head=head)
     except (WardenError, OSError, ValueError) as exc:  # ValueError: a malformed URL or connection string
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(exc)}", file=sys.stderr)
         return 2
     if report.ok:
         print(f"OK: {report.entries} entries, chain intact")
@@ -209,7 +215,7 @@ def run_verify(args: argparse.Namespace) -> int:
             print(f"head: seq {report.head[0]} hash {report.head[1]}")
         return 0
     for problem in report.problems:
-        print(problem)
+        print(printable(problem))
     print(f"FAILED: {len(report.problems)} problem(s) in {report.entries} entries")
     return 1
 

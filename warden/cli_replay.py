@@ -119,6 +119,7 @@ def _write_jsonl(path: Path, rows: Sequence[Mapping[str, Any]]) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from warden.cli_log import format_table
+    from warden.text import printable
 
     scenario = json.loads(Path(args.state).read_text())
     events = json.loads(Path(args.events).read_text())
@@ -143,13 +144,14 @@ def _run(args: argparse.Namespace) -> int:
     (out / "state.json").write_text(json.dumps(result.state, indent=2) + "\n")
     print(format_table(result.audit))
     for note in result.redelivery:
-        print(f"would be redelivered: {note}")
+        print(f"would be redelivered: {printable(note)}")  # the note quotes the event id: escaped
     writes = sum(1 for r in result.requests if r["method"] in ("PUT", "PATCH", "POST", "DELETE"))
     print(
         f"\n{len(result.audit)} audit records, {len(result.requests)} Azure requests ({writes} writes), "
         f"{result.delivered} event(s) delivered, {result.rejected} rejected, "
         f"{len(result.redelivery)} left for Event Grid to redeliver.\n"
-        f"Written to {out}/: audit.jsonl, audit/ (review with `python -m warden log --dir {out}/audit`), "
+        f"Written to {printable(out)}/: audit.jsonl, audit/ (review with `python -m warden log --dir "
+        f"{printable(out)}/audit`), "
         "state.json, requests.jsonl"
     )
     return 0

@@ -51,11 +51,32 @@ class PermissionDeniedError(AzureError):
 
 
 class TransientError(AzureError):
-    """Throttling, timeouts, 5xx after retries: re-raised so Event Grid redelivers the event."""
+    """Throttling, timeouts, 5xx after retries: re-raised so Event Grid redelivers the event. `retry_after` is
+    the seconds the service asked for (its Retry-After header) when it throttled."""
+
+    def __init__(
+        self, message: str, *, status: int | None = None, code: str = "", retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, status=status, code=code)
+        self.retry_after = retry_after
+
+    @property
+    def throttled(self) -> bool:
+        return self.status == 429
 
 
 class OutcomeUnknownError(TransientError):
     """ARM accepted a change but its operation could not be followed to the end: it may yet be applied."""
+
+
+class ReplyLostError(OutcomeUnknownError):
+    """A write was sent, but its answer was a server error or never came (after the SDK's retries): the service
+    may have carried it out. Only a re-read tells whether it applied."""
+
+
+class NotFoundYetError(TransientError):
+    """A resource an event just reported written is not found: ARM's reads can lag a write, so the event is
+    redelivered and read again rather than called gone."""
 
 
 class ConflictError(TransientError):

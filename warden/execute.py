@@ -2,6 +2,9 @@
 
 No audit, no action: the intents are written before the first step. A step that fails after others applied
 ends `partial`: the steps left are kept as pending (warden/pending.py) and the next evaluation finishes them.
+A write whose answer was lost (a 5xx or no answer after the SDK's retries: it may have been carried out) is
+judged by the re-read: applied if it shows the change, not applied only if it shows the drift on a settled
+target, unknown otherwise.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from warden.errors import (
     AzureError,
     ConflictError,
     OutcomeUnknownError,
+    ReplyLostError,
     ResourceGoneError,
     TransientError,
     WardenError,
@@ -41,10 +45,16 @@ Recheck = Callable[[frozenset[str]], Mapping[str, list[Finding]]]
 #: After a recheck: the settings that differ from the first read although the action did not change them
 #: (given the names it changed). Someone else wrote around our change.
 ChangedElsewhere = Callable[[frozenset[str]], list[str]]
+#: After a recheck: the target's provisioning state while an operation still runs on it, else None (settled).
+Busy = Callable[[], str | None]
 
 
 def _nothing_elsewhere(ours: frozenset[str]) -> list[str]:
     return []
+
+
+def _settled() -> str | None:
+    return None
 
 
 @dataclass
@@ -54,6 +64,7 @@ class StepRun:
     statuses: list[StepStatus]
     errors: list[str]
     failure: AzureError | None = None
+    lost: int | None = None  # the step whose answer was lost (it may have applied): judged by the re-read
 
 
 def enforce(
@@ -65,6 +76,7 @@ def enforce(
     recheck: Recheck,
     pending: PendingSteps,
     changed_elsewhere: ChangedElsewhere = _nothing_elsewhere,
+    busy: Busy = _settled,
 ) -> list[Outcome]:
     """One outcome per planned finding. Re-raises a TransientError after the results are written, so that
     Event Grid redelivers and the next evaluation re-reads, re-plans and finishes what is pending."""
@@ -81,10 +93,11 @@ def enforce(
     rt.audit.append(intents)  # raises AuditWriteError: then nothing has been changed
 
     run = _apply(action, rt, recheck)
-    if touched(run.statuses) and not action.continues:
+    drifted, verify_error = _verify(action, run, recheck)
+    _judge_lost(action, run, drifted, busy)
+    if touched(run.statuses) and not action.continues:  # only what may have changed Azure counts
         _count_attempt(rt, action.resource_id)
     pending.settle(action, run.statuses)
-    drifted, verify_error = _verify(action, run, recheck)
     elsewhere = changed_elsewhere(_names_changed(action)) if drifted else []
     outcomes: list[Outcome] = []
     records: list[AuditRecord] = []
@@ -117,6 +130,8 @@ def _apply(action: Action, rt: Runtime, recheck: Recheck) -> StepRun:
         except OutcomeUnknownError as exc:
             # Accepted, not followed to the end: it may still land, and a second write would meet a 409.
             run.statuses[index], run.errors[index], run.failure = StepStatus.UNKNOWN, str(exc), exc
+            if isinstance(exc, ReplyLostError):
+                run.lost = index
             break
         except ConflictError as exc:
             served = frozenset(c for c, steps in action.serves.items() if index in steps)
@@ -163,15 +178,39 @@ Verdict = tuple[Mapping[str, list[Finding]] | None, AzureError | None]
 
 
 def _verify(action: Action, run: StepRun, recheck: Recheck) -> Verdict:
-    """Re-read once if any applied step is verified that way: control id -> the drift still found."""
+    """Re-read once if any applied step (or one whose answer was lost) is verified that way: control id -> the
+    drift still found."""
     rereads = [i for i, s in enumerate(action.steps) if s.verify is Verify.REREAD]
-    if not any(run.statuses[i] is StepStatus.APPLIED for i in rereads):
+    if not any(run.statuses[i] is StepStatus.APPLIED or i == run.lost for i in rereads):
         return {}, None
     try:
         return recheck(frozenset(action.serves)), None
     except AzureError as exc:
         log.warning("verifying %s after the change failed: %s", action.resource_id, scrub(str(exc)))
         return None, exc
+
+
+def _judge_lost(action: Action, run: StepRun, drifted: Mapping[str, list[Finding]] | None, busy: Busy) -> None:
+    """The step whose answer was lost, as the re-read shows it: applied if its controls are compliant now; not
+    applied if their drift is still there on a settled target; unknown if the re-read failed or an operation
+    still runs (it may yet land)."""
+    index = run.lost
+    if index is None or drifted is None or action.steps[index].verify is not Verify.REREAD:
+        return
+    served = [c for c, steps in action.serves.items() if index in steps]
+    left = [f.summary for c in served for f in drifted.get(c, [])]
+    if not left:
+        run.statuses[index] = StepStatus.APPLIED
+        run.errors[index] += "; the re-read shows it applied"
+        if index == len(action.steps) - 1:
+            run.failure = None  # nothing is left to retry
+        return
+    state = busy()
+    if state is not None:
+        run.errors[index] += f"; the re-read still shows the drift while the target is {state}: it may yet apply"
+        return
+    run.statuses[index] = StepStatus.FAILED
+    run.errors[index] += f"; the re-read shows it not applied: {'; '.join(left)}"
 
 
 def _outcome(

@@ -6,11 +6,16 @@ SDK models and raw JSON become these at the boundary, once; everything inside th
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, TypeAlias, Union
+
+# The id helpers live in warden.ids; re-exported (the `x as x` form, which strict mypy needs) because the
+# engine has always imported them from here.
+from warden.ids import account_id_of as account_id_of  # noqa: PLC0414
+from warden.ids import normalize_id as normalize_id  # noqa: PLC0414
+from warden.ids import same_id as same_id  # noqa: PLC0414
 
 if TYPE_CHECKING:
     from warden.steps import Step
@@ -18,29 +23,6 @@ if TYPE_CHECKING:
 #: A JSON value (what observed/expected values, changes and raw events hold). Read-only container types, so
 #: that a list[str] or dict[str, str] is one too.
 Json: TypeAlias = Union[bool, int, float, str, Sequence["Json"], Mapping[str, "Json"], None]  # noqa: UP007
-
-
-def normalize_id(resource_id: str) -> str:
-    """The comparison key of an ARM id: ids compare case-insensitively and without a trailing slash."""
-    return resource_id.strip().rstrip("/").lower()
-
-
-_ACCOUNT_PREFIX = re.compile(
-    r"^/subscriptions/[^/]+/resourcegroups/[^/]+/providers/microsoft\.cognitiveservices/accounts/[^/]+",
-    re.IGNORECASE,
-)
-
-
-def account_id_of(resource_id: str) -> str | None:
-    """The Cognitive Services account a resource id is, or sits under (a deployment, an RAI policy, a role
-    assignment scoped to the account); None when it is not under an account."""
-    match = _ACCOUNT_PREFIX.match(resource_id.strip())
-    return match.group(0) if match else None
-
-
-def same_id(a: str, b: str) -> bool:
-    """Whether two ARM ids name the same resource (`resourcegroups` vs `resourceGroups` both occur)."""
-    return normalize_id(a) == normalize_id(b)
 
 
 class Mode(enum.StrEnum):

@@ -12,6 +12,9 @@ from warden.control import ParamError
 
 #: The widest approved IP range: anything wider (0.0.0.0/0, /1 ... /7) would silently switch the control off.
 WIDEST_APPROVED_PREFIX = 8
+#: The most addresses all approved ranges together may cover (after merging overlaps): as many as one /8, so
+#: that many narrower ranges (224 /8s, say) cannot add up to the internet that one wide range may not be.
+MAX_APPROVED_ADDRESSES = 2 ** (32 - WIDEST_APPROVED_PREFIX)
 # An RFC 1123 host name label; `*.` may lead a pattern (its subdomains), nothing else may be a wildcard.
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
@@ -42,8 +45,10 @@ def boolean(value: object) -> bool:
 
 def ipv4_ranges(value: object) -> tuple[str, ...]:
     """IPv4 addresses or CIDR ranges, normalised; host bits set (10.0.0.5/24) are refused as ambiguous, and a
-    range wider than a /8 as one that opens much of the internet (0.0.0.0/0 turns the control off)."""
+    range wider than a /8, or ranges covering more than a /8 in all, as opening much of the internet (0.0.0.0/0
+    turns the control off)."""
     out: list[str] = []
+    networks: list[ipaddress.IPv4Network] = []
     for i, text in enumerate(_strings(value, "IPv4 ranges")):
         try:
             network = ipaddress.IPv4Network(text, strict=False)
@@ -55,6 +60,13 @@ def ipv4_ranges(value: object) -> tuple[str, ...]:
         if str(network.network_address) != text.split("/")[0]:
             raise ParamError(f"{text!r} has host bits set; did you mean '{network}'?", item=i)
         out.append(text if "/" not in text else str(network))
+        networks.append(network)
+    total = sum(n.num_addresses for n in ipaddress.collapse_addresses(networks))
+    if total > MAX_APPROVED_ADDRESSES:
+        raise ParamError(
+            f"the ranges approve {total} addresses in all (overlaps merged); at most {MAX_APPROVED_ADDRESSES} "
+            f"(as many as one /{WIDEST_APPROVED_PREFIX}) may be approved"
+        )
     return tuple(out)
 
 

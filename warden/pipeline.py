@@ -9,15 +9,15 @@ import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from warden.baseline import Baseline
 from warden.control import Control, Fact
-from warden.errors import AzureError, ResourceGoneError, TransientError
+from warden.errors import AzureError, NotFoundYetError, ResourceGoneError, TransientError
 from warden.execute import HOUR, TENANT_KEY, enforce
 from warden.facts import LazyFacts
-from warden.model import Decision, Finding, Outcome, normalize_id
+from warden.model import AccountSnapshot, Decision, Finding, Outcome, Trigger, normalize_id
 from warden.pending import PendingSteps
 from warden.planner import effective_mode, plan
 from warden.records import OUTCOME_OF, Context, Recorder
@@ -28,6 +28,13 @@ log = logging.getLogger(__name__)
 
 #: Only these account kinds host Azure OpenAI; other Cognitive Services kinds are not ours to judge.
 OPENAI_KINDS = frozenset({"openai", "aiservices"})
+#: Provisioning states in which no operation runs on the account any more.
+SETTLED_STATES = frozenset({"succeeded", "failed", "canceled"})
+#: How long after a write event ARM's reads may still miss the resource (read-after-write lag across its
+#: regional replicas): within it, a 404 is retried by redelivery, not called gone (docs/architecture.md).
+READ_LAG = timedelta(minutes=5)
+#: The pause before the read that confirms a 404, in seconds.
+CONFIRM_DELAY = 2.0
 
 
 @dataclass
@@ -56,18 +63,8 @@ def evaluate(
     rec = Recorder(ctx, rt.clock, time.monotonic())
     result = EvaluationResult(resource_id)
     facts = LazyFacts(resource_id, rt.ports)
-    try:
-        account = facts.account
-    except ResourceGoneError as exc:
-        rt.audit.append([rec.evaluation(resource_id, Outcome.RESOURCE_GONE, reason=str(exc))])
-        result.outcomes.append(Outcome.RESOURCE_GONE)
-        return result
-    except AzureError as exc:
-        log.warning("reading %s failed: %s", resource_id, scrub(str(exc)))
-        rt.audit.append([rec.evaluation(resource_id, Outcome.FAILED, error=str(exc))])
-        if isinstance(exc, TransientError):
-            raise
-        result.outcomes.append(Outcome.FAILED)
+    account = _read(resource_id, facts, rt, rec, result)
+    if account is None:
         return result
     if account.kind.lower() not in OPENAI_KINDS:
         # An event pointed at it, so the trail says why nothing was judged (the sweep skips these unread).
@@ -125,11 +122,69 @@ def evaluate(
         known[0] = facts.account
         return sorted(name for name in before if name not in ours and before[name] != now[name])
 
+    def busy() -> str | None:
+        # Called after a recheck: an operation still running may yet apply a change whose answer was lost.
+        state = facts.account.provisioning_state
+        return state if state and state.lower() not in SETTLED_STATES else None
+
     for action in the_plan.enforce:
         budget.actions_used += 0 if action.continues else 1
         planned = [pf for pf in the_plan.decisions if pf.action is action]
         outcomes = enforce(
-            action, planned, rt, rec, recheck=recheck, pending=pending, changed_elsewhere=changed_elsewhere
+            action,
+            planned,
+            rt,
+            rec,
+            recheck=recheck,
+            pending=pending,
+            changed_elsewhere=changed_elsewhere,
+            busy=busy,
         )
         result.outcomes.extend(outcomes)
     return result
+
+
+def _read(
+    resource_id: str, facts: LazyFacts, rt: Runtime, rec: Recorder, result: EvaluationResult
+) -> AccountSnapshot | None:
+    """The account; None when it cannot be judged (gone, or a final error), recorded. Raises to retry."""
+    try:
+        return _first_read(resource_id, facts, rt, rec.ctx)
+    except NotFoundYetError:
+        raise  # judged on redelivery: one record then, not one per delivery
+    except ResourceGoneError as exc:
+        rt.audit.append([rec.evaluation(resource_id, Outcome.RESOURCE_GONE, reason=str(exc))])
+        result.outcomes.append(Outcome.RESOURCE_GONE)
+        return None
+    except AzureError as exc:
+        log.warning("reading %s failed: %s", resource_id, scrub(str(exc)))
+        rt.audit.append([rec.evaluation(resource_id, Outcome.FAILED, error=str(exc))])
+        if isinstance(exc, TransientError):
+            raise
+        result.outcomes.append(Outcome.FAILED)
+        return None
+
+
+def _first_read(resource_id: str, facts: LazyFacts, rt: Runtime, ctx: Context) -> AccountSnapshot:
+    """The account, for an event only called gone once a 404 is confirmed: ARM's reads can lag the write the
+    event reports. A second read after CONFIRM_DELAY; still 404 within READ_LAG of the event's time, the event
+    is redelivered (NotFoundYetError, nothing audited yet); after it, ResourceGoneError. The sweep's 404 is
+    final for that sweep: its list is as fresh as the read, and the next sweep lists again."""
+    try:
+        return facts.account
+    except ResourceGoneError as exc:
+        if ctx.trigger is not Trigger.EVENT:
+            raise
+        log.info("%s not found (%s); reading it again in %.0fs", resource_id, exc, CONFIRM_DELAY)
+    rt.sleep(CONFIRM_DELAY)
+    try:
+        return facts.account
+    except ResourceGoneError as exc:
+        written = ctx.event_time
+        if written is not None and rt.clock() - written < READ_LAG:
+            raise NotFoundYetError(
+                f"{resource_id} not found yet, {rt.clock() - written} after the event; ARM's reads can lag a "
+                "write, so it is read again on redelivery",
+                status=404,
+            ) from exc
+        raise

@@ -43,6 +43,7 @@ class Context:
     event_id: str = ""
     correlation_id: str = ""
     caller: Caller | None = None
+    event_time: datetime | None = None  # when the event says its change happened (not recorded: the id is)
 
 
 @dataclass(frozen=True)

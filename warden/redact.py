@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import hashlib
 import logging
 import math
 import re
@@ -38,8 +39,17 @@ _SECRET_KEYS = frozenset(
         "sas",
         "sig",
         "signature",
+        "passphrase",
+        "primary",
+        "secondary",
+        "pat",
+        "cookie",
+        "cookies",
+        "setcookie",
     }
 )
+# Header-like members that are secrets when they hold text (`authorization` is also ARM's {scope, action}).
+_SECRET_TEXT_KEYS = frozenset({"authorization", "proxyauthorization", "xfunctionskey", "ocpapimsubscriptionkey"})
 _SECRET_SUFFIXES = (
     "key",
     "keys",
@@ -51,6 +61,7 @@ _SECRET_SUFFIXES = (
     "connectionstring",
     "credential",
     "credentials",
+    "passphrase",
 )
 # A "value" is a secret when it sits in a Key Vault secret bundle or an ARM key list ({keyName, value}).
 # `properties` covers the Key Vault SDK's KeyVaultSecret shape ({name, value, properties}).
@@ -75,11 +86,32 @@ _INLINE_SECRETS = (
     ),
     (re.compile(r"(?i)\b(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}"), r"\1" + REDACTED),
     (re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"), REDACTED),
+    # Storage's Authorization header: "SharedKey account:signature" (and SharedKeyLite).
+    (re.compile(r"(?i)\b(SharedKey(?:Lite)?\s+[^\s:]+:)[^\s\"',;]+"), r"\1" + REDACTED),
+    # A Cookie or Set-Cookie header line: session cookies are bearer secrets.
+    (re.compile(r"(?i)\b((?:set-)?cookie\s*:\s*)[^\r\n\"]+"), r"\1" + REDACTED),
+    # "password: S" as config files and messages write it (the `=` forms are above).
+    (
+        re.compile(
+            r"(?i)(?<![a-z])(password|passwd|pwd|passphrase|secret|client_secret|api[_-]?key)(\s*:\s*)"
+            r"(?!\[redacted\])[^\s;,&\"'\\]+"
+        ),
+        r"\1\2" + REDACTED,
+    ),
+    # Credentials in a URL: https://user:S@host.
+    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s/:@\"']+:)[^\s/@\"']+@"), r"\1" + REDACTED + "@"),
+    # Well-known token shapes: OpenAI-style `sk-...` keys and GitHub tokens.
+    (re.compile(r"\bsk-[A-Za-z0-9_-]{16,}"), REDACTED),
+    (re.compile(r"\b(?:ghp|gho|ghu|ghs|ghr|github_pat)_[A-Za-z0-9_]{20,}"), REDACTED),
 )
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _is_secret_key(key: str, siblings: Mapping[str, Json]) -> bool:
+def is_secret_key(key: str, siblings: Mapping[str, Json]) -> bool:
+    """Whether the member `key` of the mapping `siblings` holds a secret by its name (and its neighbours)."""
     norm = re.sub(r"[^a-z0-9]", "", key.lower())
+    if norm in _SECRET_TEXT_KEYS:
+        return isinstance(siblings.get(key), str)
     if norm in _SECRET_KEYS or norm.endswith(_SECRET_SUFFIXES):
         return True
     if norm.endswith(("secretvalue", "keyvalue")):
@@ -95,6 +127,22 @@ def scrub(text: str) -> str:
     for pattern, replacement in _INLINE_SECRETS:
         text = pattern.sub(replacement, text)
     return text
+
+
+def for_log(text: object, limit: int = 2000) -> str:
+    """`text` fit for a log line built from event content: secrets scrubbed, a lone surrogate escaped (it could
+    not be encoded on its way out), and cut to `limit` characters."""
+    shown = scrub(str(text))
+    shown = _SURROGATE.sub(lambda m: f"\\u{ord(m[0]):04x}", shown)
+    return shown if len(shown) <= limit else f"{shown[:limit]}... [{len(shown)} characters]"
+
+
+def bounded_text(text: str, limit: int) -> str:
+    """`text`, or its first `limit` characters and how long it was (messages and ids from hostile events)."""
+    if len(text) <= limit:
+        return text
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return f"{text[:limit]}... [{len(text)} characters, sha256 {digest}]"
 
 
 def clean(value: object, path: str) -> Json:
@@ -116,7 +164,7 @@ def clean(value: object, path: str) -> Json:
         for key, item in value.items():
             # ARM's secret PUT nests it: {"properties": {"value": ...}}.
             in_properties = str(key).lower() == "value" and path.lower().endswith(".properties")
-            if in_properties or _is_secret_key(str(key), value):
+            if in_properties or is_secret_key(str(key), value):
                 log.warning("audit: redacted the value under %s.%s", path, key)
                 out[str(key)] = REDACTED
             else:

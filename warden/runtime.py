@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +29,7 @@ class Runtime:
     mode_override: Mode | None = None
     self_object_ids: frozenset[str] = frozenset()  # warden's own identity: its changes are never remediated
     self_app_ids: frozenset[str] = frozenset()
+    sleep: Callable[[float], None] = time.sleep  # waits warden itself decides on (a 404 confirmed, throttling)
 
     def active_controls(self) -> frozenset[str]:
         """The controls this runtime evaluates: implemented, and listed in the baseline."""

@@ -14,7 +14,10 @@ from warden.intake import triage
 from warden.model import Json, Outcome, ResourceEvent, Trigger, account_id_of
 from warden.pipeline import OPENAI_KINDS, evaluate
 from warden.records import Context, Recorder
+from warden.redact import bounded_text, for_log
 from warden.runtime import RunBudget, Runtime
+from warden.state import event_digest
+from warden.throttle import SweepThrottle
 
 log = logging.getLogger(__name__)
 
@@ -38,69 +41,104 @@ def handle_event(event: ResourceEvent, rt: Runtime, budget: RunBudget | None = N
         self_app_ids=rt.self_app_ids,
         implemented_controls=rt.active_controls(),
     )
-    ctx = Context(Trigger.EVENT, event.event_id, event.correlation_id, event.caller)
+    ctx = Context(Trigger.EVENT, event.event_id, event.correlation_id, event.caller, event.event_time)
+    # Done markers are keyed on the id and what the event says: another event reusing a real event's id (a
+    # forged echo, say) neither passes for it nor makes it look handled (docs/state.md "Done markers").
+    said = event_digest(event)
     if verdict.self_caused:
         # Our own PATCH comes back as an event: recorded once for the trail, never remediated (loop guard).
-        if not rt.state.is_done(event.event_id):
-            rt.audit.append([_recorder(rt, ctx).event(event.resource_id, Outcome.IGNORED, verdict.reason)])
-            rt.state.mark_done(event.event_id, rt.clock())
+        if rt.state.is_done(event.event_id, said):
+            return _duplicate(rt, ctx, event, accepted=False)
+        rt.audit.append([_recorder(rt, ctx).event(event.resource_id, Outcome.IGNORED, verdict.reason)])
+        rt.state.mark_done(event.event_id, rt.clock(), said)
         return EventResult(event.event_id, False, verdict.reason)
     if not verdict.accepted:
-        log.info("dropped event %s: %s", event.event_id, verdict.reason)
+        log.info("dropped event %s: %s", for_log(event.event_id), for_log(verdict.reason))
         return EventResult(event.event_id, False, verdict.reason)
     # Child and extension resources (deployments, RAI policies, role assignments) are judged on their account.
     target = account_id_of(event.resource_id)
     if target is None:
-        log.info("dropped event %s: %s is not under a Cognitive Services account", event.event_id, event.resource_id)
+        log.info(
+            "dropped event %s: %s is not under a Cognitive Services account",
+            for_log(event.event_id),
+            for_log(event.resource_id),
+        )
         return EventResult(event.event_id, False, "not under a Cognitive Services account")
-    if rt.state.is_done(event.event_id):
-        log.info("event %s was already handled; redelivery ignored", event.event_id)
-        return EventResult(event.event_id, True, "duplicate delivery")
+    if rt.state.is_done(event.event_id, said):
+        return _duplicate(rt, ctx, event)
     with rt.state.lock(target):
-        if rt.state.is_done(event.event_id):  # a concurrent delivery finished while we waited
-            return EventResult(event.event_id, True, "duplicate delivery")
+        if rt.state.is_done(event.event_id, said):  # a concurrent delivery finished while we waited
+            return _duplicate(rt, ctx, event)
         result = evaluate(target, verdict.controls, rt, ctx, budget or RunBudget())
         if result.cooldown_until is not None:
             # Not done: leaving the drift until the next sweep would reward flipping a setting back quickly.
             # Event Grid redelivers with back-off; the attempt cap still hands endless flipping to a human.
             raise RetryLaterError(f"{target}: cool-down until {result.cooldown_until.isoformat()}")
-        rt.state.mark_done(event.event_id, rt.clock())
+        rt.state.mark_done(event.event_id, rt.clock(), said)
     return EventResult(event.event_id, True, outcomes=result.outcomes)
 
 
+def _duplicate(rt: Runtime, ctx: Context, event: ResourceEvent, *, accepted: bool = True) -> EventResult:
+    """A redelivery of an event already handled (same id, same content): dropped, and the drop audited."""
+    reason = f"duplicate delivery: event {event.event_id} with this content was already handled"
+    log.info("%s", for_log(reason))
+    rt.audit.append([_recorder(rt, ctx).event(event.resource_id, Outcome.IGNORED, reason)])
+    return EventResult(event.event_id, accepted, "duplicate delivery")
+
+
+#: Longest rejection message stored; the message quotes the event, which a hostile sender controls.
+MAX_REJECTION_CHARS = 4096
+
+
 def record_rejected(rt: Runtime, event_id: str, message: str, raw: Json) -> None:
-    """A malformed event is never dropped silently: its error and (claim-reduced) payload are audited."""
-    log.warning("rejected event %s: %s", event_id or "(no id)", message)
+    """A malformed event is never dropped silently: its error and (claim-reduced, size-bounded: see
+    warden.azure.eventgrid.reduce_raw) payload are audited. The log line is scrubbed as the record is."""
+    event_id, message = bounded_text(event_id, 256), bounded_text(message, MAX_REJECTION_CHARS)
+    log.warning("rejected event %s: %s", for_log(event_id or "(no id)"), for_log(message))
     rec = _recorder(rt, Context(Trigger.EVENT, event_id))
     rt.audit.append([rec.event("", Outcome.REJECTED, "", error=message, observed={"raw": raw})])
 
 
 @dataclass
 class SweepReport:
-    accounts: int = 0
+    accounts: int = 0  # accounts checked
     outcomes: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    stopped: str = ""  # why the sweep stopped before the end ("" when it finished); also in `errors`
+    unchecked: int = 0  # accounts listed but left unchecked by the stop
 
 
 def sweep(rt: Runtime, trigger: Trigger = Trigger.SWEEP) -> SweepReport:
-    """Re-check every account in scope: events can be lost, and some drift emits no event at all."""
+    """Re-check every account in scope: events can be lost, and some drift emits no event at all. Stops early,
+    with one record, when the tenant keeps throttling or the time budget runs out (warden/throttle.py)."""
     report = SweepReport()
     budget = RunBudget()  # one per-run cap across the whole sweep
+    throttle = SweepThrottle(rt.clock, rt.sleep)
     controls = rt.active_controls()
     ctx = Context(trigger)
     rec = _recorder(rt, ctx)
-    for subscription in sorted(rt.baseline.subscriptions):
+    subscriptions = sorted(rt.baseline.subscriptions)
+    for position, subscription in enumerate(subscriptions):
+        scope = f"/subscriptions/{subscription}"
+        if why := throttle.before_next():
+            _stop(rt, rec, report, scope=scope, why=why, left=[], unlisted=len(subscriptions) - position)
+            return report
         try:
             account_ids = rt.ports.accounts.list_accounts(subscription)
         except AzureError as exc:
+            throttle.saw(exc)
             report.errors.append(f"subscription {subscription}: {exc}")
             log.warning("sweep could not list subscription %s: %s", subscription, exc)
-            scope = f"/subscriptions/{subscription}"
             rt.audit.append([rec.event(scope, Outcome.FAILED, "sweep could not list accounts", error=str(exc))])
             continue
-        for resource_id, kind in account_ids:
-            if kind.lower() not in OPENAI_KINDS:
-                continue  # the list already says it is not an Azure OpenAI account: no read needed
+        throttle.saw(None)
+        # The list already says which accounts are not Azure OpenAI: those need no read.
+        todo = [rid for rid, kind in account_ids if kind.lower() in OPENAI_KINDS]
+        for index, resource_id in enumerate(todo):
+            if why := throttle.before_next():
+                unlisted = len(subscriptions) - position - 1
+                _stop(rt, rec, report, scope=scope, why=why, left=todo[index:], unlisted=unlisted)
+                return report
             report.accounts += 1
             try:
                 with rt.state.lock(resource_id):
@@ -110,15 +148,31 @@ def sweep(rt: Runtime, trigger: Trigger = Trigger.SWEEP) -> SweepReport:
             except Exception as exc:
                 # One account's failure, even an unforeseen one, must not leave the rest unchecked; the next
                 # sweep retries it. Evaluate audited the classified ones; this records the rest too.
+                throttle.saw(exc)
                 report.errors.append(f"{resource_id}: {exc}")
                 log.warning("sweep failed on %s: %s", resource_id, exc)
                 if not isinstance(exc, WardenError):
                     error = f"{type(exc).__name__}: {exc}"
                     rt.audit.append([rec.event(resource_id, Outcome.FAILED, "sweep evaluation failed", error=error)])
                 continue
+            throttle.saw(None)
             for outcome in result.outcomes:
                 report.outcomes[outcome.value] = report.outcomes.get(outcome.value, 0) + 1
     return report
+
+
+def _stop(
+    rt: Runtime, rec: Recorder, report: SweepReport, *, scope: str, why: str, left: list[str], unlisted: int
+) -> None:
+    """The one record of a sweep that stops early: why, and what it left unchecked (the next sweep's work)."""
+    reason = f"sweep stopped early: {why}; {len(left)} account(s) left unchecked"
+    if unlisted:
+        reason += f" and {unlisted} subscription(s) not listed"
+    observed: dict[str, Json] = {"uncheckedAccounts": len(left), "unlistedSubscriptions": unlisted}
+    log.warning("%s", reason)
+    rt.audit.append([rec.event(scope, Outcome.FAILED, reason, observed=observed)])
+    report.stopped, report.unchecked = reason, len(left)
+    report.errors.append(reason)
 
 
 def _recorder(rt: Runtime, ctx: Context) -> Recorder:

@@ -24,6 +24,9 @@ class RetryOptions:
     total: int = 10
     backoff_factor: float = 0.8
     backoff_max: float = 120.0
+    # A longer Retry-After is not slept inside the request (ARM's can be up to an hour, past any function's
+    # timeout): the 429 goes up, the sweep stops (warden/throttle.py) or Event Grid redelivers the event.
+    max_retry_after: float = 60.0
 
 
 @dataclass(frozen=True)

@@ -17,17 +17,18 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
-from warden.model import Json, RemediationHistory, normalize_id
+from warden.model import Json, RemediationHistory, ResourceEvent, normalize_id
 
 log = logging.getLogger(__name__)
 
 
 class StateStore(Protocol):
-    def is_done(self, event_id: str) -> bool:
-        """Whether this event was already handled to the end (a redelivery is then a no-op)."""
+    def is_done(self, event_id: str, digest: str = "") -> bool:
+        """Whether this event (id and content digest, `event_digest`) was already handled to the end, so a
+        redelivery is a no-op; without a digest, whether any event with this id was."""
         ...
 
-    def mark_done(self, event_id: str, when: datetime) -> None:
+    def mark_done(self, event_id: str, when: datetime, digest: str = "") -> None:
         """Record that the event was handled; called only after its audit trail is complete."""
         ...
 
@@ -68,8 +69,36 @@ def pending_entries(data: str | bytes, where: str) -> list[dict[str, Json]]:
     return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
 
 
+def event_digest(event: ResourceEvent) -> str:
+    """sha256 (hex) of what an event says, besides its id. A done marker is keyed on the id *and* this, so an
+    Event Grid redelivery (the same payload) is a duplicate, but another event reusing a real event's id (a
+    forged echo of warden's own change, say) is not, and cannot make the real one look handled."""
+    said = {
+        "type": event.event_type,
+        "schema": event.schema.value,
+        "resourceId": event.resource_id,
+        "operation": event.operation_name,
+        "subscription": event.subscription_id,
+        "tenant": event.tenant_id,
+        "correlation": event.correlation_id,
+        "status": event.status,
+        "caller": [event.caller.object_id, event.caller.app_id],
+        "time": event.event_time.isoformat() if event.event_time else None,
+        "details": dict(event.details),
+    }
+    # ASCII JSON: any str hashes, a lone surrogate included (it is escaped, never encoded).
+    canonical = json.dumps(said, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str)
+    return hashlib.sha256(canonical.encode("ascii")).hexdigest()
+
+
+def text_bytes(text: str) -> bytes:
+    """`text` as UTF-8 for hashing into a name; a lone surrogate (hostile input) is kept as its own bytes
+    instead of raising UnicodeEncodeError."""
+    return text.encode("utf-8", "surrogatepass")
+
+
 def _key(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+    return hashlib.sha256(text_bytes(text)).hexdigest()[:32]
 
 
 class LocalStateStore:
@@ -80,12 +109,20 @@ class LocalStateStore:
         for sub in ("done", "attempts", "locks", "pending"):
             (self._root / sub).mkdir(parents=True, exist_ok=True)
 
-    def is_done(self, event_id: str) -> bool:
-        return (self._root / "done" / _key(event_id)).exists()
+    def is_done(self, event_id: str, digest: str = "") -> bool:
+        if digest:
+            return self._marker(event_id, digest).exists()
+        key = _key(event_id)
+        return (self._root / "done" / key).exists() or any((self._root / "done").glob(f"{key}.*"))
 
-    def mark_done(self, event_id: str, when: datetime) -> None:
-        marker = self._root / "done" / _key(event_id)
-        marker.write_text(json.dumps({"eventId": event_id, "at": when.isoformat()}))
+    def mark_done(self, event_id: str, when: datetime, digest: str = "") -> None:
+        # ASCII JSON: an id with a lone surrogate is written escaped.
+        self._marker(event_id, digest).write_text(json.dumps({"eventId": event_id, "at": when.isoformat()}))
+
+    def _marker(self, event_id: str, digest: str) -> Path:
+        """done/<key of the id>.<content digest> (done/<key> alone without a digest)."""
+        name = _key(event_id) + (f".{_key(digest)}" if digest else "")
+        return self._root / "done" / name
 
     def history(self, resource_id: str, now: datetime, window: timedelta) -> RemediationHistory:
         times = [t for t in self._attempts(resource_id) if now - window <= t <= now]

@@ -6,8 +6,6 @@ so every lookup goes through `key()`.
 
 from __future__ import annotations
 
-from urllib.parse import unquote
-
 
 def key(resource_id: str) -> str:
     """The lookup key of an id: lower case, no trailing slash."""
@@ -15,8 +13,10 @@ def key(resource_id: str) -> str:
 
 
 def segments(path: str) -> list[str]:
-    """Percent-decoded, non-empty path segments."""
-    return [unquote(s) for s in path.split("/") if s]
+    """The non-empty segments of an id or of a request path, which the server has already percent-decoded
+    once, as ARM does. Decoding again here made `accounts/aoai%252Dchat` reach `aoai-chat`, hiding a client
+    that encodes twice (docs/emulator.md, "Paths are decoded once")."""
+    return [s for s in path.split("/") if s]
 
 
 def last_providers(segs: list[str]) -> int | None:

@@ -68,6 +68,7 @@ class _Handler(BaseHTTPRequestHandler):
                 invalid = True
         req = Request(
             method=self.command.upper(),
+            # Decoded once, here, as ARM does: `%252D` stays `%2D` in a name (nothing downstream decodes again).
             path=unquote(parts.path),
             raw_path=parts.path,
             query={k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()},

@@ -116,6 +116,25 @@ class World:
         return next(r for r in state["resources"] if r["name"] == name)["properties"]
 
 
+def emulator_settings(emu: Emulator, folder: Path, baseline: str | None = None, **overrides: Any) -> Settings:
+    """Settings as the Functions app would have them, pointed at `emu`: warden's own ids, the baseline written
+    to `folder`, audit and state in local folders there (`overrides` replaces any of these)."""
+    path = folder / "baseline.yaml"
+    path.write_text(baseline or baseline_text())
+    given: dict[str, Any] = {
+        "baseline_path": path,
+        "arm_endpoint": emu.endpoint,
+        "arm_ca_bundle": emu.ca_path,
+        "credential": "static",
+        "self_object_ids": frozenset({WARDEN_OID}),
+        "self_app_ids": frozenset({WARDEN_APPID}),
+        "audit_dir": folder / "audit",
+        "state_dir": folder / "state",
+        "polling_interval": 0.0,
+    }
+    return Settings(**(given | overrides))
+
+
 @pytest.fixture
 def make_world(tmp_path: Path) -> Iterator[Any]:
     started: list[Emulator] = []
@@ -131,21 +150,7 @@ def make_world(tmp_path: Path) -> Iterator[Any]:
         emu = Emulator({"resources": resources}).start()
         started.append(emu)
         emu.set_lro_mode(lro)
-        path = tmp_path / "baseline.yaml"
-        path.write_text(baseline or baseline_text())
-        settings = Settings(
-            baseline_path=path,
-            arm_endpoint=emu.endpoint,
-            arm_ca_bundle=emu.ca_path,
-            credential="static",
-            mode_override=mode_override,
-            self_object_ids=frozenset({WARDEN_OID}),
-            self_app_ids=frozenset({WARDEN_APPID}),
-            audit_dir=tmp_path / "audit",
-            state_dir=tmp_path / "state",
-            polling_interval=0.0,
-            retry=retry,
-        )
+        settings = emulator_settings(emu, tmp_path, baseline, mode_override=mode_override, retry=retry)
         return World(emu, build_runtime(settings), tmp_path)
 
     yield make

@@ -225,7 +225,9 @@ def test_self_caused_redelivery_is_recorded_once(make_world) -> None:
     world = make_world([account("aoai-a", **OPEN)], baseline_text())
     event = write_event(RID, oid=WARDEN_OID)
     world.deliver(event, event)
-    assert kinds(world) == [("event", "ignored")]
+    # Recorded once as self-caused; the redelivery's drop is audited as a duplicate (every drop is).
+    assert kinds(world) == [("event", "ignored"), ("event", "ignored")]
+    assert "duplicate delivery" in world.audit()[1]["reason"]
 
 
 def test_operation_that_cannot_be_followed_is_not_verified_and_counted(make_world) -> None:

@@ -1,69 +1,61 @@
 """The audit log in Azure Blob Storage: append blobs audit/YYYY/MM/DD.jsonl (DD-1.jsonl… past the block
-limit), one append_block per batch, one hash chain across instances through append-position conditions.
+limit), one hash chain across instances through append-position conditions.
+
+Writers in one instance commit as a group: whoever holds the writer lock appends every batch queued so far
+in one block, so the threads of a host never race each other and a loser's records go out with newer ones.
+Instances race through `appendpos_condition`; a lost race re-reads the head (one ranged read) and retries,
+with no attempt cap but a time budget. Names, listing and rollover checks: warden/azure/audit_blob_read.py.
 """
 
 from __future__ import annotations
 
 import contextlib
-import itertools
+import dataclasses
 import logging
 import random
-import re
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from enum import Enum
+from datetime import date, datetime
 
 from azure.core import MatchConditions
 from azure.core.credentials import TokenCredential
 from azure.core.exceptions import AzureError as SdkError
 from azure.core.exceptions import HttpResponseError, ResourceExistsError
-from azure.storage.blob import BlobPrefix, ContainerClient
+from azure.storage.blob import ContainerClient
 
 from warden.audit import GENESIS_HASH, batch_day, chain, entry_head, parse_lines, tail_entry
+from warden.azure.audit_blob_read import (
+    PREFIX,
+    TAIL_BYTES,
+    Rollover,
+    blob_key,
+    blob_name,
+    blobs_since,
+    error_code,
+    list_audit_blobs,
+    marker_next,
+    read_tail,
+    rollover_target,
+    utc_day,
+)
 from warden.azure.clients import container_client
 from warden.errors import AuditWriteError, AzureError
 from warden.model import AuditRecord, Json, RecordKind
 
+__all__ = ["PREFIX", "BlobAuditLog", "Rollover", "blob_key", "blob_name", "from_settings", "rollover_target"]
+
 log = logging.getLogger(__name__)
 
-PREFIX = "audit/"
 BLOCK_LIMIT = 50_000  # the service refuses appends to an append blob past this many blocks
 ROLLOVER_BLOCKS = 49_000  # close a blob well before the limit: racing writers still need room for a marker
 MAX_APPEND_BYTES = 4 * 1024 * 1024  # append_block's size limit on older service versions (newer: 100 MiB)
-TAIL_BYTES = 16 * 1024
-CONFLICT_ATTEMPTS = 20
+APPEND_BUDGET_S = 60.0  # how long lost races may go on before append gives up (the caller then changes nothing)
+CUT_TEXT = 4096  # a record too big for one block keeps this many characters of each text field
 ROLLOVER_KIND = RecordKind.ROLLOVER
-_NAME = re.compile(r"audit/(\d{4})/(\d{2})/(\d{2})(?:-([1-9]\d*))?\.jsonl")
 # Lost races: another writer appended first, or the blob was closed, filled or not created yet.
 _RACE_CODES = frozenset({"AppendPositionConditionNotMet", "BlockCountExceedsLimit", "BlobNotFound"})
-
-
-def blob_name(day: date, part: int = 0) -> str:
-    """audit/YYYY/MM/DD.jsonl, or DD-<part>.jsonl for the blobs that continue a full one."""
-    return f"audit/{day:%Y/%m/%d}{f'-{part}' if part else ''}.jsonl"
-
-
-def blob_key(name: str) -> tuple[date, int] | None:
-    """The chain order of a blob name, None for other blobs (names do not sort as text: DD-1 < DD)."""
-    match = _NAME.fullmatch(name)
-    try:
-        return None if match is None else (date(*map(int, match.group(1, 2, 3))), int(match[4] or 0))
-    except ValueError:
-        return None
-
-
-def _utc_day(value: datetime) -> date:
-    """The UTC day of a time (naive means UTC)."""
-    return (value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)).date()
-
-
-def _code(exc: HttpResponseError) -> str:
-    """The storage error code ("AppendPositionConditionNotMet"...); the SDK sets it, at times as an enum."""
-    code = getattr(exc, "error_code", None) or ""
-    return str(code.value if isinstance(code, Enum) else code)
 
 
 @dataclass(frozen=True)
@@ -76,55 +68,56 @@ class _Head:
     seq: int = 0
     hash: str = GENESIS_HASH
     next: str | None = None  # the newest blob ends with a rollover marker: the log continues in this blob
+    ragged: bool = False  # the newest blob does not end a line (foreign bytes): the next block starts one
 
 
-def rollover_target(entry: Mapping[str, Json]) -> str:
-    """The blob a rollover marker names as the next one (`change.blob.after`), "" if it names none."""
-    change = entry.get("change")
-    blob = change.get("blob") if isinstance(change, dict) else None
-    after = blob.get("after") if isinstance(blob, dict) else None
-    return after if isinstance(after, str) else ""
+class _Batch:
+    """One append() call: its records, how many of them are in the log, and the error that ended it."""
+
+    __slots__ = ("error", "records", "written")
+
+    def __init__(self, records: Sequence[AuditRecord]) -> None:
+        self.records = list(records)
+        self.written = 0
+        self.error: AuditWriteError | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.error is not None or self.written == len(self.records)
 
 
-class Rollover:
-    """verify's checks of a rollover marker read at `where` ("<blob> line N"): it must name an audit blob that
-    sorts after its own, and the next entry must be line 1 of that blob (none may follow it in its own)."""
+@dataclass
+class AppendStats:
+    """Counters for benchmarks and tests: blocks appended, batches in them, races lost."""
 
-    def __init__(self, entry: Mapping[str, Json], where: str, at: str) -> None:
-        self.named, self.at = rollover_target(entry), at
-        self.blob = where.partition(" line ")[0] if " line " in where else None  # None: not read from a blob
-
-    def problems(self) -> list[str]:
-        named, here = blob_key(self.named), blob_key(self.blob or "")
-        if named is None or (here is not None and named <= here):
-            return [f"{self.at}: rollover: names {self.named!r}, not an audit blob after its own"]
-        return []
-
-    def next_entry(self, where: str) -> list[str]:
-        if self.blob is None or where == f"{self.named} line 1":
-            return []
-        if where.partition(" line ")[0] == self.blob:
-            return [f"{self.at}: rollover: entries follow it in its own blob ({where})"]
-        return [f"{self.at}: rollover: the next entry ({where}) is not line 1 of {self.named!r}"]
+    blocks: int = 0
+    batches: int = 0
+    lost_races: int = 0
 
 
-def _marker_next(entry: Mapping[str, Json], blob: str) -> str | None:
-    """The blob a rollover marker at the end of `blob` sends writers to: only one sorting after `blob`. Any
-    other marker (forged, say, naming an older blob) is ignored with a WARNING, and the chain goes on here:
-    following it would send every writer to a position that never matches, and stop all audit writes."""
-    target = rollover_target(entry)
-    after, here = blob_key(target), blob_key(blob)
-    if after is not None and here is not None and after > here:
-        return target
-    log.warning(
-        "audit: ignoring the rollover marker (seq %s) at the end of %s: it names %r, not a later audit blob; "
-        "the chain goes on in %s (run `python -m warden verify`)",
-        entry.get("seq"),
-        blob,
-        target,
-        blob,
+def fit_record(record: AuditRecord, line_bytes: int) -> AuditRecord:
+    """A record whose line alone exceeds one append block, cut so that it fits: its objects replaced by a note
+    of their size and its text fields cut, so the record is still in the chain rather than lost."""
+    note = f"[cut: the record's {line_bytes} bytes exceed one append block of {MAX_APPEND_BYTES}]"
+    log.warning("audit: a %s record of %d bytes exceeds one append block; stored cut", record.kind, line_bytes)
+    cut: dict[str, Json] = {"cut": note}
+
+    def text(value: str) -> str:
+        return value if len(value) <= CUT_TEXT else value[:CUT_TEXT] + "…"
+
+    return dataclasses.replace(
+        record,
+        event_id=text(record.event_id),
+        correlation_id=text(record.correlation_id),
+        resource_id=text(record.resource_id),
+        control_id=text(record.control_id),
+        observed=cut if record.observed else {},
+        expected=cut if record.expected else {},
+        change=cut if record.change else {},
+        steps=(cut,) if record.steps else (),
+        reason=f"{text(record.reason)} {note}".strip(),
+        error=text(record.error),
     )
-    return None
 
 
 class BlobAuditLog:
@@ -133,12 +126,22 @@ class BlobAuditLog:
     agrees where the chain continues using appends only (which an immutability policy still allows).
     """
 
-    def __init__(self, container_client: ContainerClient, *, rollover_blocks: int = ROLLOVER_BLOCKS) -> None:
+    def __init__(
+        self,
+        container_client: ContainerClient,
+        *,
+        rollover_blocks: int = ROLLOVER_BLOCKS,
+        budget_s: float = APPEND_BUDGET_S,
+    ) -> None:
         self._container = container_client
         self._rollover_blocks = rollover_blocks
-        self._lock = threading.Lock()  # one writer per instance; instances race through append positions
-        self._head: _Head | None = None  # known after our own append; dropped on any lost race
+        self._budget_s = budget_s
+        self._lock = threading.Lock()  # the writer: whoever holds it appends every batch queued
+        self._queue_lock = threading.Lock()  # guards _queued only (held briefly, never while writing)
+        self._queued: list[_Batch] = []
+        self._head: _Head | None = None  # known after our own append or a re-read; dropped on any failure
         self._seen_seq = 0  # the log never legitimately ends below the highest seq this instance saw
+        self.stats = AppendStats()
 
     @property
     def container_name(self) -> str:
@@ -154,53 +157,8 @@ class BlobAuditLog:
             return None
         return bool(props.has_immutability_policy or props.has_legal_hold)
 
-    def _blobs(self, prefix: str = PREFIX) -> list[tuple[tuple[date, int], str, int]]:
-        """The audit blobs under `prefix` as (chain order key, name, size), in chain order."""
-        found = []
-        for props in self._container.list_blobs(name_starts_with=prefix):
-            key = blob_key(props.name)
-            if key is None:
-                log.warning("audit: ignoring blob %s (not an audit blob name)", props.name)
-            else:
-                found.append((key, props.name, props.size))
-        return sorted(found)
-
-    def _folders(self, prefix: str) -> list[str]:
-        """The virtual folders directly under `prefix` (audit/YYYY/ or audit/YYYY/MM/), sorted."""
-        items = self._container.walk_blobs(name_starts_with=prefix, delimiter="/")
-        return sorted(item.name for item in items if isinstance(item, BlobPrefix))
-
-    def _blobs_since(self, day: date) -> list[tuple[tuple[date, int], str, int]]:
-        """The blobs of `day` and later, plus the last blob before them, listing only the month folders from
-        `day`'s month on (and, if that month has no earlier blob, the newest earlier month holding one).
-
-        The blob before is needed: it stays open into `day` until a writer closes it, so it holds `day`'s
-        rollover marker and any batch of `day` written by a writer that raced the closer."""
-        start, month = (day, 0), f"{PREFIX}{day:%Y/%m}/"
-        year = month[: len(PREFIX) + 5]  # audit/YYYY/: fixed width, so folders compare as text
-        years = self._folders(PREFIX)
-        months = [m for y in years if y >= year for m in self._folders(y)]
-        listed = [b for m in months if m >= month for b in self._blobs(m)]
-        before = [b for b in listed if b[0] < start]
-        if not before:  # the newest earlier month that holds an audit blob (older ones are never listed)
-            older = (m for y in reversed(years) if y < year for m in reversed(self._folders(y)))
-            for folder in itertools.chain(reversed([m for m in months if m < month]), older):
-                before = self._blobs(folder)
-                if before:
-                    break
-        return before[-1:] + [b for b in listed if b[0] >= start]
-
-    def _tail(self, name: str, size: int) -> dict[str, Json] | None:
-        if size == 0:
-            return None
-        start = max(0, size - TAIL_BYTES)
-        last = tail_entry(self._container.download_blob(name, offset=start, length=size - start).readall())
-        if last is None and start > 0:  # one entry longer than the tail
-            last = tail_entry(self._container.download_blob(name, offset=0, length=size).readall())
-        return last
-
     def _read_head(self) -> _Head:
-        blobs = self._blobs()
+        blobs = list_audit_blobs(self._container)
         if not blobs:
             head = _Head(None)
         else:
@@ -208,17 +166,17 @@ class BlobAuditLog:
             props = self._container.get_blob_client(newest).get_blob_properties()
             head = _Head(newest, props.size, props.append_blob_committed_block_count or 0)
             for _, name, size in reversed(blobs):
-                last = self._tail(name, props.size if name == newest else size)
+                last, clean = read_tail(self._container, name, props.size if name == newest else size)
+                if name == newest:
+                    head = dataclasses.replace(head, ragged=not clean)
                 if last is not None:
                     marker = name == newest and last.get("kind") == ROLLOVER_KIND
-                    head = _Head(
-                        newest,
-                        head.size,
-                        head.blocks,
-                        *entry_head(last),
-                        _marker_next(last, name) if marker else None,
-                    )
+                    next_blob = marker_next(last, name) if marker else None
+                    head = dataclasses.replace(head, seq=entry_head(last)[0], hash=entry_head(last)[1], next=next_blob)
                     break
+        return self._checked(head)
+
+    def _checked(self, head: _Head) -> _Head:
         if head.seq < self._seen_seq:
             # Chaining on would hide the loss (a removed blob or tail); an admin must look first.
             raise AuditWriteError(
@@ -226,6 +184,34 @@ class BlobAuditLog:
                 f"{self._seen_seq} was written: entries were removed; run `python -m warden verify`"
             )
         return head
+
+    def _reread(self, head: _Head, data: bytes) -> _Head | None:
+        """After losing a race on head.blob with `data` at head.size: None if `data` is there after all (an
+        earlier try of the SDK's retry committed it), else the new head. One ranged read from that position
+        answers both: the bytes there, the new size and block count, and the entries appended since (a second
+        read if more than a tail was appended)."""
+        assert head.blob is not None
+        try:
+            stream = self._container.download_blob(head.blob, offset=head.size, length=max(len(data), TAIL_BYTES))
+            tail = bytes(stream.readall())
+        except HttpResponseError:  # e.g. 416: the blob is no longer than we thought
+            return None if self._landed(head.blob, head.size, data) else self._read_head()
+        if tail[: len(data)] == data:
+            return None
+        size = int(str(stream.properties.content_range or "").rpartition("/")[2] or 0)
+        blocks = stream.properties.append_blob_committed_block_count
+        if size <= head.size or not isinstance(blocks, int):
+            return self._read_head()
+        if size - head.size > len(tail):  # more than a tail appended since: read the blob's last bytes
+            start = size - TAIL_BYTES
+            tail = bytes(self._container.download_blob(head.blob, offset=start, length=TAIL_BYTES).readall())
+        last = tail_entry(tail)
+        if last is None and size - head.size > TAIL_BYTES:
+            return self._read_head()  # one entry longer than the tail
+        seq, hash_ = (head.seq, head.hash) if last is None else entry_head(last)  # none: only foreign bytes
+        marker = last is not None and last.get("kind") == ROLLOVER_KIND
+        next_blob = marker_next(last, head.blob) if last is not None and marker else None
+        return self._checked(_Head(head.blob, size, blocks, seq, hash_, next_blob, not tail.endswith(b"\n")))
 
     def _plan(self, head: _Head, day: date) -> tuple[str, str | None]:
         """The blob to append to, and the blob a rollover marker must name when this one is to be closed."""
@@ -261,77 +247,130 @@ class BlobAuditLog:
     def append(self, records: Sequence[AuditRecord]) -> None:
         if not records:
             return
-        with self._lock:
-            try:
-                self._append(records, batch_day(records))
-            except AuditWriteError:
-                self._head = None
-                raise
-            except Exception as exc:  # any failure at all means "not audited": the caller must change nothing
-                self._head = None
-                raise AuditWriteError(
-                    f"cannot append to the audit log in container {self.container_name}: {exc}"
-                ) from exc
+        batch = _Batch(records)
+        with self._queue_lock:
+            self._queued.append(batch)
+        with self._lock:  # a writer before us may have appended our batch with its own: then we are done
+            if not batch.done:
+                self._write_queued(batch)
+        if batch.error is not None:  # one exception per caller: the writer's own may be raised in other threads
+            raise AuditWriteError(str(batch.error)) from (batch.error.__cause__ or batch.error)
 
-    def _append(self, records: Sequence[AuditRecord], day: date) -> None:
-        for attempt in range(CONFLICT_ATTEMPTS):
-            head = self._head or self._read_head()
-            target, close_to = self._plan(head, day)
-            batch: Sequence[AuditRecord] = records
-            if close_to is not None:
-                batch = [
-                    AuditRecord(
-                        time=max(r.time for r in records),
-                        kind=ROLLOVER_KIND,
-                        reason=f"this blob is closed; the audit log continues in {close_to}",
-                        change={"blob": {"before": target, "after": close_to}},
-                    )
-                ]
-            pos = head.size if target == head.blob else 0
-            if target != head.blob:
-                # IfMissing: creating over an existing append blob would empty it; if another writer
-                # created it first, that is fine.
-                with contextlib.suppress(ResourceExistsError):
-                    self._container.get_blob_client(target).create_append_blob(
-                        match_condition=MatchConditions.IfMissing
-                    )
-            data, seq, last = chain(batch, head.seq, head.hash)
-            if len(data) > MAX_APPEND_BYTES:
-                raise AuditWriteError(f"audit batch of {len(data)} bytes exceeds one append block; split it")
-            try:
-                result = self._container.get_blob_client(target).append_block(data, appendpos_condition=pos)
-                count = result.get("blob_committed_block_count")
-                blocks = count if isinstance(count, int) else head.blocks + 1
-            except HttpResponseError as exc:
-                code = _code(exc)
-                if code not in _RACE_CODES:
-                    raise
-                if not (code == "AppendPositionConditionNotMet" and self._landed(target, pos, data)):
-                    log.info("audit: append to %s lost a race (%s); re-reading the chain head", target, code)
-                    self._head = None
-                    # Exponential backoff with full jitter spreads racing writers apart.
-                    time.sleep(random.uniform(0, min(0.5, 0.01 * 2**attempt)))  # noqa: S311 (not crypto)
+    def _write_queued(self, mine: _Batch) -> None:
+        """Append queued batches, oldest first, until `mine` is in the log; on failure fail the batches tried."""
+        deadline, races = time.monotonic() + self._budget_s, 0
+        pending: list[_Batch] = []
+        try:
+            while not mine.done:
+                with self._queue_lock:  # batches queued while we lost a race go out in the same block
+                    pending = list(self._queued)
+                if self._append_once(pending):
                     continue
-                blocks = head.blocks + 1 if target == head.blob else 1
-            self._head = _Head(target, pos + len(data), blocks, seq, last, close_to)
-            self._seen_seq = seq
-            if close_to is None:
-                return
-        raise AuditWriteError(f"gave up appending to the audit log after {CONFLICT_ATTEMPTS} lost races")
+                races += 1
+                self.stats.lost_races += 1
+                if time.monotonic() > deadline:
+                    raise AuditWriteError(
+                        f"gave up appending to the audit log after {races} lost races in {self._budget_s:g} s"
+                    )
+                # Full jitter from 5 ms, doubling, capped at 200 ms: spreads the losers out (bench 3b: fewer lost races
+                # per batch than a 50 ms cap) while no sleep is long enough to hand the position to fresh writers.
+                time.sleep(random.uniform(0, min(0.2, 0.005 * 2 ** min(races, 6))))  # noqa: S311 (not crypto)
+        except Exception as exc:  # any failure at all means "not audited": the callers must change nothing
+            self._head = None
+            error = (
+                exc
+                if isinstance(exc, AuditWriteError)
+                else AuditWriteError(f"cannot append to the audit log in container {self.container_name}: {exc}")
+            )
+            if error is not exc:
+                error.__cause__ = exc
+            for batch in [*pending, mine]:
+                if not batch.done:  # one split over blocks keeps the blocks that landed (docs/audit.md)
+                    batch.error = error
+            with self._queue_lock:
+                self._queued = [b for b in self._queued if not b.done]
+
+    def _block(self, records: Sequence[AuditRecord], head: _Head, prefix: bytes) -> tuple[bytes, int, int, str]:
+        """The next block: `prefix` and as many whole chained lines as fit one append block (at least one),
+        with how many records it holds and the chain head after it."""
+        lines, size, seq, hash_ = [prefix], len(prefix), head.seq, head.hash
+        for record in records:
+            line, next_seq, next_hash = chain([record], seq, hash_)
+            if size + len(line) > MAX_APPEND_BYTES:
+                if len(lines) > 1:
+                    break
+                line, next_seq, next_hash = chain([fit_record(record, len(line))], seq, hash_)
+                if size + len(line) > MAX_APPEND_BYTES:
+                    raise AuditWriteError(f"an audit record of {len(line)} bytes does not fit one append block")
+            lines.append(line)
+            size, seq, hash_ = size + len(line), next_seq, next_hash
+        return b"".join(lines), len(lines) - 1, seq, hash_
+
+    def _append_once(self, pending: list[_Batch]) -> bool:
+        """One append_block of the pending records (or of a rollover marker first); False if the race was lost."""
+        head = self._head or self._read_head()
+        records = [r for b in pending for r in b.records[b.written :]]
+        target, close_to = self._plan(head, batch_day(records))
+        if close_to is not None:
+            records = [
+                AuditRecord(
+                    time=max(r.time for r in records),
+                    kind=ROLLOVER_KIND,
+                    reason=f"this blob is closed; the audit log continues in {close_to}",
+                    change={"blob": {"before": target, "after": close_to}},
+                )
+            ]
+        pos = head.size if target == head.blob else 0
+        if target != head.blob:
+            # IfMissing: creating over an existing append blob would empty it; if another writer
+            # created it first, that is fine.
+            with contextlib.suppress(ResourceExistsError):
+                self._container.get_blob_client(target).create_append_blob(match_condition=MatchConditions.IfMissing)
+        # After foreign bytes that do not end a line, start a fresh one: the first record stays intact.
+        data, count, seq, last = self._block(records, head, b"\n" if target == head.blob and head.ragged else b"")
+        try:
+            result = self._container.get_blob_client(target).append_block(data, appendpos_condition=pos)
+            blocks = result.get("blob_committed_block_count")
+        except HttpResponseError as exc:
+            code = error_code(exc)
+            if code not in _RACE_CODES:
+                raise
+            position = code == "AppendPositionConditionNotMet"
+            after = self._reread(head, data) if position and target == head.blob else None
+            if after is None and not (position and (target == head.blob or self._landed(target, pos, data))):
+                after = self._read_head()
+            if after is not None:
+                log.info("audit: append to %s lost a race (%s); re-read the chain head", target, code)
+                self._head = after
+                return False
+            blocks = None  # it had landed: an earlier try of the SDK's retry committed it
+        if not isinstance(blocks, int):
+            blocks = head.blocks + 1 if target == head.blob else 1
+        self._head = _Head(target, pos + len(data), blocks, seq, last, close_to)
+        self._seen_seq = seq
+        if close_to is None:
+            self.stats.blocks += 1
+            for batch in pending:  # the records went out oldest batch first: mark them off in that order
+                taken = min(count, len(batch.records) - batch.written)
+                batch.written, count = batch.written + taken, count - taken
+                self.stats.batches += batch.done and taken > 0
+            with self._queue_lock:
+                self._queued = [b for b in self._queued if not b.done]
+        return True
 
     def entries(self, since: datetime | None = None) -> Iterator[dict[str, Json]]:
         """Every entry, blob by blob in chain order, each blob read up to its size when listed.
 
-        With `since`, only the blobs from its UTC day on and the one just before (see _blobs_since): older
+        With `since`, only the blobs from its UTC day on and the one just before (see blobs_since): older
         month folders are not listed and older blobs not downloaded."""
         try:
-            blobs = self._blobs() if since is None else self._blobs_since(_utc_day(since))
+            blobs = list_audit_blobs(self._container) if since is None else blobs_since(self._container, utc_day(since))
             for _, name, size in blobs:
                 if size:
                     data = self._container.download_blob(name, offset=0, length=size).readall()
                     yield from parse_lines(data, name)
         except SdkError as exc:
-            status, code = (exc.status_code, _code(exc)) if isinstance(exc, HttpResponseError) else (None, "")
+            status, code = (exc.status_code, error_code(exc)) if isinstance(exc, HttpResponseError) else (None, "")
             raise AzureError(
                 f"cannot read the audit log in container {self.container_name}: {exc}", status=status, code=code
             ) from exc

@@ -9,6 +9,8 @@ import threading
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from azure.core.credentials import TokenCredential
+from azure.core.pipeline import PipelineResponse
+from azure.core.pipeline.policies import RetryPolicy
 
 from warden.errors import ConfigurationError
 from warden.settings import RetryOptions
@@ -17,6 +19,22 @@ if TYPE_CHECKING:
     from azure.storage.blob import ContainerClient
 
 C = TypeVar("C")
+
+
+class BoundedRetryPolicy(RetryPolicy[Any, Any]):
+    """azure-core's retry policy (Retry-After honoured, exponential backoff otherwise), except that a
+    Retry-After above `max_retry_after` seconds is not waited out inside one request: the error goes up to
+    warden, whose sweep shares one throttle state (warden/throttle.py) and whose events Event Grid redelivers."""
+
+    def __init__(self, *, max_retry_after: float, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.max_retry_after = max_retry_after
+
+    def is_retry(self, settings: dict[str, Any], response: PipelineResponse[Any, Any]) -> bool:
+        wait = self.get_retry_after(response)
+        if wait is not None and wait > self.max_retry_after:
+            return False
+        return super().is_retry(settings, response)
 
 
 class ClientFactory:
@@ -33,12 +51,7 @@ class ClientFactory:
     ) -> None:
         self.credential = credential
         self._options: dict[str, Any] = {"connection_verify": connection_verify, **client_options}
-        if retry is not None:
-            self._options |= {
-                "retry_total": retry.total,
-                "retry_backoff_factor": retry.backoff_factor,
-                "retry_backoff_max": retry.backoff_max,
-            }
+        self._retry = retry or RetryOptions()
         if base_url:
             self._options["base_url"] = base_url
             # The token's audience is the endpoint's cloud (management.usgovcloudapi.net, ...), not always the
@@ -53,7 +66,13 @@ class ClientFactory:
         with self._lock:
             if key not in self._clients:
                 build: Any = client_type  # every management client takes (credential, subscription_id, **options)
-                self._clients[key] = build(self.credential, subscription_id, **self._options)
+                policy = BoundedRetryPolicy(
+                    max_retry_after=self._retry.max_retry_after,
+                    retry_total=self._retry.total,
+                    retry_backoff_factor=self._retry.backoff_factor,
+                    retry_backoff_max=self._retry.backoff_max,
+                )
+                self._clients[key] = build(self.credential, subscription_id, retry_policy=policy, **self._options)
             client: C = self._clients[key]
         return client
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Mapping
 from io import BytesIO
 from typing import Any
@@ -22,23 +21,16 @@ from azure.mgmt.cognitiveservices.models import Account
 from warden.azure.clients import ClientFactory
 from warden.azure.errors import classified_errors, error_message
 from warden.errors import AzureError, ConflictError, OutcomeUnknownError
+from warden.ids import account_parts
 from warden.model import AccountSnapshot, Json, NetworkAcls
 
 log = logging.getLogger(__name__)
 
-_ACCOUNT_ID = re.compile(
-    r"^/subscriptions/(?P<sub>[^/]+)/resourcegroups/(?P<rg>[^/]+)"
-    r"/providers/microsoft\.cognitiveservices/accounts/(?P<name>[^/]+)$",
-    re.IGNORECASE,
-)
-
 
 def parse_account_id(resource_id: str) -> tuple[str, str, str]:
-    """(subscription, resource group, account name) of an account id; ValueError for anything else."""
-    match = _ACCOUNT_ID.match(resource_id.strip().rstrip("/"))
-    if not match:
-        raise ValueError(f"not a Cognitive Services account id: {resource_id!r}")
-    return match["sub"], match["rg"], match["name"]
+    """(subscription, resource group, account name) of an account id; ValueError for anything else: a child,
+    a look-alike spelling, a name ARM forbids (warden/ids.py), so no such id reaches an SDK call."""
+    return account_parts(resource_id)
 
 
 def to_snapshot(account: Account) -> AccountSnapshot:
@@ -128,9 +120,10 @@ class CognitiveAccounts:
         log.info("regenerated %s of %s", key_name, resource_id)
 
     def _begin_update(self, resource_id: str, body: bytes, etag: str | None) -> Any:
-        """Send the PATCH; errors here mean ARM did not accept it, so nothing was changed."""
+        """Send the PATCH. A refusal (4xx) means nothing was changed; a server error or a lost answer after the
+        SDK's retries may follow a PATCH ARM carried out (ReplyLostError: only a re-read tells)."""
         sub, rg, name = parse_account_id(resource_id)
-        with classified_errors(f"patch {resource_id}"):
+        with classified_errors(f"patch {resource_id}", write=True):
             return self._clients(sub).accounts.begin_update(
                 rg,
                 name,

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from enum import Enum
+from typing import Any
 
 from azure.core.exceptions import AzureError as CoreAzureError
 from azure.core.exceptions import (
@@ -21,7 +24,14 @@ from azure.core.exceptions import (
     ServiceResponseError,
 )
 
-from warden.errors import AzureError, ConflictError, PermissionDeniedError, ResourceGoneError, TransientError
+from warden.errors import (
+    AzureError,
+    ConflictError,
+    PermissionDeniedError,
+    ReplyLostError,
+    ResourceGoneError,
+    TransientError,
+)
 
 _TRANSIENT_STATUS = frozenset({408, 429})
 
@@ -42,9 +52,36 @@ def error_message(exc: HttpResponseError) -> str:
     return status + str(exc.reason or exc.message or exc).splitlines()[0]
 
 
+def retry_after(exc: HttpResponseError) -> float | None:
+    """The seconds the service asked to wait, from the headers azure-core's retry policy reads, in its order
+    (Retry-After as seconds or an HTTP date, then the milliseconds ones); None when it asked for nothing."""
+    # Typed as the common response API, which leaves out the headers every transport's response has.
+    headers: Any = getattr(exc.response, "headers", None) or {}
+    value = headers.get("Retry-After")
+    if value:
+        try:
+            return max(float(value), 0.0)
+        except ValueError:
+            pass
+        try:
+            return max((parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds(), 0.0)
+        except (TypeError, ValueError):
+            return None
+    for name in ("retry-after-ms", "x-ms-retry-after-ms"):
+        try:
+            return max(float(headers[name]) / 1000, 0.0)
+        except (KeyError, TypeError, ValueError):
+            pass
+    return None
+
+
 @contextmanager
-def classified_errors(what: str) -> Iterator[None]:
-    """Turn azure-core exceptions raised inside into the warden error tree, keeping the cause chained."""
+def classified_errors(what: str, *, write: bool = False) -> Iterator[None]:
+    """Turn azure-core exceptions raised inside into the warden error tree, keeping the cause chained.
+
+    `write`: the calls inside change something. A server error, or a request sent whose answer never came,
+    then leaves the change's outcome unknown (the service may have carried it out): ReplyLostError, so the
+    caller re-reads instead of recording that nothing was applied. A refused connection sent nothing."""
     try:
         yield
     except ResourceNotFoundError as exc:
@@ -59,7 +96,11 @@ def classified_errors(what: str) -> Iterator[None]:
     except (ResourceExistsError, ResourceModifiedError) as exc:
         message, code = f"{what}: {error_message(exc)}", error_code(exc)
         raise ConflictError(message, status=exc.status_code, code=code) from exc
-    except (ServiceRequestError, ServiceResponseError) as exc:
+    except ServiceResponseError as exc:
+        if write:
+            raise ReplyLostError(f"{what}: sent, but no answer came: {exc}") from exc
+        raise TransientError(f"{what}: connection failed: {exc}") from exc
+    except ServiceRequestError as exc:
         raise TransientError(f"{what}: connection failed: {exc}") from exc
     except HttpResponseError as exc:
         status, code, message = exc.status_code, error_code(exc), f"{what}: {error_message(exc)}"
@@ -67,8 +108,10 @@ def classified_errors(what: str) -> Iterator[None]:
             raise PermissionDeniedError(message, status=status, code=code) from exc
         if status in (409, 412):
             raise ConflictError(message, status=status, code=code) from exc
+        if write and status is not None and status >= 500:
+            raise ReplyLostError(message, status=status, code=code) from exc
         if status is not None and (status >= 500 or status in _TRANSIENT_STATUS):
-            raise TransientError(message, status=status, code=code) from exc
+            raise TransientError(message, status=status, code=code, retry_after=retry_after(exc)) from exc
         raise AzureError(message, status=status, code=code) from exc
     except (CoreAzureError, DeserializationError) as exc:
         # Anything else azure-core raises (an unreadable body, a client-side failure) is still an Azure

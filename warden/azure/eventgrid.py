@@ -1,30 +1,46 @@
 """Event Grid intake: raw payloads and Functions trigger events -> typed ResourceEvents, or precise rejects.
 
 Both schemas (EventGridEvent, CloudEvents 1.0). Claims are reduced to the caller's object and app ids here,
-so no name, UPN or IP address travels further than this module.
+so no name, UPN or IP address travels further than this module. Any failure to read one item, however hostile
+the item, ends as a RejectedEvent; what a rejection keeps of the item is bounded (warden/azure/event_raw.py).
 """
 
 from __future__ import annotations
 
-import copy
 import json
+import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypedDict
 
+from warden.azure.event_raw import (
+    APPID_CLAIMS,
+    MAX_DEPTH,
+    OID_CLAIMS,
+    audit_raw,
+    is_guid,
+    nesting_depth,
+    reduce_claims,  # noqa: F401 - part of this module's interface
+)
 from warden.errors import InvalidEventError
+from warden.ids import IdRuleError, check_arm_id
 from warden.model import Caller, EventSchema, Json, ResourceEvent
+from warden.redact import bounded_text, for_log
 
-OID_CLAIMS = ("http://schemas.microsoft.com/identity/claims/objectidentifier", "oid")
-APPID_CLAIMS = ("appid", "azp")
-_KEPT_CLAIMS = frozenset(OID_CLAIMS + APPID_CLAIMS)
+log = logging.getLogger(__name__)
+
+#: Longest event id or correlation id kept: Event Grid's are GUIDs, and these travel into every audit record.
+MAX_ID_CHARS = 256
+#: Longest rejection message kept (it quotes the field at fault, which a hostile event can make huge).
+MAX_MESSAGE_CHARS = 2048
 
 _KEY_VAULT_FIELDS = ("Id", "VaultName", "ObjectType", "ObjectName", "Version", "NBF", "EXP")
 _KEY_EVENTS = frozenset(f"microsoft.keyvault.key{n}" for n in ("nearexpiry", "expired", "newversioncreated"))
 _STORAGE_FIELDS = ("url", "api")
-_ARM_ID = re.compile(r"^/subscriptions/([^/]+)", re.IGNORECASE)
+# ASCII only: under Unicode IGNORECASE a long s (U+017F) would match `s` in `subscriptions` (warden/ids.py).
+_ARM_ID = re.compile(r"^/subscriptions/([^/]+)", re.ASCII | re.IGNORECASE)
 _FRACTION = re.compile(r"(\.\d{6})\d+")
 _JSON_TYPES: tuple[tuple[Any, str], ...] = ((bool, "boolean"), (int | float, "number"), (str, "string"))
 _JSON_TYPES += ((Mapping, "object"), (Sequence, "array"))
@@ -83,9 +99,14 @@ def event_items(payload: str | bytes | Mapping[str, Json] | Sequence[Json]) -> l
             raise InvalidEventError(
                 f"Event Grid payload is not valid JSON: {err.msg} at {where}", field="(payload)", where=where
             ) from err
+        except RecursionError as err:  # the decoder recurses once per level: about 1000 levels end it
+            raise InvalidEventError(
+                f"Event Grid payload nests too deeply to decode (an event may nest {MAX_DEPTH} levels)",
+                field="(payload)",
+            ) from err
     if isinstance(doc, Mapping):
         wrapped = doc.get("events")
-        if isinstance(wrapped, list) and all(k == "events" or k.startswith("_") for k in doc):
+        if isinstance(wrapped, list) and all(isinstance(k, str) and (k == "events" or k.startswith("_")) for k in doc):
             return list(wrapped)
         return [doc]
     if isinstance(doc, Sequence) and not isinstance(doc, str | bytes):
@@ -97,39 +118,39 @@ def event_items(payload: str | bytes | Mapping[str, Json] | Sequence[Json]) -> l
 
 def parse_item(item: Json, index: int | None = 0) -> ResourceEvent | RejectedEvent:
     """One item of a payload (`index` is its position in the payload, for the message; None for an event
-    delivered alone): its ResourceEvent, or its rejection with the claim-reduced raw item."""
-    event_id = event_id_of(item)
+    delivered alone): its ResourceEvent, or its rejection with the claim-reduced raw item. Never raises: an
+    item that fails in any other way is rejected too (a raise would make Event Grid retry it for 24 hours)."""
+    event_id = bounded_text(event_id_of(item), MAX_ID_CHARS)
     try:
         if not isinstance(item, Mapping):
             raise _RejectError("", f"the item is a JSON {_json_type(item)}, not an event object")
+        _check_depth(item)
         return _parse_item(item)
     except _RejectError as bad:
-        label = f"id {event_id}" if event_id else "no id"
+        field, problem = bad.field, str(bad)
+    except Exception as exc:  # hostile input ends as an audited rejection, whatever it breaks
+        field, problem = "", f"could not be read ({type(exc).__name__}: {exc})"
+    label = f"id {event_id}" if event_id else "no id"
+    try:
         raw = reduce_raw(item) if isinstance(item, Mapping) else None
-        where = "event" if index is None else f"event {index}"
-        return RejectedEvent(index or 0, event_id, bad.field, f"{where} ({label}): {bad}", raw)
-
-
-def reduce_claims(claims: Json) -> dict[str, Json]:
-    """Only the caller's object id and app id survive; names, UPNs, IP addresses and token ids are dropped.
-
-    Claims that are not an object (an old swagger typed them as a string) are dropped whole."""
-    if not isinstance(claims, Mapping):
-        return {}
-    return {k: v for k, v in claims.items() if k in _KEPT_CLAIMS}
+    except Exception:  # a mapping that fails even to be copied: the message still says what failed
+        raw = None
+    message = bounded_text(f"{'event' if index is None else f'event {index}'} ({label}): {problem}", MAX_MESSAGE_CHARS)
+    return RejectedEvent(index or 0, event_id, field, message, raw)
 
 
 def reduce_raw(item: Mapping[str, Json]) -> dict[str, Json]:
-    """A copy of a raw event safe to audit: claims reduced, the client IP address removed."""
-    raw = copy.deepcopy(dict(item))
-    data = raw.get("data")
-    if isinstance(data, dict):
-        if "claims" in data:
-            data["claims"] = reduce_claims(data["claims"])
-        http = data.get("httpRequest")
-        if isinstance(http, dict):
-            http.pop("clientIpAddress", None)
-    return raw
+    """A copy of a raw event safe to audit: claims reduced (any spelling of `claims`), the client IP address
+    removed, and cut to its sha256, length and head when it is too deep or too long (event_raw.audit_raw)."""
+    return audit_raw(item)
+
+
+def _check_depth(item: Mapping[str, Json]) -> None:
+    """Rejected before it is read: a field nested deeper than any real event is hostile, and deep enough it
+    would exhaust the stack of whatever walks it next."""
+    for key, value in item.items():
+        if nesting_depth(value, MAX_DEPTH) > MAX_DEPTH:
+            raise _RejectError(bounded_text(str(key), 64), f"nests deeper than {MAX_DEPTH} levels")
 
 
 # -- one item -------------------------------------------------------------------------------------------
@@ -139,7 +160,7 @@ def _parse_item(item: Mapping[str, Json]) -> ResourceEvent:
     schema = _schema_of(item)
     cloud = schema is EventSchema.CLOUD_EVENT
     type_key, time_key, topic_key = ("type", "time", "source") if cloud else ("eventType", "eventTime", "topic")
-    event_id = _str(item, "id", required=True)
+    event_id = _bounded_id(_str(item, "id", required=True), "id")
     event_type = _str(item, type_key, required=True)
     if cloud and item.get("specversion") != "1.0":
         raise _RejectError("specversion", f"is {item.get('specversion')!r}; Event Grid sends CloudEvents '1.0'")
@@ -227,7 +248,7 @@ def _arm_event(item: Mapping[str, Json], common: _Envelope) -> ResourceEvent:
         operation_name=operation,
         subscription_id=subscription,
         tenant_id=_str(data, "tenantId", "data.tenantId"),
-        correlation_id=_str(data, "correlationId", "data.correlationId"),
+        correlation_id=_bounded_id(_str(data, "correlationId", "data.correlationId"), "data.correlationId"),
         status=_str(data, "status", "data.status"),
         caller=_caller(data.get("claims")),
     )
@@ -242,7 +263,18 @@ def _caller(claims: Json) -> Caller:
         raise _RejectError("data.claims", f"is a JSON {_json_type(claims)}, not an object")
     object_id = next((_str(claims, k, "data.claims." + k) for k in OID_CLAIMS if claims.get(k)), "")
     app_id = next((_str(claims, k, "data.claims." + k) for k in APPID_CLAIMS if claims.get(k)), "")
+    if object_id and not is_guid(object_id):
+        # Entra object ids are GUIDs; anything else is not recorded as given (it could be any text). warden's
+        # own changes always carry its GUID, so the loop guard never depends on an id dropped here.
+        log.warning("event caller: object id claim %s is not a GUID; recorded as unknown", for_log(object_id, 80))
+        object_id = ""
     return Caller(object_id=object_id or None, app_id=app_id or None)
+
+
+def _bounded_id(value: str, where: str) -> str:
+    if len(value) > MAX_ID_CHARS:
+        raise _RejectError(where, f"is {len(value)} characters long; warden takes at most {MAX_ID_CHARS}")
+    return value
 
 
 def _key_vault_details(data: Mapping[str, Json], *, require_name: bool) -> dict[str, Json]:
@@ -305,11 +337,15 @@ def _str(obj: Mapping[str, Json], key: str, where: str = "", *, required: bool =
 
 
 def _arm_id(value: Json, where: str) -> str:
+    """An id warden may act on: ASCII, ARM's naming rules met (warden/ids.py); else the item is rejected."""
     if value is None or value == "":
         raise _RejectError(where, "is missing")
-    if not isinstance(value, str) or not _ARM_ID.match(value):
+    if not isinstance(value, str):
         raise _RejectError(where, f"is {value!r}, not an ARM resource id (/subscriptions/...)")
-    return value
+    try:
+        return check_arm_id(value)
+    except IdRuleError as exc:
+        raise _RejectError(where, str(exc)) from None
 
 
 def _subscription_of(resource_id: str) -> str:
@@ -334,7 +370,10 @@ def _parse_time(value: Json, where: str) -> datetime | None:
 
 def event_id_of(item: Json) -> str:
     """The event's own `id` when it is a string, else "" (a malformed event may have none)."""
-    value = item.get("id") if isinstance(item, Mapping) else None
+    try:
+        value = item.get("id") if isinstance(item, Mapping) else None
+    except Exception:  # a hostile mapping: its rejection says what failed, with no id
+        return ""
     return value if isinstance(value, str) else ""
 
 

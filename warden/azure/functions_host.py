@@ -22,6 +22,7 @@ from warden.baseline import load_baseline
 from warden.cli_log import positive_count, since_time
 from warden.errors import BaselineError, ConfigurationError
 from warden.planner import effective_mode
+from warden.redact import for_log
 from warden.runtime import Runtime
 from warden.service import EventResult, handle_event, record_rejected, sweep
 from warden.settings import load_settings
@@ -71,11 +72,11 @@ def on_event(event: func.EventGridEvent | func.CloudEvent, rt: Runtime | None = 
         record_rejected(rt, decoded.event_id, decoded.message, decoded.raw)
         return None
     result = handle_event(decoded, rt)
-    log.info(
+    log.info(  # the id and reason quote the event: scrubbed and escaped like any line built from event content
         "event %s: accepted=%s %s %s",
-        result.event_id,
+        for_log(result.event_id),
         result.accepted,
-        result.reason,
+        for_log(result.reason),
         [o.value for o in result.outcomes],
     )
     return result

@@ -31,7 +31,7 @@ from warden.azure.clients import container_client
 from warden.azure.errors import classified_errors
 from warden.errors import AzureError, ConfigurationError, TransientError
 from warden.model import Json, RemediationHistory, normalize_id
-from warden.state import pending_entries
+from warden.state import pending_entries, text_bytes
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ _JSON = ContentSettings(content_type="application/json")
 
 
 def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(text_bytes(text)).hexdigest()
 
 
 def lock_blob_name(resource_id: str) -> str:
@@ -51,9 +51,10 @@ def lock_blob_name(resource_id: str) -> str:
     return f"locks/{_digest(normalize_id(resource_id))}"
 
 
-def done_blob_name(event_id: str) -> str:
-    """events/<sha256 of the event id>: found without knowing when the event was handled."""
-    return f"events/{_digest(event_id)}"
+def done_blob_name(event_id: str, digest: str = "") -> str:
+    """events/<sha256 of the event id>.<content digest (warden.state.event_digest)>: found without knowing when
+    the event was handled; one id's markers share the prefix events/<sha256 of the id>."""
+    return f"events/{_digest(event_id)}" + (f".{_digest(digest)}" if digest else "")
 
 
 def attempts_blob_name(resource_id: str) -> str:
@@ -132,20 +133,22 @@ class BlobStateStore:
     def container_name(self) -> str:
         return str(self._container.container_name)
 
-    def is_done(self, event_id: str) -> bool:
-        with storage_errors(f"reading the done marker of event {event_id}"):
+    def is_done(self, event_id: str, digest: str = "") -> bool:
+        with storage_errors(f"reading the done marker of event {event_id!a}"):
+            if not digest:  # any marker of the id (a missing container raises: it never reads as "not done")
+                return any(True for _ in self._container.list_blobs(name_starts_with=done_blob_name(event_id)))
             try:
-                self._container.get_blob_client(done_blob_name(event_id)).get_blob_properties()
+                self._container.get_blob_client(done_blob_name(event_id, digest)).get_blob_properties()
             except ResourceNotFoundError as exc:
                 if _code(exc) != "BlobNotFound":  # a missing container must not read as "not done"
                     raise
                 return False
         return True
 
-    def mark_done(self, event_id: str, when: datetime) -> None:
-        body = json.dumps({"eventId": event_id, "at": when.isoformat()}).encode()
-        with storage_errors(f"writing the done marker of event {event_id}"):
-            self._container.get_blob_client(done_blob_name(event_id)).upload_blob(
+    def mark_done(self, event_id: str, when: datetime, digest: str = "") -> None:
+        body = json.dumps({"eventId": event_id, "at": when.isoformat()}).encode()  # ASCII: any id
+        with storage_errors(f"writing the done marker of event {event_id!a}"):
+            self._container.get_blob_client(done_blob_name(event_id, digest)).upload_blob(
                 body, overwrite=True, metadata={"handled_at": when.isoformat()}, content_settings=_JSON
             )
 

@@ -79,7 +79,7 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utc_now
     from warden.azure.clients import ClientFactory
     from warden.azure.cognitive import CognitiveAccounts
 
-    baseline = load_baseline(settings.baseline_path)
+    baseline = load_baseline(settings.baseline_path, now=clock())  # replay --now bounds exemptions too
     if settings.credential == "default" and not (settings.self_object_ids or settings.self_app_ids):
         log.warning(
             "loop guard: warden's own identity is unknown (set AZURE_CLIENT_ID or WARDEN_SELF_OBJECT_IDS); "
