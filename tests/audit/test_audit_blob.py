@@ -19,7 +19,8 @@ from warden.model import AuditRecord
 
 
 def _names(container: ContainerClient) -> list[str]:
-    return [b.name for b in container.list_blobs()]
+    """The audit blobs (the log's start marker, START_BLOB, sits outside their prefix)."""
+    return [b.name for b in container.list_blobs(name_starts_with="audit/")]
 
 
 def test_appends_land_in_the_dated_append_blob(container: ContainerClient) -> None:

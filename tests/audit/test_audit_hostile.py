@@ -15,6 +15,7 @@ from tests.audit.helpers import ACCOUNT, record
 from warden.audit import GENESIS_HASH, LocalAuditLog, chain
 from warden.audit_review import filter_entries, verify
 from warden.azure.audit_blob import BlobAuditLog
+from warden.azure.audit_blob_read import START_BLOB
 from warden.cli_log import format_table, register
 
 BLOB = "audit/2024/05/01.jsonl"
@@ -135,3 +136,25 @@ def test_cli_error_lines_escape_control_characters(tmp_path: Path, capsys: pytes
     err = capsys.readouterr().err
     assert "\x1b" not in err and err.count("\n") == 2
     assert "no\\x1b[2Jsuch\\nfolder" in err
+
+
+def test_writers_of_an_empty_log_on_different_days_start_one_chain(container: ContainerClient) -> None:
+    """Both writers saw an empty log; one writes a day-2 batch first, then the other its day-1 batch. Before,
+    each appended at position 0 of its own day's blob: two chains, each from seq 1 (a fork verify reports)."""
+    early, late = BlobAuditLog(container), BlobAuditLog(container)
+    early._head = early._read_head()  # it read the (empty) head before the other wrote: the race, made certain
+    late.append([record(1, day=1)])
+    early.append([record(2, day=0)])
+
+    entries = list(BlobAuditLog(container).entries())
+    assert [(e["seq"], e["eventId"]) for e in entries] == [(1, "evt-1"), (2, "evt-2")]
+    assert verify(entries).ok
+    assert [b.name for b in container.list_blobs(name_starts_with="audit/")] == ["audit/2024/05/02.jsonl"]
+    assert container.download_blob(START_BLOB).readall() == b"audit/2024/05/02.jsonl"
+
+
+def test_a_garbled_start_marker_does_not_stop_the_log(container: ContainerClient) -> None:
+    container.upload_blob(START_BLOB, b"../../not-a-blob")
+    log = BlobAuditLog(container)
+    log.append([record(1)])
+    assert [e["seq"] for e in log.entries()] == [1]

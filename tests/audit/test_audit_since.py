@@ -150,7 +150,7 @@ def spread(container: ContainerClient) -> BlobAuditLog:
 
 
 def _blob_names(container: ContainerClient) -> list[str]:
-    return sorted(b.name for b in container.list_blobs())
+    return sorted(b.name for b in container.list_blobs(name_starts_with="audit/"))
 
 
 def test_the_spread_fixture(spread: BlobAuditLog, container: ContainerClient) -> None:

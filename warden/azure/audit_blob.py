@@ -33,6 +33,7 @@ from warden.azure.audit_blob_read import (
     blob_key,
     blob_name,
     blobs_since,
+    chain_start,
     error_code,
     list_audit_blobs,
     marker_next,
@@ -216,7 +217,7 @@ class BlobAuditLog:
     def _plan(self, head: _Head, day: date) -> tuple[str, str | None]:
         """The blob to append to, and the blob a rollover marker must name when this one is to be closed."""
         if head.blob is None:
-            return blob_name(day), None
+            return chain_start(self._container, blob_name(day)), None
         if head.next is not None:
             return head.next, None
         cur_day, part = blob_key(head.blob) or (day, 0)

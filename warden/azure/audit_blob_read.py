@@ -1,5 +1,6 @@
-"""Reading the audit blobs: their names and chain order, listing (all, or from a day on), tails, and the
-rollover markers that close a blob (what a valid one is, for writers and for verify).
+"""The audit blobs' layout: their names and chain order, listing (all, or from a day on), tails, the
+rollover markers that close a blob (what a valid one is, for writers and for verify), and the one blob a new
+log starts in.
 
 The writer is warden/azure/audit_blob.py; the layout is described in docs/audit.md ("Azure Blob Storage").
 """
@@ -13,7 +14,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from enum import Enum
 
-from azure.core.exceptions import HttpResponseError
+from azure.core.exceptions import HttpResponseError, ResourceExistsError
 from azure.storage.blob import BlobPrefix, ContainerClient
 
 from warden.audit import tail_entry
@@ -153,3 +154,23 @@ def read_tail(container: ContainerClient, name: str, size: int) -> tuple[dict[st
     if last is None and start > 0:  # one entry longer than the tail
         last = tail_entry(container.download_blob(name, offset=0, length=size).readall())
     return last, tail.endswith(b"\n")
+
+
+#: Names the blob a new log starts in; outside PREFIX, so listings never see it. Written once, never changed.
+START_BLOB = "audit.start"
+
+
+def chain_start(container: ContainerClient, wanted: str) -> str:
+    """The blob a new (empty) log starts in, the same for every writer: the first to create START_BLOB names
+    `wanted`, and the others take the name it holds. Without it, writers whose first batches fall on different
+    days would each start a chain at seq 1 in their own day's blob (docs/audit.md, "Azure Blob Storage")."""
+    marker = container.get_blob_client(START_BLOB)
+    try:
+        marker.upload_blob(wanted.encode("ascii"), overwrite=False)  # If-None-Match: *, so one writer wins
+        return wanted
+    except ResourceExistsError:
+        named = bytes(marker.download_blob().readall()).decode("ascii", "replace").strip()
+    if blob_key(named) is None:  # garbled or forged: it must not stop every write, and verify shows a fork
+        log.warning("audit: %s names %r, not an audit blob; the log starts in %s", START_BLOB, named[:100], wanted)
+        return wanted
+    return named

@@ -2,7 +2,7 @@
 
 Everything here is iterative: a payload nested hundreds of levels deep must end as a `rejected` record, never
 as a RecursionError that fails the function (Event Grid would then retry it for 24 hours, unrecorded).
-docs/events.md "Rejected events" describes the stored form.
+docs/events.md "Hostile events: never a crash" describes the stored form.
 """
 
 from __future__ import annotations
