@@ -114,3 +114,6 @@ def test_log_text_is_scrubbed_escaped_and_bounded() -> None:
     line = for_log(f"bad \ud800 AccountKey={SECRET}; " + "x" * 5000, limit=100)
     assert SECRET not in line and "\\ud800" in line and line.endswith("characters]")
     line.encode("utf-8")  # a lone surrogate made a log handler's encode fail
+    forged = for_log("e-1\nWARNING warden.service: all accounts compliant\x1b[2J")
+    assert "\n" not in forged and "\x1b" not in forged  # a newline would forge a log line
+    assert "e-1\\nWARNING" in forged and "\\x1b[2J" in forged

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 
 from warden.model import Json
+from warden.text import printable
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +105,6 @@ _INLINE_SECRETS = (
     (re.compile(r"\bsk-[A-Za-z0-9_-]{16,}"), REDACTED),
     (re.compile(r"\b(?:ghp|gho|ghu|ghs|ghr|github_pat)_[A-Za-z0-9_]{20,}"), REDACTED),
 )
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def is_secret_key(key: str, siblings: Mapping[str, Json]) -> bool:
@@ -130,10 +130,10 @@ def scrub(text: str) -> str:
 
 
 def for_log(text: object, limit: int = 2000) -> str:
-    """`text` fit for a log line built from event content: secrets scrubbed, a lone surrogate escaped (it could
-    not be encoded on its way out), and cut to `limit` characters."""
-    shown = scrub(str(text))
-    shown = _SURROGATE.sub(lambda m: f"\\u{ord(m[0]):04x}", shown)
+    """`text` fit for a log line built from event content: secrets scrubbed, control characters and lone
+    surrogates escaped (a newline would forge a log line; a surrogate cannot be encoded on its way out), and cut
+    to `limit` characters."""
+    shown = printable(scrub(str(text)))
     return shown if len(shown) <= limit else f"{shown[:limit]}... [{len(shown)} characters]"
 
 

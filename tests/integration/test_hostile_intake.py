@@ -54,15 +54,18 @@ def malformed(event_id: str = "bad-1", **data: Any) -> dict[str, Any]:
 # -- 1. events that crashed the function ----------------------------------------------------------------
 
 
-def test_a_lone_surrogate_in_the_event_id_is_handled_and_recorded(make_world: Any) -> None:
+@pytest.mark.parametrize("event_id", ["e-\ud800", "e-\udfff-x", "e-\n-forged-row", "e-\x1b[2J"])
+def test_a_lone_surrogate_or_control_character_in_the_event_id_is_rejected_and_recorded(
+    make_world: Any, event_id: str
+) -> None:
     world = make_world([account("aoai-a", **OPEN)])
-    event = write_event(RID, event_id="e-\ud800")
-    world.deliver(event)  # crashed in the state store's key (UnicodeEncodeError) before
-    intent, result = world.audit()
-    assert result["outcome"] == "remediated"
-    assert intent["eventId"] == "e-\\ud800"  # stored escaped: the log stays valid UTF-8
-    world.deliver(event)  # a redelivery is a duplicate, not a second crash
-    assert [c for c in calls(world) if c[0] == "PATCH"] == [("PATCH", RID.lower())]
+    event = write_event(RID, event_id=event_id)
+    world.deliver(event)  # a lone surrogate crashed in the state store's key (UnicodeEncodeError) before
+    (record,) = rejected(world)
+    assert "id holds a" in record["error"] and "U+" in record["error"]
+    assert record["eventId"].isascii()  # stored escaped: the log stays valid UTF-8
+    world.deliver(event)  # a redelivery is rejected again, not a crash
+    assert [c for c in calls(world) if c[0] == "PATCH"] == []
 
 
 def test_a_lone_surrogate_in_a_malformed_event_is_rejected_and_recorded(make_world: Any) -> None:

@@ -272,8 +272,14 @@ def _caller(claims: Json) -> Caller:
 
 
 def _bounded_id(value: str, where: str) -> str:
+    """An id that goes into every audit record and state key: bounded, and text a person can read."""
     if len(value) > MAX_ID_CHARS:
         raise _RejectError(where, f"is {len(value)} characters long; warden takes at most {MAX_ID_CHARS}")
+    odd = next((c for c in value if 0xD800 <= ord(c) <= 0xDFFF or ord(c) < 0x20 or ord(c) == 0x7F), None)
+    if odd is not None:
+        # A lone surrogate is no Unicode text (no UTF-8 encodes it), a control character no id Event Grid sends.
+        kind = "a lone surrogate" if ord(odd) >= 0xD800 else "a control character"
+        raise _RejectError(where, f"holds {kind} (U+{ord(odd):04X})")
     return value
 
 
