@@ -26,6 +26,18 @@ SECRET = "c2VjcmV0LXZhbHVlLXRoYXQtbXVzdC1ub3QtbGVhaw"
         f"Authorization: Bearer {SECRET}",
         f'the service said {{"key1": "{SECRET}", "key2": "{SECRET}"}}',
         f"-----BEGIN RSA PRIVATE KEY-----\n{SECRET}\n-----END RSA PRIVATE KEY-----",
+        # Shapes that survived in rejected payloads before issue 7.
+        f"Authorization: SharedKey myaccount:{SECRET}",
+        f"Authorization: SharedKeyLite myaccount:{SECRET}",
+        f"Cookie: ARRAffinity=1; session={SECRET}",
+        f"Set-Cookie: session={SECRET}; Path=/; HttpOnly",
+        f"password: {SECRET}",
+        f"passphrase:{SECRET}",
+        f"https://user:{SECRET}@example.com/repo.git",
+        f"the key sk-{SECRET} was used",
+        f"sk-proj-{SECRET}",
+        f"token ghp_{SECRET}",
+        f"github_pat_{SECRET}",
     ],
 )
 def test_inline_secrets_are_cut_out(text: str) -> None:
@@ -68,27 +80,6 @@ def test_sdk_models_and_dataclasses_are_cleaned_by_field_never_by_their_text() -
 def test_ordinary_values_are_kept() -> None:
     observed = {"publicNetworkAccess": "Enabled", "networkAcls.ipRules": [{"value": "203.0.113.7"}]}
     assert clean(observed, "observed") == observed
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        f"Authorization: SharedKey myaccount:{SECRET}",
-        f"Authorization: SharedKeyLite myaccount:{SECRET}",
-        f"Cookie: ARRAffinity=1; session={SECRET}",
-        f"Set-Cookie: session={SECRET}; Path=/; HttpOnly",
-        f"password: {SECRET}",
-        f"passphrase:{SECRET}",
-        f"https://user:{SECRET}@example.com/repo.git",
-        f"the key sk-{SECRET} was used",
-        f"sk-proj-{SECRET}",
-        f"token ghp_{SECRET}",
-        f"github_pat_{SECRET}",
-    ],
-)
-def test_more_inline_secret_shapes_are_cut_out(text: str) -> None:
-    cleaned = scrub(text)
-    assert SECRET not in cleaned and REDACTED in cleaned
 
 
 @pytest.mark.parametrize(
