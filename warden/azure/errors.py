@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from enum import Enum
 from typing import Any
 
@@ -23,6 +21,8 @@ from azure.core.exceptions import (
     ServiceRequestError,
     ServiceResponseError,
 )
+from azure.core.pipeline import PipelineContext, PipelineResponse
+from azure.core.pipeline.policies import RetryPolicy
 
 from warden.errors import (
     AzureError,
@@ -34,6 +34,7 @@ from warden.errors import (
 )
 
 _TRANSIENT_STATUS = frozenset({408, 429})
+_RETRY_POLICY = RetryPolicy()  # only its Retry-After reader is used
 
 
 def error_code(exc: HttpResponseError) -> str:
@@ -53,26 +54,16 @@ def error_message(exc: HttpResponseError) -> str:
 
 
 def retry_after(exc: HttpResponseError) -> float | None:
-    """The seconds the service asked to wait, from the headers azure-core's retry policy reads, in its order
-    (Retry-After as seconds or an HTTP date, then the milliseconds ones); None when it asked for nothing."""
-    # Typed as the common response API, which leaves out the headers every transport's response has.
-    headers: Any = getattr(exc.response, "headers", None) or {}
-    value = headers.get("Retry-After")
-    if value:
-        try:
-            return max(float(value), 0.0)
-        except ValueError:
-            pass
-        try:
-            return max((parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds(), 0.0)
-        except (TypeError, ValueError):
-            return None
-    for name in ("retry-after-ms", "x-ms-retry-after-ms"):
-        try:
-            return max(float(headers[name]) / 1000, 0.0)
-        except (KeyError, TypeError, ValueError):
-            pass
-    return None
+    """The seconds the service asked to wait, read as azure-core's retry policy reads them (Retry-After as
+    seconds or an HTTP date, then the milliseconds headers); None when it asked for nothing or unreadably."""
+    # Typed as the common response API, which azure-core's pipeline types do not name: every transport's is one.
+    response: Any = exc.response
+    if response is None:
+        return None
+    try:
+        return _RETRY_POLICY.get_retry_after(PipelineResponse(None, response, PipelineContext(None)))
+    except (TypeError, ValueError):  # an unreadable date
+        return None
 
 
 @contextmanager
