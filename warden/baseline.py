@@ -5,7 +5,6 @@ Every problem fails start-up with the file, the line and the key path; nothing i
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,6 +18,7 @@ from warden.baseline_exemptions import END_OF_TIME, read_exemptions
 from warden.baseline_yaml import TAG, NodeReader, suggest
 from warden.control import ParamError
 from warden.errors import BaselineError
+from warden.ids import is_guid
 from warden.model import Exemption, Limits, Mode
 from warden.registry import CONTROL_IDS, control
 
@@ -40,7 +40,6 @@ SUPPORTED_VERSIONS: tuple[int, ...] = (1,)
 #: The top-level mode when the file names none: the conservative choice, so a forgotten line changes nothing.
 DEFAULT_MODE = Mode.DRY_RUN
 
-_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 _TOP_KEYS = ("version", "mode", "scope", "limits", "controls", "exemptions")
 # Limit keys with their maxima: a cool-down defers an event through Event Grid's redelivery, which gives up
 # after 24 hours; the state store keeps attempts for 7 days, so a longer window would count less than it says.
@@ -147,7 +146,7 @@ class _Reader(NodeReader):
         out: set[str] = set()
         for i, item in enumerate(items):
             sub = self.string(item, f"scope.subscriptions[{i}]")
-            if not _GUID.match(sub):
+            if not is_guid(sub):
                 self.at(item, f"scope.subscriptions[{i}]", f"{sub!r} is not a subscription id (a GUID)")
             out.add(sub.lower())
         return frozenset(out)

@@ -57,6 +57,11 @@ class IdRuleError(ValueError):
     """An id that breaks a rule; the message says which value and which rule."""
 
 
+def is_guid(value: str) -> bool:
+    """Whether `value` is a GUID (ASCII hex, either case): subscription, tenant, object and application ids."""
+    return RULES["subscription"][0].fullmatch(value) is not None
+
+
 def ascii_lower(text: str) -> str:
     """`text` with A-Z lower-cased and nothing else changed (str.lower() would fold the Kelvin sign to `k`)."""
     return text.translate(_ASCII_LOWER)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import ipaddress
 import math
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from warden.errors import ConfigurationError
+from warden.ids import is_guid
 from warden.model import Mode
 
 DEFAULT_ARM_ENDPOINT = "https://management.azure.com"
@@ -53,13 +53,10 @@ class Settings:
     retry: RetryOptions | None = None  # None: azure-core's defaults
 
 
-_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-
-
 def _ids(name: str, value: str) -> frozenset[str]:
     """Comma-separated Entra ids; a typo here would silently disable the loop guard, so each must be a GUID."""
     ids = frozenset(v.strip().lower() for v in value.split(",") if v.strip())
-    bad = sorted(i for i in ids if not _GUID.match(i))
+    bad = sorted(i for i in ids if not is_guid(i))
     if bad:
         raise ConfigurationError(f"{name}: {', '.join(bad)} is not a GUID (object or application id)")
     return ids

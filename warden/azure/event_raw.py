@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Iterator, Mapping, Sequence
 
+from warden.ids import is_guid
 from warden.model import Json
 from warden.redact import REDACTED, is_secret_key
 
 OID_CLAIMS = ("http://schemas.microsoft.com/identity/claims/objectidentifier", "oid")
 APPID_CLAIMS = ("appid", "azp")
 _KEPT_CLAIMS = frozenset(OID_CLAIMS + APPID_CLAIMS)
-GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 NOT_A_GUID = "[not a GUID]"
 
 #: Deepest nesting of any top-level field an event may have; Event Grid's own events nest about 5 levels.
@@ -27,10 +26,6 @@ MAX_DEPTH = 64
 RAW_LIMIT = 16 * 1024
 #: How much of the canonical text a cut raw event keeps.
 HEAD_CHARS = 4096
-
-
-def is_guid(value: str) -> bool:
-    return GUID.fullmatch(value) is not None
 
 
 def reduce_claims(claims: Json) -> dict[str, Json]:

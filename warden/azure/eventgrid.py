@@ -20,12 +20,11 @@ from warden.azure.event_raw import (
     MAX_DEPTH,
     OID_CLAIMS,
     audit_raw,
-    is_guid,
     nesting_depth,
     reduce_claims,  # noqa: F401 - part of this module's interface
 )
 from warden.errors import InvalidEventError
-from warden.ids import IdRuleError, check_arm_id
+from warden.ids import IdRuleError, check_arm_id, is_guid
 from warden.model import Caller, EventSchema, Json, ResourceEvent
 from warden.redact import bounded_text, for_log
 
