@@ -14,7 +14,8 @@ from azure.core.messaging import CloudEvent as CoreCloudEvent
 from azure.eventgrid import EventGridEvent as SdkEventGridEvent
 
 from tests.conftest import reference_dir
-from warden.azure.eventgrid import RejectedEvent, event_items, parse_events, parse_item, reduce_claims
+from warden.azure.event_raw import reduce_claims
+from warden.azure.eventgrid import RejectedEvent, event_items, parse_events, parse_item
 from warden.azure.worker_events import from_functions_event, functions_event_raw, to_functions_event
 from warden.errors import InvalidEventError
 from warden.model import Caller, EventSchema, ResourceEvent

@@ -53,7 +53,8 @@ def replay(
     from emulator import Emulator
     from emulator.kernel.clock import Clock
     from warden.azure import functions_host
-    from warden.azure.eventgrid import RejectedEvent, event_id_of, event_items, parse_item, reduce_raw
+    from warden.azure.event_raw import reduce_raw
+    from warden.azure.eventgrid import RejectedEvent, event_id_of, event_items, parse_item
     from warden.azure.wiring import build_runtime
     from warden.azure.worker_events import to_functions_event
     from warden.errors import InvalidEventError

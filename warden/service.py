@@ -92,7 +92,7 @@ MAX_REJECTION_CHARS = 4096
 
 def record_rejected(rt: Runtime, event_id: str, message: str, raw: Json) -> None:
     """A malformed event is never dropped silently: its error and (claim-reduced, size-bounded: see
-    warden.azure.eventgrid.reduce_raw) payload are audited. The log line is scrubbed as the record is."""
+    warden.azure.event_raw.reduce_raw) payload are audited. The log line is scrubbed as the record is."""
     event_id, message = bounded_text(event_id, 256), bounded_text(message, MAX_REJECTION_CHARS)
     log.warning("rejected event %s: %s", for_log(event_id or "(no id)"), for_log(message))
     rec = _recorder(rt, Context(Trigger.EVENT, event_id))

@@ -20,8 +20,8 @@ from emulator import Emulator
 from emulator.builders import account, account_id
 from tests.integration.conftest import WARDEN_OID, calls, emulator_settings, write_event
 from warden.azure import functions_host
-from warden.azure.event_raw import HEAD_CHARS, MAX_DEPTH, RAW_LIMIT
-from warden.azure.eventgrid import RejectedEvent, event_items, parse_item, reduce_raw
+from warden.azure.event_raw import HEAD_CHARS, MAX_DEPTH, RAW_LIMIT, reduce_raw
+from warden.azure.eventgrid import RejectedEvent, event_items, parse_item
 from warden.azure.wiring import build_runtime
 from warden.azure.worker_events import to_functions_event
 from warden.errors import InvalidEventError

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.property.conftest import counted
-from warden.azure.eventgrid import reduce_raw
+from warden.azure.event_raw import reduce_raw
 from warden.redact import clean
 
 SECRET = st.text("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789", min_size=24, max_size=40)

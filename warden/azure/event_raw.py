@@ -145,7 +145,7 @@ def canonical_text(value: Json, depth: int) -> str:
     return "".join(canonical_chunks(value))
 
 
-def audit_raw(item: Mapping[str, Json]) -> dict[str, Json]:
+def reduce_raw(item: Mapping[str, Json]) -> dict[str, Json]:
     """The raw event as a rejected record stores it: reduced (claims, client IP, secret-named members), and when
     it nests deeper than MAX_DEPTH or its canonical text is longer than RAW_LIMIT, only that text's sha256,
     length and head."""

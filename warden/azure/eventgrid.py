@@ -19,9 +19,8 @@ from warden.azure.event_raw import (
     APPID_CLAIMS,
     MAX_DEPTH,
     OID_CLAIMS,
-    audit_raw,
     nesting_depth,
-    reduce_claims,  # noqa: F401 - part of this module's interface
+    reduce_raw,
 )
 from warden.errors import InvalidEventError
 from warden.ids import IdRuleError, check_arm_id, is_guid
@@ -136,12 +135,6 @@ def parse_item(item: Json, index: int | None = 0) -> ResourceEvent | RejectedEve
         raw = None
     message = bounded_text(f"{'event' if index is None else f'event {index}'} ({label}): {problem}", MAX_MESSAGE_CHARS)
     return RejectedEvent(index or 0, event_id, field, message, raw)
-
-
-def reduce_raw(item: Mapping[str, Json]) -> dict[str, Json]:
-    """A copy of a raw event safe to audit: claims reduced (any spelling of `claims`), the client IP address
-    removed, and cut to its sha256, length and head when it is too deep or too long (event_raw.audit_raw)."""
-    return audit_raw(item)
 
 
 def _check_depth(item: Mapping[str, Json]) -> None:

@@ -12,7 +12,8 @@ import azure.functions as func
 from azure.functions.eventgrid import EventGridEventInConverter
 from azure.functions.meta import Datum
 
-from warden.azure.eventgrid import MAX_ID_CHARS, MAX_MESSAGE_CHARS, RejectedEvent, event_id_of, parse_item, reduce_raw
+from warden.azure.event_raw import reduce_raw
+from warden.azure.eventgrid import MAX_ID_CHARS, MAX_MESSAGE_CHARS, RejectedEvent, event_id_of, parse_item
 from warden.errors import InvalidEventError
 from warden.model import Json, ResourceEvent
 from warden.redact import bounded_text
