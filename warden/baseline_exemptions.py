@@ -60,11 +60,12 @@ def reach(pattern: str) -> str | None:
     return f"every resource of subscription {sub}" if every else f"resources in every resource group of {sub}"
 
 
-def when(instant: datetime) -> str:
-    """An expiry as the admin wrote it: a date-only expiry is stored as the next midnight UTC."""
+def when(instant: datetime, *, say_never: bool = False) -> str:
+    """An expiry as the admin wrote it: a date-only expiry is stored as the next midnight UTC. `say_never` adds
+    that `9999-12-31` never expires (check-baseline's description spells it out; audit reasons do not)."""
     utc = instant.astimezone(UTC)
-    if utc == END_OF_TIME:
-        return f"{utc.date().isoformat()} (end of day UTC; never expires)"
+    if utc == END_OF_TIME:  # `expires: 9999-12-31`, capped at the last representable instant
+        return f"{utc.date().isoformat()} (end of day UTC{'; never expires' if say_never else ''})"
     if utc.time() == time(0):
         return f"{(utc - timedelta(days=1)).date().isoformat()} (end of day UTC)"
     return utc.isoformat()
@@ -75,10 +76,8 @@ def describe(exemption: Exemption) -> str:
     controls = "EVERY control" if exemption.control_id == "*" else exemption.control_id
     broad = reach(exemption.resource_pattern)
     where = f"{broad.upper()} ({exemption.resource_pattern!r}, acknowledged as broad)" if broad else None
-    return (
-        f"exempts {where or exemption.resource_pattern} from {controls} until {when(exemption.expires)}; "
-        f"owner {exemption.owner}"
-    )
+    until = when(exemption.expires, say_never=True)
+    return f"exempts {where or exemption.resource_pattern} from {controls} until {until}; owner {exemption.owner}"
 
 
 def read_exemptions(reader: NodeReader, node: Node, now: datetime) -> tuple[Exemption, ...]:

@@ -9,9 +9,10 @@ import fnmatch
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime
 
-from warden.baseline import END_OF_TIME, Baseline
+from warden.baseline import Baseline
+from warden.baseline_exemptions import when
 from warden.model import (
     Action,
     Decision,
@@ -82,12 +83,12 @@ def plan(
             continue
         active, expired = _exemptions(finding, baseline.exemptions, now)
         if active is not None:
-            reason = f"exempt until {_when(active.expires)} (owner {active.owner}): {active.reason}"
+            reason = f"exempt until {when(active.expires)} (owner {active.owner}): {active.reason}"
             decided[index] = PlannedFinding(finding, mode, Decision.EXEMPT, reason, exemption=active)
             continue
         prefix = ""
         if expired is not None:
-            prefix = f"exemption expired {_when(expired.expires)} (owner {expired.owner}), enforced again; "
+            prefix = f"exemption expired {when(expired.expires)} (owner {expired.owner}), enforced again; "
         if not finding.fix:
             why = f"{prefix}no automatic remediation for this drift; a human must fix it"
             decided[index] = PlannedFinding(finding, mode, Decision.NO_REMEDIATOR, why)
@@ -258,16 +259,6 @@ def _blocked(
     if spent_in_hour >= limits.max_actions_per_hour:
         return f"tenant-wide cap of {limits.max_actions_per_hour} actions per hour reached"
     return ""
-
-
-def _when(instant: datetime) -> str:
-    """An expiry as the admin wrote it: a date-only expiry is stored as the next midnight UTC."""
-    utc = instant.astimezone(UTC)
-    if utc == END_OF_TIME:  # `expires: 9999-12-31`, capped at the last representable instant
-        return f"{utc.date().isoformat()} (end of day UTC)"
-    if utc.time() == time(0):
-        return f"{(utc - timedelta(days=1)).date().isoformat()} (end of day UTC)"
-    return utc.isoformat()
 
 
 def _order(finding: Finding) -> tuple[str, ...]:
