@@ -8,19 +8,16 @@ Each writer appends `batches` batches of 2 records, back to back. Figures: batch
 append that raised: must be 0), records/s (wall clock, all writers together, from the first append to the
 last, head reads, lost races, back-off sleeps and Azurite's own work included, on a shared loopback), lost
 races per batch, blocks appended (a block holds one or more batches) and whether the chain verifies.
-Azurite is started here (node_modules/.bin/azurite-blob, in memory) and stopped at the end.
+Azurite is started here (emulator/azurite.py: node_modules/.bin/azurite-blob, in memory) and stopped at the end.
 """
 
 from __future__ import annotations
 
-import socket
-import subprocess
 import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,42 +25,11 @@ from typing import Any
 from azure.storage.blob import ContainerClient
 
 from bench.audit_cost import sample_record
+from emulator.azurite import AzuriteError, azurite
 from warden.audit_review import verify
 from warden.azure.audit_blob import BlobAuditLog
 
-AZURITE = Path(__file__).resolve().parents[1] / "node_modules" / ".bin" / "azurite-blob"
-# Azurite's well-known development account key: public, documented by Microsoft, valid only for the emulator.
-DEV_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 SHAPES = ((1, 1), (16, 1), (4, 4))  # (instances, threads per instance)
-
-
-@contextmanager
-def azurite() -> Iterator[str]:
-    """Azurite (blob only, in memory) on a free port for the duration; yields its connection string."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    with tempfile.TemporaryDirectory(prefix="warden-bench-azurite-") as work:
-        args = ["--silent", "--inMemoryPersistence", "--disableTelemetry", "--blobHost", "127.0.0.1"]
-        args += ["--blobPort", str(port), "--skipApiVersionCheck"]
-        proc = subprocess.Popen([str(AZURITE), *args], cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                        break
-                except OSError:
-                    if proc.poll() is not None or time.monotonic() > deadline:
-                        raise SystemExit(f"bench: Azurite did not start ({AZURITE})") from None
-                    time.sleep(0.05)
-            yield (
-                f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={DEV_KEY};"
-                f"BlobEndpoint=http://127.0.0.1:{port}/devstoreaccount1;"
-            )
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
 
 
 def _shape(conn: str, instances: int, threads: int, batches: int) -> dict[str, Any]:
@@ -118,8 +84,12 @@ def _shape(conn: str, instances: int, threads: int, batches: int) -> dict[str, A
 
 def measure_contention(batches: int) -> dict[str, Any]:
     """Each shape with `batches` batches of 2 records per writer, on a fresh Azurite container."""
-    with azurite() as conn:
-        return {"batches_per_writer": batches, "shapes": [_shape(conn, i, t, batches) for i, t in SHAPES]}
+    with tempfile.TemporaryDirectory(prefix="warden-bench-azurite-") as work:
+        try:
+            with azurite(Path(work)) as conn:
+                return {"batches_per_writer": batches, "shapes": [_shape(conn, i, t, batches) for i, t in SHAPES]}
+        except AzuriteError as exc:
+            raise SystemExit(f"bench: {exc}") from exc
 
 
 def render(result: dict[str, Any]) -> Iterator[str]:

@@ -14,7 +14,7 @@ import pytest
 from azure.core.exceptions import HttpResponseError, ServiceRequestError
 from azure.storage.blob import ContainerClient
 
-from tests.azurite import DEV_ACCOUNT, DEV_KEY
+from emulator.azurite import DEV_ACCOUNT, DEV_KEY
 from tests.state.conftest import RID, MakeStore
 from warden.azure.state_blob import (
     BlobStateStore,

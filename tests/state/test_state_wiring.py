@@ -14,7 +14,8 @@ from azure.storage.blob import ContainerClient
 
 from emulator import Emulator
 from emulator.builders import account, account_id
-from tests.azurite import REPO, new_container
+from tests.azurite import new_container
+from tests.conftest import REPO
 from tests.integration.conftest import WARDEN_APPID, WARDEN_OID, baseline_text, write_event
 from warden.azure import functions_host
 from warden.azure.state_blob import BlobStateStore
