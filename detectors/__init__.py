@@ -7,7 +7,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from detectors import identity_local_auth, network_outbound, network_public_access
+from detectors import (
+    encryption_cmk,
+    encryption_cmk_freshness,
+    encryption_vault_protection,
+    identity_key_vault_keys,
+    identity_local_auth,
+    network_outbound,
+    network_public_access,
+)
 from warden.control import Control
 
 #: Every implemented control, in DESIGN §2 order.
@@ -15,4 +23,8 @@ CONTROLS: tuple[Control[Any], ...] = (
     network_public_access.CONTROL,
     network_outbound.CONTROL,
     identity_local_auth.CONTROL,
+    identity_key_vault_keys.CONTROL,
+    encryption_cmk.CONTROL,
+    encryption_cmk_freshness.CONTROL,
+    encryption_vault_protection.CONTROL,
 )

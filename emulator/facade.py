@@ -28,6 +28,7 @@ from .kernel.http import RecordedRequest
 from .kernel.server import TLSServer
 from .kernel.world import World
 from .services import PROVIDERS, SERVICES
+from .services.keyvault import LISTENER as KEYVAULT_LISTENER
 
 log = logging.getLogger(__name__)
 # Wildcard bind addresses cannot be certificate names; clients reach them as 127.0.0.1 or localhost.
@@ -56,8 +57,12 @@ class Emulator:
         self._world.load(scenario or {})
         self._host = host
         self._port = port
+        # A data plane that names a `listener` is served on a port of its own (Key Vault: vault_endpoint).
+        names = (str(getattr(service, "listener", "")) for service in self._world.services)
+        self._listeners = tuple(dict.fromkeys(name for name in names if name))
         self._server: TLSServer | None = None
-        self._thread: threading.Thread | None = None
+        self._extra: list[TLSServer] = []
+        self._threads: list[threading.Thread] = []
         self._tmpdir: str | None = None
         self._ca_path: str | None = None
 
@@ -74,25 +79,33 @@ class Emulator:
         ca.cert_pem.write_to_path(str(ca_file))
         self._ca_path = str(ca_file)
         self._server = TLSServer((self._host, self._port), tls, self._world)
-        port = self._server.server_address[1]
-        host = f"[{self._host}]" if ":" in self._host else self._host
-        self._world.endpoint = f"https://{host}:{port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), name="warden-emulator", daemon=True
-        )
-        self._thread.start()
-        log.debug("emulator listening on %s", self._world.endpoint)
+        self._world.endpoint = self._url(self._server)
+        self._extra = [TLSServer((self._host, 0), tls, self._world, name) for name in self._listeners]
+        for server in self._extra:
+            self._world.endpoints[server.listener] = self._url(server)
+        for server in (self._server, *self._extra):
+            name = "-".join(filter(None, ("warden-emulator", server.listener)))
+            thread = threading.Thread(target=server.serve_forever, args=(0.05,), name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        log.debug("emulator listening on %s %s", self._world.endpoint, self._world.endpoints)
         return self
 
+    def _url(self, server: TLSServer) -> str:
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        return f"https://{host}:{server.server_address[1]}"
+
     def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
+        servers = [s for s in (self._server, *self._extra) if s is not None]
+        self._server, self._extra = None, []
+        for server in servers:
             server.shutdown()
             server.close_connections()
             server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._threads = []
+        self._world.endpoints.clear()
         if self._tmpdir is not None:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
             self._tmpdir = None
@@ -111,6 +124,19 @@ class Emulator:
         if not self._world.endpoint:
             raise RuntimeError("emulator not started")
         return self._world.endpoint
+
+    @property
+    def vault_endpoint(self) -> str:
+        """`https://HOST:PORT2`, the Key Vault data plane's own port (after start()); a vault is a path under it."""
+        found = self._world.endpoints.get(KEYVAULT_LISTENER)
+        if not found:
+            raise RuntimeError("emulator not started")
+        return found
+
+    def vault_url(self, name: str) -> str:
+        """`{vault_endpoint}/{name}`: a vault's vault_url for KeyClient and SecretClient (built with
+        verify_challenge_resource=False, as the challenge names vault.azure.net, not the loopback host)."""
+        return f"{self.vault_endpoint}/{name}"
 
     @property
     def ca_path(self) -> str:

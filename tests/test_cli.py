@@ -63,11 +63,16 @@ def test_replay_of_the_demo_tenant(tmp_path: Path) -> None:
     done = run_replay(out, "--self-object-id", WARDEN_OID)
     assert done.returncode == 0, done.stderr
     audit = jsonl(out / "audit.jsonl")
+    public, outbound, local = "network.public-access", "network.outbound", "identity.local-auth"
     by_resource: dict[str, list[str]] = {}
+    key_vault: dict[str, list[str]] = {}  # the Key Vault part of the demo (its own resources), checked below
     for entry in audit:
         name = entry["resourceId"].rsplit("/", 1)[-1] or "(none)"
-        by_resource.setdefault(name, []).append(f"{entry['kind']}:{entry['controlId'] or '-'}:{entry['outcome']}")
-    public, outbound, local = "network.public-access", "network.outbound", "identity.local-auth"
+        line = f"{entry['kind']}:{entry['controlId'] or '-'}:{entry['outcome']}"
+        if name.startswith(("aoai-cmk", "kv-contoso")):
+            key_vault.setdefault(name, []).append(line)
+        elif entry["controlId"] in (public, outbound, local, ""):
+            by_resource.setdefault(name, []).append(line)
     assert by_resource == {
         "(none)": ["event:-:rejected"],
         "aoai-chat-prod": [
@@ -99,7 +104,10 @@ def test_replay_of_the_demo_tenant(tmp_path: Path) -> None:
             *(f"result:{c}:remediated" for c in (local, outbound, public)),
         ],
     }
-    requests = jsonl(out / "requests.jsonl")
+    everything = jsonl(out / "requests.jsonl")
+    # The Key Vault events come last in the stream: their requests follow the account events' ones.
+    first_kv = next(i for i, r in enumerate(everything) if "aoai-cmk" in r["path"])
+    requests, kv_requests = everything[:first_kv], everything[first_kv:]
     methods = [r["method"] for r in requests]
     # 6 account events (one a duplicate, one self-caused, both unread): a GET each, plus per drifted account
     # (4) one PATCH, the SDK's poll of its operation and final GET, and one verifying GET, plus Key1 and Key2
@@ -119,7 +127,8 @@ def test_replay_of_the_demo_tenant(tmp_path: Path) -> None:
         },
     )
     assert [m for m, _ in legacy] == ["GET", "PATCH", "GET", "POST", "POST", "GET"]  # PATCH, final GET, ..., verify
-    assert not [r for r in requests if r["path"].lower().endswith("/listkeys")]
+    assert not [r for r in everything if r["path"].lower().endswith("/listkeys")]
+    _check_the_key_vault_demo(key_vault, kv_requests, json.loads((out / "state.json").read_text()))
     # The tenant afterwards shows that keys changed only as fingerprints, never a key value.
     kept_keys = json.loads((out / "state.json").read_text())["accountKeys"]
     assert kept_keys and all(v.startswith("sha256:") for pair in kept_keys.values() for v in pair.values())
@@ -134,7 +143,43 @@ def test_replay_of_the_demo_tenant(tmp_path: Path) -> None:
     verified = warden("verify", "--dir", str(out / "audit"))
     assert verified.returncode == 0 and f"OK: {len(audit)} entries" in verified.stdout
     shown = warden("log", "--dir", str(out / "audit"), "--outcome", "remediated", "--json")
-    assert len(shown.stdout.splitlines()) == 7
+    assert len(shown.stdout.splitlines()) == 10  # 7 account-setting results, 3 Key Vault ones
+
+
+def _check_the_key_vault_demo(
+    records: dict[str, list[str]], requests: list[dict[str, Any]], state: dict[str, Any]
+) -> None:
+    """A regenerateKey event indexes aoai-cmk-pinned; KeyNearExpiry then protects its vault, sets a rotation
+    policy, rotates the key and re-points the account (one action); a person's vaults/write finds it all done;
+    aoai-cmk-new's write event configures the CMK its identity may use."""
+    fresh, protect, cmk = "encryption.cmk-freshness", "encryption.vault-protection", "encryption.cmk"
+    pinned = records["aoai-cmk-pinned"]
+    assert [r for r in pinned if not r.startswith("evaluation:")] == [
+        f"intent:{fresh}:",
+        f"intent:{protect}:",
+        f"result:{fresh}:remediated",
+        f"result:{protect}:remediated",
+    ]
+    assert f"evaluation:{protect}:compliant" in pinned[-3:]  # the vaults/write event, after the fix
+    assert [r for r in records["aoai-cmk-new"] if not r.startswith("evaluation:")] == [
+        f"intent:{cmk}:",
+        f"result:{cmk}:remediated",
+    ]
+    writes = [(r["method"], r["path"].rsplit("/", 2)[-2:]) for r in requests if r["method"] != "GET"]
+    assert writes == [
+        ("PATCH", ["vaults", "kv-contoso-cmk"]),
+        ("PUT", ["aoai-cmk", "rotationpolicy"]),
+        ("POST", ["aoai-cmk", "rotate"]),
+        ("PATCH", ["accounts", "aoai-cmk-pinned"]),
+        ("PATCH", ["accounts", "aoai-cmk-new"]),
+    ]
+    resources = {r["name"]: r["properties"] for r in state["resources"] if "name" in r}
+    versions = state["vaultKeys"]["kv-contoso-cmk"]["aoai-cmk"]["versions"]
+    newest = versions[-1]["key"]["kid"].rsplit("/", 1)[-1]
+    assert len(versions) == 2 and resources["kv-contoso-cmk"]["enablePurgeProtection"] is True
+    assert resources["aoai-cmk-pinned"]["encryption"]["keyVaultProperties"]["keyVersion"] == newest
+    assert resources["aoai-cmk-new"]["encryption"]["keySource"] == "Microsoft.KeyVault"
+    assert "keySource" not in resources["aoai-cmk-noaccess"].get("encryption", {})  # no event, no sweep
 
 
 def test_replay_with_sweep_catches_drift_that_sent_no_event(tmp_path: Path) -> None:
@@ -208,6 +253,7 @@ def test_sweep_command_uses_the_environment_settings(tmp_path: Path) -> None:
             "WARDEN_BASELINE": str(DEMO / "baseline.yaml"),
             "WARDEN_ARM_ENDPOINT": emu.endpoint,
             "WARDEN_ARM_CA_BUNDLE": emu.ca_path,
+            "WARDEN_VAULT_ENDPOINT": emu.vault_endpoint,
             "WARDEN_CREDENTIAL": "static",
             "WARDEN_AUDIT_DIR": str(tmp_path / "audit"),
             "WARDEN_STATE_DIR": str(tmp_path / "state"),
@@ -222,7 +268,7 @@ def test_sweep_command_uses_the_environment_settings(tmp_path: Path) -> None:
             check=False,
         )
         assert done.returncode == 0, done.stderr
-        assert "swept 6 account(s)" in done.stdout and "would-remediate" in done.stdout
+        assert "swept 10 account(s)" in done.stdout and "would-remediate" in done.stdout
         assert all(r.method == "GET" for r in emu.requests)
 
 
@@ -239,7 +285,10 @@ def test_replay_goes_on_after_an_event_event_grid_would_redeliver(tmp_path: Path
     assert (
         "would be redelivered: 1f0c3a7e" in done.stdout and "2 left for Event Grid to redeliver" in done.stdout
     )  # the event and its duplicate
-    outcomes = [e["outcome"] for e in jsonl(out / "audit.jsonl") if e["resourceId"].endswith("aoai-rag-prod")]
+    rag = [e for e in jsonl(out / "audit.jsonl") if e["resourceId"].endswith("aoai-rag-prod")]
+    outcomes = [
+        e["outcome"] for e in rag if not e["controlId"].startswith("encryption.") and "vault" not in e["controlId"]
+    ]
     assert outcomes == ["compliant", "", "", "remediated", "remediated"]  # events after the failed one still came
 
 
@@ -250,9 +299,19 @@ def test_controls_lists_the_derived_permissions_and_never_list_keys() -> None:
     assert done.returncode == 0, done.stderr
     doc = json.loads(done.stdout)
     assert set(doc["permissions"]) == PERMISSIONS
-    assert set(doc["controls"]) == {"network.public-access", "network.outbound", "identity.local-auth"}
+    assert set(doc["controls"]) == {
+        "network.public-access",
+        "network.outbound",
+        "identity.local-auth",
+        "identity.key-vault-keys",
+        "encryption.cmk",
+        "encryption.cmk-freshness",
+        "encryption.vault-protection",
+    }
     assert "Microsoft.CognitiveServices/accounts/regenerateKey/action" in doc["controls"]["identity.local-auth"]
-    assert not [p for p in PERMISSIONS if "listKeys" in p]
+    assert "Microsoft.KeyVault/vaults/keys/rotate/action" in doc["controls"]["encryption.cmk-freshness"]
+    # warden never reads a key or a secret value: no listKeys, no getSecret.
+    assert not [p for p in PERMISSIONS if "listKeys" in p or "getSecret" in p]
 
 
 def test_replay_runs_warden_and_the_emulator_on_one_clock_from_now(tmp_path: Path) -> None:

@@ -80,8 +80,17 @@ def test_route_strings_match_the_sdk_and_real_payloads() -> None:
     assert sdk >= RELEVANT_EVENT_TYPES
     path = reference_dir() / "eventgrid" / "derived" / "cognitiveservices_arm_events.json"
     real = {e.operation_name for e in parse_events(json.loads(path.read_text(encoding="utf-8")))[0]}
+    # No captured vault event exists: a vault write's operation is its type + "/write", the shape every real
+    # write event shows (resource_write_success.json: Microsoft.Storage/storageAccounts/write), with the type
+    # spelled as the upstream getVault example returns it.
+    example = reference_dir() / "keyvault" / "resource-manager" / "2025-05-01" / "examples" / "getVault.json"
+    real.add(json.loads(example.read_text(encoding="utf-8"))["responses"]["200"]["body"]["type"] + "/write")
     arm_routes = {r.operation for c in CONTROLS for r in c.routes if "/" in r.operation}
     assert arm_routes <= real
+    write = reference_dir() / "eventgrid" / "Microsoft.Resources" / "2018-01-01" / "examples" / "event-grid-schema"
+    shape = json.loads((write / "resource_write_success.json").read_text(encoding="utf-8"))
+    shape = shape[0] if isinstance(shape, list) else shape
+    assert shape["data"]["operationName"].endswith("/write") and shape["data"]["operationName"].count("/") == 2
 
 
 @pytest.mark.parametrize(
@@ -92,6 +101,10 @@ def test_route_strings_match_the_sdk_and_real_payloads() -> None:
         ("Microsoft.CognitiveServices/accounts/listKeys/action", {"identity.local-auth"}),
         ("microsoft.cognitiveservices/accounts/regeneratekey/action", {"identity.local-auth"}),
         ("Microsoft.CognitiveServices/accounts/delete", set()),
+        ("Microsoft.KeyVault/vaults/write", {"encryption.vault-protection"}),
+        ("Microsoft.KeyVault.KeyNearExpiry", {"encryption.cmk-freshness", "encryption.vault-protection"}),
+        ("microsoft.keyvault.keynewversioncreated", {"encryption.cmk-freshness"}),
+        ("Microsoft.KeyVault.SecretNearExpiry", set()),
         ("Microsoft.Storage/storageAccounts/write", set()),
     ],
 )

@@ -70,6 +70,7 @@ def replay(
             baseline_path=baseline_path,
             arm_endpoint=emu.endpoint,
             arm_ca_bundle=emu.ca_path,
+            vault_endpoint=emu.vault_endpoint,
             credential="static",
             mode_override=mode,
             self_object_ids=frozenset(i.lower() for i in self_object_ids),
@@ -191,10 +192,19 @@ def _instant(text: str) -> datetime:
 
 
 def _without_key_values(state: dict[str, Any]) -> dict[str, Any]:
-    """The tenant afterwards, its account keys as fingerprints: one can see a key changed, never read it."""
+    """The tenant afterwards, its account keys and Key Vault secret values as fingerprints: one can see a key
+    changed (and which secret version holds which key), never read it."""
     keys = state.get("accountKeys") or {}
     state["accountKeys"] = {
-        account: {name: "sha256:" + hashlib.sha256(value.encode()).hexdigest()[:16] for name, value in pair.items()}
-        for account, pair in keys.items()
+        account: {name: _fingerprint(value) for name, value in pair.items()} for account, pair in keys.items()
     }
+    for secrets in (state.get("vaultSecrets") or {}).values():
+        for versions in secrets.values():
+            for version in versions:
+                if "value" in version:
+                    version["value"] = _fingerprint(str(version["value"]))
     return state
+
+
+def _fingerprint(value: str) -> str:
+    return "sha256:" + hashlib.sha256(value.encode()).hexdigest()[:16]

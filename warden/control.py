@@ -10,10 +10,12 @@ import dataclasses
 import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
 from warden.model import AccountSnapshot, Finding
 from warden.steps import Step
+from warden.vault_model import KeyAccess, KeySnapshot, SecretSnapshot, VaultSnapshot
 
 P = TypeVar("P")
 
@@ -22,19 +24,44 @@ class Fact(enum.StrEnum):
     """What a detector may read about a resource; each is fetched lazily, once per evaluation."""
 
     ACCOUNT = "account"  # the Cognitive Services account (one ARM GET)
+    VAULT = "vault"  # a Key Vault, found by name in the subscriptions in scope (ARM)
+    KEY = "key"  # a Key Vault key: newest and in-use version, rotation policy (data plane)
+    KEY_ACCESS = "key-access"  # whether an identity may use a key (access policies, role assignments)
+    SECRET = "secret"  # noqa: S105 - a fact kind, not a password. A Key Vault secret's newest version, metadata only (data plane)
+    EXEMPTIONS = "exemptions"  # which controls the baseline exempts the account from now (no Azure call)
 
 
-#: The permission each fact's read needs (part of the permission set the deployment grants).
+#: The permission each fact's read needs (part of the permission set the deployment grants). Key Vault data
+#: actions (keys/..., secrets/..., keyrotationpolicies/...) are granted by RBAC on the vaults (docs/keyvault.md).
 FACT_PERMISSIONS: Mapping[Fact, tuple[str, ...]] = {
     Fact.ACCOUNT: ("Microsoft.CognitiveServices/accounts/read",),
+    Fact.VAULT: ("Microsoft.KeyVault/vaults/read",),
+    Fact.KEY: ("Microsoft.KeyVault/vaults/keys/read", "Microsoft.KeyVault/vaults/keyrotationpolicies/read"),
+    Fact.KEY_ACCESS: ("Microsoft.Authorization/roleAssignments/read", "Microsoft.Authorization/roleDefinitions/read"),
+    Fact.SECRET: ("Microsoft.KeyVault/vaults/secrets/readMetadata/action",),
+    Fact.EXEMPTIONS: (),
 }
 
 
 class Facts(Protocol):
-    """The facts handed to `detect`; reading one the control did not declare raises KeyError."""
+    """The facts handed to `detect`; reading one the control did not declare raises KeyError. `now` is the
+    evaluation's instant (the runtime's clock, read once), so age checks stay pure and replayable."""
+
+    @property
+    def now(self) -> datetime: ...
 
     @property
     def account(self) -> AccountSnapshot: ...
+
+    def vault(self, name: str) -> VaultSnapshot | None: ...
+
+    def key(self, vault_uri: str, name: str, version: str | None = None) -> KeySnapshot | None: ...
+
+    def key_access(self, vault: VaultSnapshot, key_name: str, principal_id: str) -> KeyAccess: ...
+
+    def secret(self, vault_uri: str, name: str) -> SecretSnapshot | None: ...
+
+    def exempted(self, control_id: str) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -95,4 +122,10 @@ KEYS_LISTED = EventRoute(
 )
 KEY_REGENERATED = EventRoute(
     "Microsoft.Resources.ResourceActionSuccess", "Microsoft.CognitiveServices/accounts/regenerateKey/action"
+)
+#: A vault written (its purge protection may have been changed): re-checked on every account whose CMK it holds.
+VAULT_WRITTEN = EventRoute("Microsoft.Resources.ResourceWriteSuccess", "Microsoft.KeyVault/vaults/write")
+#: Key Vault's own events about a key: their type is the operation (docs/events.md "Key Vault events").
+KEY_EVENTS = tuple(
+    EventRoute(t, t) for t in (f"Microsoft.KeyVault.Key{n}" for n in ("NearExpiry", "Expired", "NewVersionCreated"))
 )

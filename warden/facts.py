@@ -1,43 +1,99 @@
-"""The facts of one evaluation, fetched lazily through the ports, once each, and shown to each detector only
-as far as its control declares them.
+"""The facts of one evaluation, fetched lazily through the ports, once each (per arguments), and shown to each
+detector only as far as its control declares them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
 
 from warden.control import Fact
+from warden.errors import ConfigurationError
+from warden.ids import account_parts
 from warden.model import AccountSnapshot
-from warden.ports import Ports
+from warden.ports import AccessPort, Ports, VaultPort
+from warden.vault_model import KeyAccess, KeySnapshot, SecretSnapshot, VaultSnapshot
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What an evaluation knows besides Azure: its instant, the subscriptions in scope (where vaults are looked
+    for), and which controls the baseline exempts a resource from at that instant."""
+
+    now: datetime
+    subscriptions: tuple[str, ...] = ()
+    exempt: Callable[[str, str], bool] = lambda resource_id, control_id: False
 
 
 class LazyFacts:
     """Every fact of one resource for one evaluation: read on first use, then kept. Thread-unsafe on purpose:
     one evaluation runs on one thread, under the resource's lock."""
 
-    def __init__(self, resource_id: str, ports: Ports) -> None:
-        self._loaders: dict[Fact, Callable[[], Any]] = {
-            Fact.ACCOUNT: lambda: ports.accounts.read_account(resource_id),
-        }
-        self._cache: dict[Fact, Any] = {}
+    def __init__(self, resource_id: str, ports: Ports, scope: Scope) -> None:
+        self._resource_id = resource_id
+        self._ports = ports
+        self._scope = scope
+        self._cache: dict[tuple[Fact, Hashable], Any] = {}
 
-    def get(self, fact: Fact) -> Any:
-        if fact not in self._cache:
-            self._cache[fact] = self._loaders[fact]()
-        return self._cache[fact]
+    def _get(self, fact: Fact, args: Hashable, load: Callable[[], T]) -> T:
+        key = (fact, args)
+        if key not in self._cache:
+            self._cache[key] = load()
+        value: T = self._cache[key]
+        return value
 
-    def forget(self, fact: Fact) -> None:
-        """Drop a fact, so that the next use reads it fresh (after a change, to verify it)."""
-        self._cache.pop(fact, None)
+    def forget(self, fact: Fact | None = None) -> None:
+        """Drop a fact (every fact when None), so that the next use reads it fresh (after a change, to verify)."""
+        for key in [k for k in self._cache if fact is None or k[0] is fact]:
+            del self._cache[key]
 
     def view(self, declared: Iterable[Fact]) -> FactView:
         return FactView(self, frozenset(declared))
 
     @property
+    def now(self) -> datetime:
+        return self._scope.now
+
+    @property
     def account(self) -> AccountSnapshot:
-        account: AccountSnapshot = self.get(Fact.ACCOUNT)
-        return account
+        return self._get(Fact.ACCOUNT, None, lambda: self._ports.accounts.read_account(self._resource_id))
+
+    def vault(self, name: str) -> VaultSnapshot | None:
+        # The account's own subscription first: a CMK vault usually sits beside the account.
+        own = account_parts(self._resource_id)[0]
+        subs = (own, *(s for s in self._scope.subscriptions if s.lower() != own.lower()))
+        return self._get(Fact.VAULT, name.lower(), lambda: _vaults(self._ports).find_vault(name, subs))
+
+    def key(self, vault_uri: str, name: str, version: str | None = None) -> KeySnapshot | None:
+        args = (vault_uri.lower(), name.lower(), version or None)
+        return self._get(Fact.KEY, args, lambda: _vaults(self._ports).read_key(vault_uri, name, version or None))
+
+    def key_access(self, vault: VaultSnapshot, key_name: str, principal_id: str) -> KeyAccess:
+        args = (vault.resource_id.lower(), key_name.lower(), principal_id.lower())
+        return self._get(Fact.KEY_ACCESS, args, lambda: _access(self._ports).can_use_key(vault, key_name, principal_id))
+
+    def secret(self, vault_uri: str, name: str) -> SecretSnapshot | None:
+        args = (vault_uri.lower(), name.lower())
+        return self._get(Fact.SECRET, args, lambda: _vaults(self._ports).read_secret(vault_uri, name))
+
+    def exempted(self, control_id: str) -> bool:
+        return self._scope.exempt(self._resource_id, control_id)
+
+
+def _vaults(ports: Ports) -> VaultPort:
+    if ports.vaults is None:
+        raise ConfigurationError("a control reads Key Vault, but no Key Vault client is wired")
+    return ports.vaults
+
+
+def _access(ports: Ports) -> AccessPort:
+    if ports.access is None:
+        raise ConfigurationError("a control reads role assignments, but no authorization client is wired")
+    return ports.access
 
 
 class FactView:
@@ -48,12 +104,35 @@ class FactView:
         self._facts = facts
         self._declared = declared
 
-    def _get(self, fact: Fact) -> Any:
+    def _check(self, fact: Fact) -> None:
         if fact not in self._declared:
             raise KeyError(f"fact {fact.value!r} is read but not declared by the control")
-        return self._facts.get(fact)
+
+    @property
+    def now(self) -> datetime:
+        return self._facts.now
 
     @property
     def account(self) -> AccountSnapshot:
-        account: AccountSnapshot = self._get(Fact.ACCOUNT)
-        return account
+        self._check(Fact.ACCOUNT)
+        return self._facts.account
+
+    def vault(self, name: str) -> VaultSnapshot | None:
+        self._check(Fact.VAULT)
+        return self._facts.vault(name)
+
+    def key(self, vault_uri: str, name: str, version: str | None = None) -> KeySnapshot | None:
+        self._check(Fact.KEY)
+        return self._facts.key(vault_uri, name, version)
+
+    def key_access(self, vault: VaultSnapshot, key_name: str, principal_id: str) -> KeyAccess:
+        self._check(Fact.KEY_ACCESS)
+        return self._facts.key_access(vault, key_name, principal_id)
+
+    def secret(self, vault_uri: str, name: str) -> SecretSnapshot | None:
+        self._check(Fact.SECRET)
+        return self._facts.secret(vault_uri, name)
+
+    def exempted(self, control_id: str) -> bool:
+        self._check(Fact.EXEMPTIONS)
+        return self._facts.exempted(control_id)

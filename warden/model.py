@@ -82,6 +82,51 @@ class NetworkAcls:
 
 
 @dataclass(frozen=True)
+class Encryption:
+    """`properties.encryption` of an account: who holds the key, and which Key Vault key it is (a customer-
+    managed key, CMK). An empty or missing `key_version` means versionless: the account follows the newest."""
+
+    key_source: str | None
+    key_vault_uri: str | None = None
+    key_name: str | None = None
+    key_version: str | None = None
+    identity_client_id: str | None = None  # a user-assigned identity's client id; None: the system-assigned one
+
+    @property
+    def customer_managed(self) -> bool:
+        return (self.key_source or "").lower() == "microsoft.keyvault"
+
+    def to_arm(self) -> dict[str, Json]:
+        """Its ARM JSON (ARM names), as a PATCH sends it: the whole object, so nothing is half-merged."""
+        props = {
+            "keyName": self.key_name,
+            "keyVaultUri": self.key_vault_uri,
+            "keyVersion": self.key_version,
+            "identityClientId": self.identity_client_id,
+        }
+        out: dict[str, Json] = {"keySource": self.key_source}
+        if self.customer_managed:
+            out["keyVaultProperties"] = {k: v for k, v in props.items() if v is not None}
+        return out
+
+
+@dataclass(frozen=True)
+class AccountIdentity:
+    """The account's managed identities: the system-assigned principal, and user-assigned client id ->
+    principal id."""
+
+    type: str | None
+    principal_id: str | None = None
+    user_assigned: Mapping[str, str] = field(default_factory=dict)
+
+    def principal_for(self, client_id: str | None) -> str | None:
+        """The principal that uses a key: the user-assigned identity with `client_id`, else the system one."""
+        if client_id:
+            return next((p for c, p in self.user_assigned.items() if c.lower() == client_id.lower()), None)
+        return self.principal_id if "systemassigned" in (self.type or "").lower() else None
+
+
+@dataclass(frozen=True)
 class AccountSnapshot:
     """A Cognitive Services account as read fresh from ARM, reduced to what the detectors need."""
 
@@ -97,6 +142,8 @@ class AccountSnapshot:
     allowed_fqdn_list: tuple[str, ...] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
     etag: str | None = None  # sent back as If-Match so a fix never overwrites a newer change
+    encryption: Encryption | None = None
+    identity: AccountIdentity | None = None
 
     def settings(self) -> dict[str, object]:
         """What a person or a fix can set, by ARM property name (and `tags`): compared before and after a
@@ -107,6 +154,7 @@ class AccountSnapshot:
             "disableLocalAuth": self.disable_local_auth,
             "restrictOutboundNetworkAccess": self.restrict_outbound_network_access,
             "allowedFqdnList": self.allowed_fqdn_list,
+            "encryption": self.encryption,
             "tags": dict(self.tags),
         }
 
@@ -216,7 +264,8 @@ class Outcome(enum.StrEnum):
     WOULD_REMEDIATE = "would-remediate"  # dry-run
     EXEMPTED = "exempted"
     BLOCKED = "blocked"
-    SKIPPED = "skipped"  # mode off, or no remediator
+    SKIPPED = "skipped"  # mode off, or an account warden does not judge
+    NEEDS_HUMAN = "needs-human"  # drift with no automatic fix (or one warden may not make): a person must act
     RESOURCE_GONE = "resource-gone"
     PARTIAL = "partial"  # some steps applied, others not yet: the rest is retried (never called success)
     FAILED = "failed"

@@ -12,14 +12,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from warden import cmk_index
 from warden.baseline import Baseline
-from warden.control import Control, Fact
+from warden.control import Control
 from warden.errors import AzureError, NotFoundYetError, ResourceGoneError, TransientError
 from warden.execute import HOUR, TENANT_KEY, enforce
-from warden.facts import LazyFacts
+from warden.facts import LazyFacts, Scope
 from warden.model import AccountSnapshot, Decision, Finding, Outcome, Trigger, normalize_id
 from warden.pending import PendingSteps
-from warden.planner import effective_mode, plan
+from warden.planner import effective_mode, is_exempt, plan
 from warden.records import OUTCOME_OF, Context, Recorder
 from warden.redact import scrub
 from warden.runtime import RunBudget, Runtime
@@ -43,6 +44,7 @@ class EvaluationResult:
     findings: list[Finding] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
     cooldown_until: datetime | None = None  # set when a cool-down blocked an action
+    account: AccountSnapshot | None = None  # the account as first read (None: it could not be read)
 
 
 def detect(controls: Sequence[Control[Any]], facts: LazyFacts, baseline: Baseline) -> list[Finding]:
@@ -62,10 +64,12 @@ def evaluate(
     chosen = [c for c in rt.controls if c.id in wanted]
     rec = Recorder(ctx, rt.clock, time.monotonic())
     result = EvaluationResult(resource_id)
-    facts = LazyFacts(resource_id, rt.ports)
+    facts = LazyFacts(resource_id, rt.ports, _scope(rt))
     account = _read(resource_id, facts, rt, rec, result)
     if account is None:
         return result
+    result.account = account
+    cmk_index.note(rt.state, account)  # so a Key Vault event finds the accounts its vault's keys protect
     if account.kind.lower() not in OPENAI_KINDS:
         # An event pointed at it, so the trail says why nothing was judged (the sweep skips these unread).
         reason = f"kind {account.kind or '(none)'} is not OpenAI or AIServices"
@@ -110,7 +114,7 @@ def evaluate(
     result.outcomes.extend(OUTCOME_OF[pf.decision] for pf in not_enforced)
 
     def recheck(control_ids: frozenset[str]) -> Mapping[str, list[Finding]]:
-        facts.forget(Fact.ACCOUNT)
+        facts.forget()  # every fact read fresh: a step may have changed a key or a vault, not only the account
         found = detect([c for c in rt.controls if c.id in control_ids], facts, rt.baseline)
         return {c: [f for f in found if f.control_id == c] for c in control_ids}
 
@@ -142,6 +146,16 @@ def evaluate(
         )
         result.outcomes.extend(outcomes)
     return result
+
+
+def _scope(rt: Runtime) -> Scope:
+    """The evaluation's instant, read once, and what the baseline says about scope and exemptions then."""
+    now = rt.clock()
+    return Scope(
+        now=now,
+        subscriptions=tuple(sorted(rt.baseline.subscriptions)),
+        exempt=lambda resource_id, control_id: is_exempt(resource_id, control_id, rt.baseline, now),
+    )
 
 
 def _read(

@@ -81,7 +81,7 @@ def plan(
         if mode is Mode.OFF:
             decided[index] = PlannedFinding(finding, mode, Decision.OFF, f"control is off ({source})")
             continue
-        active, expired = _exemptions(finding, baseline.exemptions, now)
+        active, expired = _exemptions(finding.resource_id, finding.control_id, baseline.exemptions, now)
         if active is not None:
             reason = f"exempt until {when(active.expires)} (owner {active.owner}): {active.reason}"
             decided[index] = PlannedFinding(finding, mode, Decision.EXEMPT, reason, exemption=active)
@@ -209,15 +209,21 @@ def _mode(control_id: str, baseline: Baseline, override: Mode | None) -> tuple[M
     return base, source
 
 
+def is_exempt(resource_id: str, control_id: str, baseline: Baseline, now: datetime) -> bool:
+    """Whether an exemption in force at `now` covers the control on the resource (a control whose scope
+    depends on another's exemption asks this: identity.key-vault-keys applies where local auth is exempt)."""
+    return _exemptions(resource_id, control_id, baseline.exemptions, now)[0] is not None
+
+
 def _exemptions(
-    finding: Finding, exemptions: Sequence[Exemption], now: datetime
+    resource_id: str, control_id: str, exemptions: Sequence[Exemption], now: datetime
 ) -> tuple[Exemption | None, Exemption | None]:
     """The first matching exemption in force (baseline order), else the matching one that expired last."""
-    resource = normalize_id(finding.resource_id)
+    resource = normalize_id(resource_id)
     active: Exemption | None = None
     expired: Exemption | None = None
     for ex in exemptions:
-        if ex.control_id not in ("*", finding.control_id):
+        if ex.control_id not in ("*", control_id):
             continue
         # fnmatchcase on lower-cased sides: case-insensitive on every platform (fnmatch follows the OS).
         if not fnmatch.fnmatchcase(resource, normalize_id(ex.resource_pattern)):

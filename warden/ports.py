@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from warden.model import AccountSnapshot, Json
+from warden.vault_model import KeyAccess, KeySnapshot, RotationPolicy, SecretSnapshot, SecretText, VaultSnapshot
 
 
 class AccountPort(Protocol):
@@ -29,13 +31,75 @@ class AccountPort(Protocol):
         """Regenerate Key1 or Key2. The answer carries the new keys: the adapter discards them unread."""
         ...
 
+    def regenerate_key_value(self, resource_id: str, key_name: str) -> SecretText:
+        """Regenerate Key1 or Key2 and hand back that key's new value, hidden, for a Key Vault secret (dual-key
+        rotation); the other key in the answer is dropped unread."""
+        ...
+
     def list_accounts(self, subscription_id: str) -> Sequence[tuple[str, str]]:
         """(resource id, kind) of every Cognitive Services account in the subscription (for the sweep)."""
         ...
 
 
+class VaultPort(Protocol):
+    """Key Vault: vaults on the ARM plane, keys and secrets on each vault's data plane (`vault_uri`, as ARM
+    and the account name it: https://NAME.vault.azure.net/). Raises the classified errors of warden.errors."""
+
+    def find_vault(self, name: str, subscriptions: Sequence[str]) -> VaultSnapshot | None:
+        """The vault of that name (unique per cloud), looked for in these subscriptions in order; None when
+        none of them holds it."""
+        ...
+
+    def patch_vault(self, resource_id: str, properties: Mapping[str, Json]) -> None:
+        """PATCH only the given vault `properties` (enableSoftDelete, enablePurgeProtection)."""
+        ...
+
+    def read_key(self, vault_uri: str, name: str, version: str | None = None) -> KeySnapshot | None:
+        """The key (newest version, `version` as the one in use when given, rotation policy); None when the
+        vault has no such key (or no such version)."""
+        ...
+
+    def rotate_key(self, vault_uri: str, name: str, *, if_latest: str | None = None) -> str | None:
+        """Make a new version of the key; returns it. With `if_latest`, only while that is still the newest
+        version (someone else rotated it meanwhile: nothing is done and None is returned)."""
+        ...
+
+    def put_rotation_policy(self, vault_uri: str, name: str, policy: RotationPolicy) -> None:
+        """Replace the key's rotation policy."""
+        ...
+
+    def read_secret(self, vault_uri: str, name: str) -> SecretSnapshot | None:
+        """The secret's newest version, metadata only (the value is never read); None when there is none."""
+        ...
+
+    def set_secret(
+        self,
+        vault_uri: str,
+        name: str,
+        value: SecretText,
+        *,
+        content_type: str,
+        expires: datetime | None,
+        tags: Mapping[str, str],
+    ) -> str:
+        """Store `value` as the secret's new version; returns the version id (never the value)."""
+        ...
+
+
+class AccessPort(Protocol):
+    """Who may use what: role assignments (and a vault's access policies) on the ARM plane."""
+
+    def can_use_key(self, vault: VaultSnapshot, key_name: str, principal_id: str) -> KeyAccess:
+        """Whether `principal_id` may get, wrap and unwrap with the key: by the vault's access policies, or
+        (RBAC vaults) by a role assignment at the key, the vault or any scope above it."""
+        ...
+
+
 @dataclass(frozen=True)
 class Ports:
-    """One client per plane, built once per worker at the composition root."""
+    """One client per plane, built once per worker at the composition root. `vaults` and `access` are None
+    only in tests that never reach Key Vault (reading a Key Vault fact then fails loudly)."""
 
     accounts: AccountPort
+    vaults: VaultPort | None = None
+    access: AccessPort | None = None

@@ -28,7 +28,7 @@ from warden.steps import Step, StepStatus, describe
 #: The outcome a planner decision ends in when nothing is enforced.
 OUTCOME_OF: Mapping[Decision, Outcome] = {
     Decision.OFF: Outcome.SKIPPED,
-    Decision.NO_REMEDIATOR: Outcome.SKIPPED,
+    Decision.NO_REMEDIATOR: Outcome.NEEDS_HUMAN,
     Decision.EXEMPT: Outcome.EXEMPTED,
     Decision.BLOCKED: Outcome.BLOCKED,
     Decision.DRY_RUN: Outcome.WOULD_REMEDIATE,

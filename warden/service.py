@@ -9,8 +9,10 @@ import logging
 import time
 from dataclasses import dataclass, field
 
+from warden import cmk_index
 from warden.errors import AuditWriteError, AzureError, RetryLaterError, WardenError
-from warden.intake import triage
+from warden.ids import account_parts
+from warden.intake import Triage, triage
 from warden.model import Json, Outcome, ResourceEvent, Trigger, account_id_of
 from warden.pipeline import OPENAI_KINDS, evaluate
 from warden.records import Context, Recorder
@@ -57,6 +59,8 @@ def handle_event(event: ResourceEvent, rt: Runtime, budget: RunBudget | None = N
         return EventResult(event.event_id, False, verdict.reason)
     # Child and extension resources (deployments, RAI policies, role assignments) are judged on their account.
     target = account_id_of(event.resource_id)
+    if target is None and _is_vault(event.resource_id):
+        return _fan_out(event, verdict, rt, ctx, said=said, budget=budget or RunBudget())
     if target is None:
         log.info(
             "dropped event %s: %s is not under a Cognitive Services account",
@@ -76,6 +80,44 @@ def handle_event(event: ResourceEvent, rt: Runtime, budget: RunBudget | None = N
             raise RetryLaterError(f"{target}: cool-down until {result.cooldown_until.isoformat()}")
         rt.state.mark_done(event.event_id, rt.clock(), said)
     return EventResult(event.event_id, True, outcomes=result.outcomes)
+
+
+def _is_vault(resource_id: str) -> bool:
+    parts = resource_id.strip("/").split("/")
+    return len(parts) == 8 and [p.lower() for p in parts[5:7]] == ["microsoft.keyvault", "vaults"]
+
+
+def _fan_out(
+    event: ResourceEvent, verdict: Triage, rt: Runtime, ctx: Context, *, said: str, budget: RunBudget
+) -> EventResult:
+    """A vault's event (a key near expiry, a vault written) re-checks every account whose CMK that vault holds,
+    as the index knows them (warden/cmk_index.py), each under its own lock."""
+    if rt.state.is_done(event.event_id, said):
+        return _duplicate(rt, ctx, event)
+    try:
+        vault, accounts = cmk_index.accounts_for(rt.state, event)
+    except ValueError as exc:
+        log.info("dropped event %s: %s", for_log(event.event_id), for_log(str(exc)))
+        return EventResult(event.event_id, False, str(exc))
+    in_scope = {s.lower() for s in rt.baseline.subscriptions}
+    accounts = [a for a in accounts if account_parts(a)[0].lower() in in_scope]
+    result = EventResult(event.event_id, True)
+    if not accounts:
+        key = event.details.get("ObjectName")
+        reason = f"no account known to use vault {vault}" + (f" key {key}" if key else "")
+        reason += " (warden's index of CMK users); the sweep checks every account"
+        rt.audit.append([_recorder(rt, ctx).event(event.resource_id, Outcome.IGNORED, reason)])
+    cooldown = None
+    for account_id in accounts:
+        with rt.state.lock(account_id):
+            evaluated = evaluate(account_id, verdict.controls, rt, ctx, budget)
+        cmk_index.still_uses(rt.state, vault, evaluated.account, account_id)
+        result.outcomes += evaluated.outcomes
+        cooldown = cooldown or evaluated.cooldown_until
+    if cooldown is not None:
+        raise RetryLaterError(f"vault {vault}: an account is in cool-down until {cooldown.isoformat()}")
+    rt.state.mark_done(event.event_id, rt.clock(), said)
+    return result
 
 
 def _duplicate(rt: Runtime, ctx: Context, event: ResourceEvent, *, accepted: bool = True) -> EventResult:

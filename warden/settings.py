@@ -36,6 +36,9 @@ class Settings:
     baseline_path: Path
     arm_endpoint: str = DEFAULT_ARM_ENDPOINT
     arm_ca_bundle: str | None = None  # a PEM file to trust (the local emulator's CA)
+    # The local emulator's Key Vault data plane (loopback only): https://NAME.vault.azure.net/ is reached at
+    # {vault_endpoint}/NAME. None in Azure, where each vault's own URI is used.
+    vault_endpoint: str | None = None
     credential: str = "default"  # "default" (DefaultAzureCredential) | "static" (emulator only)
     mode_override: Mode | None = None
     self_object_ids: frozenset[str] = frozenset()
@@ -103,6 +106,10 @@ def load_settings(env: Mapping[str, str] | None = None, *, base_dir: Path | None
     if credential == "static" and not _is_loopback(endpoint):
         # A fake token only makes sense against the loopback emulator; never send it anywhere real.
         raise ConfigurationError("WARDEN_CREDENTIAL=static is only allowed with a loopback WARDEN_ARM_ENDPOINT")
+    vault_endpoint = env.get("WARDEN_VAULT_ENDPOINT", "").strip().rstrip("/") or None
+    if vault_endpoint and (urlsplit(vault_endpoint).scheme != "https" or not _is_loopback(vault_endpoint)):
+        # Only the emulator's vaults are redirected: a real vault is always reached at its own URI.
+        raise ConfigurationError(f"WARDEN_VAULT_ENDPOINT={vault_endpoint!r} must be an https loopback URL")
     ca = env.get("WARDEN_ARM_CA_BUNDLE") or None
     if ca and not Path(ca).is_file():
         raise ConfigurationError(f"WARDEN_ARM_CA_BUNDLE={ca!r} is not a file")
@@ -131,6 +138,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, base_dir: Path | None
         baseline_path=base / env.get("WARDEN_BASELINE", "baseline.yaml"),
         arm_endpoint=endpoint,
         arm_ca_bundle=ca,
+        vault_endpoint=vault_endpoint,
         credential=credential,
         mode_override=mode,
         self_object_ids=_ids("WARDEN_SELF_OBJECT_IDS", env.get("WARDEN_SELF_OBJECT_IDS", "")),

@@ -57,6 +57,18 @@ class StateStore(Protocol):
         """Replace the resource's pending steps ([] clears them); called under the resource's lock."""
         ...
 
+    def links(self, group: str) -> dict[str, dict[str, Json]]:
+        """The members linked under `group` and what each link says (an index: docs/state.md "Links")."""
+        ...
+
+    def link(self, group: str, member: str, value: dict[str, Json]) -> None:
+        """Link `member` under `group` (replacing its earlier link there); one small write, no read."""
+        ...
+
+    def unlink(self, group: str, member: str) -> None:
+        """Remove a member's link from `group`; nothing happens when there is none."""
+        ...
+
 
 def pending_entries(data: str | bytes, where: str) -> list[dict[str, Json]]:
     """The stored pending steps of a resource, however the store keeps them; [] (with a warning) when they are
@@ -67,6 +79,18 @@ def pending_entries(data: str | bytes, where: str) -> list[dict[str, Json]]:
         log.warning("state: %s is not JSON (%s); the sweep re-detects what is left", where, exc)
         return []
     return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
+
+
+def link_entry(data: str | bytes, where: str) -> tuple[str, dict[str, Json]] | None:
+    """One stored link (member and value), however the store keeps it; None (with a warning) when unreadable:
+    an index entry lost only means the sweep finds that account instead of the event."""
+    try:
+        entry = json.loads(data)
+        member, value = entry["member"], entry["value"]
+    except (ValueError, TypeError, KeyError) as exc:
+        log.warning("state: %s is not a link (%s); ignored", where, exc)
+        return None
+    return (member, value) if isinstance(member, str) and isinstance(value, dict) else None
 
 
 def event_digest(event: ResourceEvent) -> str:
@@ -106,7 +130,7 @@ class LocalStateStore:
 
     def __init__(self, folder: str | Path) -> None:
         self._root = Path(folder)
-        for sub in ("done", "attempts", "locks", "pending"):
+        for sub in ("done", "attempts", "locks", "pending", "links"):
             (self._root / sub).mkdir(parents=True, exist_ok=True)
 
     def is_done(self, event_id: str, digest: str = "") -> bool:
@@ -169,6 +193,28 @@ class LocalStateStore:
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(entries))
         tmp.replace(path)
+
+    def links(self, group: str) -> dict[str, dict[str, Json]]:
+        folder = self._root / "links" / _key(group.lower())
+        out: dict[str, dict[str, Json]] = {}
+        for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+            entry = link_entry(path.read_bytes(), str(path))
+            if entry is not None:
+                out[entry[0]] = entry[1]
+        return out
+
+    def link(self, group: str, member: str, value: dict[str, Json]) -> None:
+        path = self._link_path(group, member)
+        path.parent.mkdir(exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"member": member, "value": value}))
+        tmp.replace(path)
+
+    def unlink(self, group: str, member: str) -> None:
+        self._link_path(group, member).unlink(missing_ok=True)
+
+    def _link_path(self, group: str, member: str) -> Path:
+        return self._root / "links" / _key(group.lower()) / f"{_key(normalize_id(member))}.json"
 
     def _pending_path(self, resource_id: str) -> Path:
         return self._root / "pending" / f"{_key(normalize_id(resource_id))}.json"

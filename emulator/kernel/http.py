@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-RequestKind = Literal["arm", "operation-status"]
+# "arm", "operation-status" (an LRO poll), or the name of the listener a request came in on (a data plane
+# served on a port of its own records its requests under that name).
+RequestKind = str
 # The only request headers the log keeps, spelled as here whatever the client sent. An allow-list, so
 # Authorization, keys and anything else a client might send can never reach the log or requests.jsonl.
 RECORDED_HEADERS = (
@@ -70,9 +72,12 @@ class Request:
     headers: dict[str, str]
     body: Any = None
     body_invalid: bool = False
+    listener: str = ""  # the named listener (port) it arrived on; "" for the main one
 
     @property
     def kind(self) -> RequestKind:
+        if self.listener:
+            return self.listener
         lowered = self.path.lower()
         polling = "/operationstatuses/" in lowered or "/operationresults/" in lowered
         return "operation-status" if polling else "arm"

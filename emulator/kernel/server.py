@@ -75,6 +75,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers={k.lower(): v for k, v in self.headers.items()},
             body=body,
             body_invalid=invalid,
+            listener=self.server.listener,
         )
         reply = self.server.world.serve(req)
         if reply.reset:
@@ -111,13 +112,15 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class TLSServer(ThreadingHTTPServer):
-    """A threading HTTP server that does the TLS handshake in each connection's own thread."""
+    """A threading HTTP server that does the TLS handshake in each connection's own thread. `listener` names
+    the port for the services (Request.listener): "" is the main one, a data plane may have its own."""
 
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], tls: ssl.SSLContext, world: World) -> None:
+    def __init__(self, address: tuple[str, int], tls: ssl.SSLContext, world: World, listener: str = "") -> None:
         self.tls = tls
         self.world = world
+        self.listener = listener
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
         super().__init__(address, _Handler)

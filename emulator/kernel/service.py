@@ -3,6 +3,9 @@
 A service claims the requests it serves, answers them, renders its own error shape (also for injected
 faults), and owns the scenario sections it names. The kernel calls `tick` before each request and each
 state dump, so work that completes by time (long-running operations) lands whether or not anyone polls.
+Two optional members: `listener` (a name) asks the facade for a port of the service's own, whose requests
+carry that name (Request.listener, also their kind in the log); `recorded_body(req)` is the body as the
+request log may keep it (secret values blanked), for a service that receives secrets.
 """
 
 from __future__ import annotations

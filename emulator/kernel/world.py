@@ -27,6 +27,8 @@ class World:
         self.clock = clock or Clock()
         self.faults = FaultBook()
         self.endpoint = ""
+        # Base URLs of the named listeners (a data plane served on a port of its own), by listener name.
+        self.endpoints: dict[str, str] = {}
         self.services: list[Service] = []
         self._log: list[RecordedRequest] = []
         self._log_lock = threading.Lock()
@@ -95,7 +97,7 @@ class World:
                 req.method.upper(),
                 req.path,
                 dict(req.query),
-                req.body,
+                _recorded_body(service, req),
                 status,
                 reply.fault,
                 req.kind,
@@ -125,3 +127,11 @@ class World:
     def clear_recorded(self) -> None:
         with self._log_lock:
             self._log.clear()
+
+
+def _recorded_body(service: Service, req: Request) -> Any:
+    """The body as the request log keeps it: a service that receives secret values provides
+    `recorded_body(req)` to blank them (before any fault or error, so none reaches the log); every other body
+    is kept as sent."""
+    redact = getattr(service, "recorded_body", None)
+    return redact(req) if callable(redact) else req.body

@@ -179,7 +179,11 @@ def test_provider_registration_lists_types_and_api_versions(emu: Emulator) -> No
     assert {"2025-09-01", "2025-06-01"} <= set(types["accounts"]["apiVersions"])
     assert "eastus" in types["accounts"]["locations"]
     every = raw(emu, "GET", f"/subscriptions/{SUB}/providers", params=ARM_API).json()["value"]
-    assert [p["namespace"] for p in every] == ["Microsoft.CognitiveServices"]
+    assert [p["namespace"] for p in every] == [
+        "Microsoft.CognitiveServices",
+        "Microsoft.Authorization",
+        "Microsoft.KeyVault",
+    ]
     unknown = raw(emu, "GET", f"/subscriptions/{SUB}/providers/Microsoft.Nothing", params=ARM_API)
     assert unknown.status_code == 404
 

@@ -310,15 +310,15 @@ def test_bad_scenarios_are_rejected(scenario: dict[str, Any], message: str) -> N
 
 
 def test_other_resource_types_are_readable_by_id() -> None:
-    vault = {
-        "id": f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.KeyVault/vaults/kv1",
-        "name": "kv1",
-        "type": "Microsoft.KeyVault/vaults",
+    storage = {
+        "id": f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Storage/storageAccounts/st1",
+        "name": "st1",
+        "type": "Microsoft.Storage/storageAccounts",
         "location": "eastus",
-        "properties": {"enablePurgeProtection": True},
+        "properties": {"allowSharedKeyAccess": False},
     }
-    with Emulator({"resources": [vault]}) as emu:
-        assert raw(emu, "GET", vault["id"]).json() == vault
+    with Emulator({"resources": [storage]}) as emu:
+        assert raw(emu, "GET", storage["id"]).json() == storage
 
 
 def test_lifecycle_errors() -> None:

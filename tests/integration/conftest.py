@@ -125,6 +125,7 @@ def emulator_settings(emu: Emulator, folder: Path, baseline: str | None = None, 
         "baseline_path": path,
         "arm_endpoint": emu.endpoint,
         "arm_ca_bundle": emu.ca_path,
+        "vault_endpoint": emu.vault_endpoint,
         "credential": "static",
         "self_object_ids": frozenset({WARDEN_OID}),
         "self_app_ids": frozenset({WARDEN_APPID}),
@@ -146,12 +147,15 @@ def make_world(tmp_path: Path) -> Iterator[Any]:
         mode_override: Mode | None = None,
         lro: str = "sync",
         retry: RetryOptions | None = None,
+        sections: dict[str, Any] | None = None,
     ) -> World:
-        emu = Emulator({"resources": resources}).start()
+        """`sections`: more scenario sections (`vaultKeys`, `vaultSecrets`, `clock` ...). warden runs on the
+        emulator's clock, so a pinned or advanced clock ages keys for both alike."""
+        emu = Emulator({"resources": resources, **(sections or {})}).start()
         started.append(emu)
         emu.set_lro_mode(lro)
         settings = emulator_settings(emu, tmp_path, baseline, mode_override=mode_override, retry=retry)
-        return World(emu, build_runtime(settings), tmp_path)
+        return World(emu, build_runtime(settings, clock=emu.clock.now), tmp_path)
 
     yield make
     for emu in started:

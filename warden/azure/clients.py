@@ -76,6 +76,25 @@ class ClientFactory:
             client: C = self._clients[key]
         return client
 
+    def data_plane(self, client_type: type[C], url: str, **options: Any) -> C:
+        """A data-plane client of `client_type` (Key Vault's KeyClient, SecretClient) for one service URL, built
+        on first use with the management clients' credential, CA bundle and retry policy (not their ARM
+        base_url and token audience: a data plane names its own, through its challenge)."""
+        key = (client_type, url.lower())
+        with self._lock:
+            if key not in self._clients:
+                build: Any = client_type  # every data-plane client takes (url, credential, **options)
+                policy = BoundedRetryPolicy(
+                    max_retry_after=self._retry.max_retry_after,
+                    retry_total=self._retry.total,
+                    retry_backoff_factor=self._retry.backoff_factor,
+                    retry_backoff_max=self._retry.backoff_max,
+                )
+                options.update(retry_policy=policy, connection_verify=self._options["connection_verify"])
+                self._clients[key] = build(url, self.credential, **options)
+            client: C = self._clients[key]
+        return client
+
 
 def container_client(
     account_url: str | None,

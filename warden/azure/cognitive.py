@@ -22,7 +22,8 @@ from warden.azure.clients import ClientFactory
 from warden.azure.errors import classified_errors, error_message
 from warden.errors import AzureError, ConflictError, OutcomeUnknownError
 from warden.ids import account_parts
-from warden.model import AccountSnapshot, Json, NetworkAcls
+from warden.model import AccountIdentity, AccountSnapshot, Encryption, Json, NetworkAcls
+from warden.vault_model import SecretText
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,33 @@ def to_snapshot(account: Account) -> AccountSnapshot:
         restrict_outbound_network_access=props.restrict_outbound_network_access if props else None,
         allowed_fqdn_list=tuple(props.allowed_fqdn_list or ()) if props else (),
         tags=dict(account.tags or {}),
+        encryption=_encryption(account),
+        identity=_identity(account),
     )
+
+
+def _encryption(account: Account) -> Encryption | None:
+    found = account.properties.encryption if account.properties else None
+    if found is None:
+        return None
+    vault = found.key_vault_properties
+    return Encryption(
+        key_source=found.key_source,
+        key_vault_uri=vault.key_vault_uri if vault else None,
+        key_name=vault.key_name if vault else None,
+        key_version=vault.key_version if vault else None,
+        identity_client_id=vault.identity_client_id if vault else None,
+    )
+
+
+def _identity(account: Account) -> AccountIdentity | None:
+    found = account.identity
+    if found is None:
+        return None
+    users = found.user_assigned_identities or {}
+    # Keyed by client id: an account's encryption names its user-assigned identity by client id.
+    by_client = {u.client_id: u.principal_id for u in users.values() if u.client_id and u.principal_id}
+    return AccountIdentity(type=found.type, principal_id=found.principal_id, user_assigned=by_client)
 
 
 class CognitiveAccounts:
@@ -118,6 +145,17 @@ class CognitiveAccounts:
             # The answer holds both keys. It is dropped here, unread, so no key value can travel further.
             self._clients(sub).accounts.regenerate_key(rg, name, key_name)
         log.info("regenerated %s of %s", key_name, resource_id)
+
+    def regenerate_key_value(self, resource_id: str, key_name: str) -> SecretText:
+        sub, rg, name = parse_account_id(resource_id)
+        with classified_errors(f"regenerate {key_name} of {resource_id}", write=True):
+            keys = self._clients(sub).accounts.regenerate_key(rg, name, key_name)
+        value = keys.key1 if key_name == "Key1" else keys.key2
+        if not value:
+            raise AzureError(f"regenerate {key_name} of {resource_id}: the answer carried no {key_name}")
+        log.info("regenerated %s of %s (its value goes to Key Vault only)", key_name, resource_id)
+        # Only the named key is kept, hidden; the other one in the answer is dropped here with `keys`.
+        return SecretText(value)
 
     def _begin_update(self, resource_id: str, body: bytes, etag: str | None) -> Any:
         """Send the PATCH. A refusal (4xx) means nothing was changed; a server error or a lost answer after the

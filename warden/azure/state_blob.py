@@ -31,7 +31,7 @@ from warden.azure.clients import container_client
 from warden.azure.errors import classified_errors
 from warden.errors import AzureError, ConfigurationError, TransientError
 from warden.model import Json, RemediationHistory, normalize_id
-from warden.state import pending_entries, text_bytes
+from warden.state import link_entry, pending_entries, text_bytes
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,12 @@ def attempts_blob_name(resource_id: str) -> str:
 def pending_blob_name(resource_id: str) -> str:
     """pending/<sha256 of the normalized id>.json: the steps a partial remediation left (warden/pending.py)."""
     return f"pending/{_digest(normalize_id(resource_id))}.json"
+
+
+def link_blob_name(group: str, member: str = "") -> str:
+    """links/<sha256 of the group>/<sha256 of the member>.json (the group's prefix alone without a member)."""
+    prefix = f"links/{_digest(group.lower())}/"
+    return prefix + (f"{_digest(normalize_id(member))}.json" if member else "")
 
 
 def _code(exc: HttpResponseError) -> str:
@@ -279,6 +285,30 @@ class BlobStateStore:
             else:
                 with contextlib.suppress(ResourceNotFoundError):
                     blob.delete_blob()
+
+    def links(self, group: str) -> dict[str, dict[str, Json]]:
+        out: dict[str, dict[str, Json]] = {}
+        with storage_errors(f"reading the links of {group}"):
+            for item in self._container.list_blobs(name_starts_with=link_blob_name(group)):
+                try:
+                    data = self._container.get_blob_client(item.name).download_blob().readall()
+                except ResourceNotFoundError:
+                    continue  # unlinked between the listing and the read
+                entry = link_entry(data, item.name)
+                if entry is not None:
+                    out[entry[0]] = entry[1]
+        return out
+
+    def link(self, group: str, member: str, value: dict[str, Json]) -> None:
+        blob = self._container.get_blob_client(link_blob_name(group, member))
+        body = json.dumps({"member": member, "value": value}).encode()
+        with storage_errors(f"linking {member} under {group}"):
+            blob.upload_blob(body, overwrite=True, content_settings=_JSON)
+
+    def unlink(self, group: str, member: str) -> None:
+        blob = self._container.get_blob_client(link_blob_name(group, member))
+        with storage_errors(f"unlinking {member} from {group}"), contextlib.suppress(ResourceNotFoundError):
+            blob.delete_blob()
 
     def _read_attempts(self, blob: BlobClient) -> tuple[list[datetime], str | None]:
         """The recorded times and the blob's etag; ([], None) when there is no blob yet."""

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, cast
 
 from azure.core.credentials import TokenCredential
 
@@ -12,10 +14,13 @@ from detectors import CONTROLS
 from warden.audit import AuditLog, LocalAuditLog
 from warden.azure.credentials import StaticTokenCredential
 from warden.baseline import load_baseline
-from warden.ports import Ports
+from warden.ports import AccessPort, Ports, VaultPort
 from warden.runtime import Runtime
 from warden.settings import Settings
 from warden.state import LocalStateStore, StateStore
+
+if TYPE_CHECKING:
+    from warden.azure.clients import ClientFactory
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +75,34 @@ def build_state(settings: Settings, credential: TokenCredential | None = None) -
     return LocalStateStore(settings.state_dir)
 
 
+class LazyPort:
+    """A port built on its first use. The Key Vault and authorization SDKs take ~270 ms to import (measured:
+    docs/keyvault.md "Cold start"), which only a worker whose controls read Key Vault should pay."""
+
+    def __init__(self, build: Callable[[], object]) -> None:
+        self._build = build
+        self._port: object | None = None
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        with self._lock:
+            if self._port is None:
+                self._port = self._build()
+        return getattr(self._port, name)
+
+
+def _key_vaults(clients: ClientFactory, vault_endpoint: str | None) -> VaultPort:
+    from warden.azure.keyvault import KeyVaults
+
+    return KeyVaults(clients, vault_endpoint=vault_endpoint)
+
+
+def _key_access(clients: ClientFactory) -> AccessPort:
+    from warden.azure.key_access import KeyAccessChecker
+
+    return KeyAccessChecker(clients)
+
+
 def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Runtime:
     """Validate the baseline and wire the ports; raises BaselineError/ConfigurationError at start-up.
 
@@ -95,7 +128,11 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utc_now
     accounts = CognitiveAccounts(clients, polling_interval=settings.polling_interval, lro_timeout=settings.lro_timeout)
     return Runtime(
         baseline=baseline,
-        ports=Ports(accounts=accounts),
+        ports=Ports(
+            accounts=accounts,
+            vaults=cast(VaultPort, LazyPort(lambda: _key_vaults(clients, settings.vault_endpoint))),
+            access=cast(AccessPort, LazyPort(lambda: _key_access(clients))),
+        ),
         audit=build_audit(settings, credential),
         state=build_state(settings, credential),
         controls=CONTROLS,
