@@ -70,11 +70,9 @@ class KeyToSecret:
         return cls(str(data["target"]), str(data["keyName"]), str(data["vaultUri"]), str(data["secret"]), expires)
 
     def apply(self, ports: Ports, etag: str | None) -> str | None:
-        if ports.vaults is None:
-            raise TypeError("no Key Vault port is wired")
         value = ports.accounts.regenerate_key_value(self.target, self.key_name)
         tags = {ACTIVE_TAG: self.key_name, "warden-account": self.target}
-        ports.vaults.set_secret(
+        ports.vault_port().set_secret(
             self.vault_uri, self.secret, value, content_type=CONTENT_TYPE, expires=self.expires, tags=tags
         )
         return None

@@ -58,21 +58,12 @@ class PointAtKeyVersion:
         props = enc.get("keyVaultProperties") if isinstance(enc, Mapping) else None
         if not isinstance(enc, Mapping) or not isinstance(props, Mapping):
             raise ValueError(f"a stored {cls.kind} step has no encryption: {sorted(data)}")
-        before = Encryption(
-            key_source=str(enc.get("keySource")),
-            key_vault_uri=str(props.get("keyVaultUri")),
-            key_name=str(props.get("keyName")),
-            key_version=str(props.get("keyVersion") or "") or None,
-            identity_client_id=str(props.get("identityClientId") or "") or None,
-        )
-        return cls(str(data["target"]), before, data.get("versionless") is True)
+        return cls(str(data["target"]), Encryption.from_arm(enc), data.get("versionless") is True)
 
     def apply(self, ports: Ports, etag: str | None) -> str | None:
         version: str | None = None
         if not self.versionless:
-            if ports.vaults is None:
-                raise TypeError("no Key Vault port is wired")
-            key = ports.vaults.read_key(str(self.before.key_vault_uri), str(self.before.key_name))
+            key = ports.vault_port().read_key(str(self.before.key_vault_uri), str(self.before.key_name))
             if key is None:
                 raise ResourceGoneError(f"key {self.before.key_name} is gone from {self.before.key_vault_uri}")
             version = key.latest.version

@@ -45,6 +45,4 @@ class RotateKey:
         return cls(str(data["target"]), str(data["vaultUri"]), str(data["keyName"]))
 
     def apply(self, ports: Ports, etag: str | None) -> str | None:
-        if ports.vaults is None:
-            raise TypeError("no Key Vault port is wired")
-        return ports.vaults.rotate_key(self.vault_uri, self.key_name, if_latest=etag)
+        return ports.vault_port().rotate_key(self.vault_uri, self.key_name, if_latest=etag)

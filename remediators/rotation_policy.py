@@ -70,7 +70,5 @@ class PutRotationPolicy:
         return cls(str(data["target"]), str(data["vaultUri"]), str(data["keyName"]), rotate, notify, expiry)
 
     def apply(self, ports: Ports, etag: str | None) -> str | None:
-        if ports.vaults is None:
-            raise TypeError("no Key Vault port is wired")
-        ports.vaults.put_rotation_policy(self.vault_uri, self.key_name, self.policy())
+        ports.vault_port().put_rotation_policy(self.vault_uri, self.key_name, self.policy())
         return None

@@ -61,7 +61,5 @@ class VaultPatch:
         return cls(str(data["target"]), dict(properties))
 
     def apply(self, ports: Ports, etag: str | None) -> str | None:
-        if ports.vaults is None:
-            raise TypeError("no Key Vault port is wired")
-        ports.vaults.patch_vault(self.target, self.properties)
+        ports.vault_port().patch_vault(self.target, self.properties)
         return None

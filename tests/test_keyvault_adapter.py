@@ -27,8 +27,9 @@ from tests.keyvault_support import (
 )
 from warden.azure.clients import ClientFactory
 from warden.azure.credentials import StaticTokenCredential
-from warden.azure.keyvault import KeyVaults, parse_vault_id
+from warden.azure.keyvault import KeyVaults
 from warden.errors import AzureError, PermissionDeniedError, ReplyLostError, ResourceGoneError, TransientError
+from warden.ids import vault_parts
 from warden.settings import RetryOptions
 from warden.vault_model import AccessPolicy, RotationPolicy, SecretText
 
@@ -107,14 +108,14 @@ def test_patch_vault_sends_only_the_given_properties(emu: Emulator, vaults: KeyV
 
 
 def test_vault_ids_are_checked_before_any_call() -> None:
-    assert parse_vault_id(f"/subscriptions/{SUB}/resourcegroups/rg/providers/microsoft.keyvault/vaults/kv-1/") == (
+    assert vault_parts(f"/subscriptions/{SUB}/resourcegroups/rg/providers/microsoft.keyvault/vaults/kv-1/") == (
         SUB,
         "rg",
         "kv-1",
     )
     for bad in (f"{vault_id('kv-1')}/keys/k", vault_id("k"), vault_id("kv--1"), "/subscriptions/x/vaults/kv"):
         with pytest.raises(ValueError):
-            parse_vault_id(bad)
+            vault_parts(bad)
 
 
 def test_read_key_reads_newest_in_use_and_policy(emu: Emulator, vaults: KeyVaults) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from warden.errors import WardenError
+from warden.ids import vault_parts
 from warden.model import AccountSnapshot, Json, ResourceEvent
 from warden.state import StateStore
 from warden.vault_model import vault_name_of
@@ -49,8 +50,8 @@ def note(state: StateStore, account: AccountSnapshot) -> None:
 def accounts_for(state: StateStore, event: ResourceEvent) -> tuple[str, list[str]]:
     """The vault an event is about (its resource id: the topic, for Key Vault's own events; never the data's
     VaultName, which the sender writes), and the indexed accounts it concerns: those whose CMK is in that
-    vault, and for a key's event, that key. ValueError when the id's last name is no vault name."""
-    vault = vault_name_of(event.resource_id.rstrip("/").split("/")[-1])
+    vault, and for a key's event, that key. IdRuleError (a ValueError) when the id is no vault's."""
+    vault = vault_parts(event.resource_id)[2].lower()
     key = str(event.details.get("ObjectName") or "")
     links = state.links(group(vault))
     wanted = [m for m, v in links.items() if not key or str(v.get("key", "")).lower() == key.lower()]

@@ -10,10 +10,9 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from warden.control import Fact
-from warden.errors import ConfigurationError
 from warden.ids import account_parts
 from warden.model import AccountSnapshot
-from warden.ports import AccessPort, Ports, VaultPort
+from warden.ports import Ports
 from warden.vault_model import KeyAccess, KeySnapshot, SecretSnapshot, VaultSnapshot
 
 T = TypeVar("T")
@@ -66,34 +65,24 @@ class LazyFacts:
         # The account's own subscription first: a CMK vault usually sits beside the account.
         own = account_parts(self._resource_id)[0]
         subs = (own, *(s for s in self._scope.subscriptions if s.lower() != own.lower()))
-        return self._get(Fact.VAULT, name.lower(), lambda: _vaults(self._ports).find_vault(name, subs))
+        return self._get(Fact.VAULT, name.lower(), lambda: self._ports.vault_port().find_vault(name, subs))
 
     def key(self, vault_uri: str, name: str, version: str | None = None) -> KeySnapshot | None:
         args = (vault_uri.lower(), name.lower(), version or None)
-        return self._get(Fact.KEY, args, lambda: _vaults(self._ports).read_key(vault_uri, name, version or None))
+        return self._get(Fact.KEY, args, lambda: self._ports.vault_port().read_key(vault_uri, name, version or None))
 
     def key_access(self, vault: VaultSnapshot, key_name: str, principal_id: str) -> KeyAccess:
         args = (vault.resource_id.lower(), key_name.lower(), principal_id.lower())
-        return self._get(Fact.KEY_ACCESS, args, lambda: _access(self._ports).can_use_key(vault, key_name, principal_id))
+        return self._get(
+            Fact.KEY_ACCESS, args, lambda: self._ports.access_port().can_use_key(vault, key_name, principal_id)
+        )
 
     def secret(self, vault_uri: str, name: str) -> SecretSnapshot | None:
         args = (vault_uri.lower(), name.lower())
-        return self._get(Fact.SECRET, args, lambda: _vaults(self._ports).read_secret(vault_uri, name))
+        return self._get(Fact.SECRET, args, lambda: self._ports.vault_port().read_secret(vault_uri, name))
 
     def exempted(self, control_id: str) -> bool:
         return self._scope.exempt(self._resource_id, control_id)
-
-
-def _vaults(ports: Ports) -> VaultPort:
-    if ports.vaults is None:
-        raise ConfigurationError("a control reads Key Vault, but no Key Vault client is wired")
-    return ports.vaults
-
-
-def _access(ports: Ports) -> AccessPort:
-    if ports.access is None:
-        raise ConfigurationError("a control reads role assignments, but no authorization client is wired")
-    return ports.access
 
 
 class FactView:

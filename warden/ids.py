@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 import string
 
+from warden.vault_model import vault_name_of
+
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 _SLASHES = re.compile(r"/{2,}")
 _GUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
@@ -49,6 +51,13 @@ _COGNITIVE = "microsoft.cognitiveservices"
 _ACCOUNT_PREFIX = re.compile(
     rf"^/subscriptions/(?P<sub>{_GUID})/resourcegroups/(?P<rg>{_GROUP})"
     rf"/providers/microsoft\.cognitiveservices/accounts/(?P<name>{_ACCOUNT})(?=/|$)",
+    re.ASCII | re.IGNORECASE,
+)
+
+
+_VAULT_ID = re.compile(
+    rf"^/subscriptions/(?P<sub>{_GUID})/resourcegroups/(?P<rg>{_GROUP})"
+    r"/providers/microsoft\.keyvault/vaults/(?P<name>[^/]+)$",
     re.ASCII | re.IGNORECASE,
 )
 
@@ -99,6 +108,22 @@ def account_parts(resource_id: str) -> tuple[str, str, str]:
     match = _ACCOUNT_PREFIX.match(value)
     if not match or match.end() != len(value):
         raise IdRuleError(f"is {resource_id!r}, not a Cognitive Services account id")
+    return match["sub"], match["rg"], match["name"]
+
+
+def vault_parts(resource_id: str) -> tuple[str, str, str]:
+    """(subscription, resource group, vault name) of a Key Vault id (a trailing slash allowed);
+    IdRuleError for anything else, or a name Key Vault's rules forbid."""
+    value = resource_id.strip(" \t\r\n")
+    value = value[:-1] if value.endswith("/") else value
+    check_arm_id(value)
+    match = _VAULT_ID.match(value)
+    if match is None:
+        raise IdRuleError(f"is {resource_id!r}, not a Microsoft.KeyVault/vaults id")
+    try:
+        vault_name_of(match["name"])
+    except ValueError as exc:
+        raise IdRuleError(f"has an invalid vault name: {exc}") from None
     return match["sub"], match["rg"], match["name"]
 
 

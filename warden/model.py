@@ -109,6 +109,23 @@ class Encryption:
             out["keyVaultProperties"] = {k: v for k, v in props.items() if v is not None}
         return out
 
+    @classmethod
+    def from_arm(cls, data: Mapping[str, Json]) -> Encryption:
+        """The inverse of `to_arm` (a stored step's encryption); an empty string reads as absent."""
+        props = data.get("keyVaultProperties")
+        props = props if isinstance(props, Mapping) else {}
+
+        def text(value: Json) -> str | None:
+            return str(value) if value not in (None, "") else None
+
+        return cls(
+            key_source=text(data.get("keySource")),
+            key_vault_uri=text(props.get("keyVaultUri")),
+            key_name=text(props.get("keyName")),
+            key_version=text(props.get("keyVersion")),
+            identity_client_id=text(props.get("identityClientId")),
+        )
+
 
 @dataclass(frozen=True)
 class AccountIdentity:

@@ -48,9 +48,12 @@ def vaults(value: object) -> tuple[str, ...]:
     out: list[str] = []
     for i, item in enumerate(value):
         try:
-            out.append(vault(item) or _empty())
+            name = vault(item)
         except ParamError as exc:
             raise ParamError(str(exc), item=i) from None
+        if not name:
+            raise ParamError("a vault name must not be empty", item=i)
+        out.append(name)
     return tuple(out)
 
 
@@ -63,13 +66,23 @@ def object_name(value: object) -> str:
     return value
 
 
+def resource_pattern(value: object) -> str:
+    """A resource-id pattern (a glob, case-insensitive), starting /subscriptions/."""
+    if not isinstance(value, str) or not value.strip().lower().startswith("/subscriptions/"):
+        raise ParamError(f"expected a resource-id pattern (/subscriptions/...), got {value!r}")
+    return value.strip()
+
+
 def required(value: object) -> bool | tuple[str, ...]:
     """true or false, or the resource-id patterns (globs, case-insensitive) of the accounts that need it."""
     if isinstance(value, list):
+        out: list[str] = []
         for i, item in enumerate(value):
-            if not isinstance(item, str) or not item.strip().lower().startswith("/subscriptions/"):
-                raise ParamError(f"expected a resource-id pattern (/subscriptions/...), got {item!r}", item=i)
-        return tuple(item.strip() for item in value)
+            try:
+                out.append(resource_pattern(item))
+            except ParamError as exc:
+                raise ParamError(str(exc), item=i) from None
+        return tuple(out)
     try:
         return boolean(value)
     except ParamError:
@@ -94,14 +107,12 @@ def key_secrets(value: object) -> tuple[KeySecret, ...]:
         if not isinstance(item, Mapping) or set(item) != {"account", "vault", "secret"}:
             raise ParamError("each entry needs exactly account, vault and secret", item=i)
         try:
-            patterns = required([item["account"]])
-            mapped = KeySecret(str(patterns[0]) if isinstance(patterns, tuple) else "", vault(item["vault"]), "")
-            name = object_name(item["secret"])
+            mapped = KeySecret(resource_pattern(item["account"]), vault(item["vault"]), object_name(item["secret"]))
         except ParamError as exc:
             raise ParamError(str(exc), item=i) from None
-        if not mapped.vault or not name:
+        if not mapped.vault or not mapped.secret:
             raise ParamError("vault and secret must not be empty", item=i)
-        out.append(KeySecret(mapped.account, mapped.vault, name))
+        out.append(mapped)
     return tuple(out)
 
 
@@ -109,7 +120,3 @@ def secret_for(secrets: tuple[KeySecret, ...], resource_id: str) -> KeySecret | 
     """The first entry whose account pattern (a glob, case-insensitive) covers the resource."""
     key = normalize_id(resource_id)
     return next((s for s in secrets if fnmatch.fnmatchcase(key, normalize_id(s.account))), None)
-
-
-def _empty() -> str:
-    raise ParamError("a vault name must not be empty")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from warden.errors import ConfigurationError
 from warden.model import AccountSnapshot, Json
 from warden.vault_model import KeyAccess, KeySnapshot, RotationPolicy, SecretSnapshot, SecretText, VaultSnapshot
 
@@ -103,3 +104,15 @@ class Ports:
     accounts: AccountPort
     vaults: VaultPort | None = None
     access: AccessPort | None = None
+
+    def vault_port(self) -> VaultPort:
+        """`vaults`, or ConfigurationError when a Key Vault read or change meets a Ports without one."""
+        if self.vaults is None:
+            raise ConfigurationError("a control reads or changes Key Vault, but no Key Vault client is wired")
+        return self.vaults
+
+    def access_port(self) -> AccessPort:
+        """`access`, or ConfigurationError when a role-assignment read meets a Ports without one."""
+        if self.access is None:
+            raise ConfigurationError("a control reads role assignments, but no authorization client is wired")
+        return self.access

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from warden import cmk_index
 from warden.errors import AuditWriteError, AzureError, RetryLaterError, WardenError
-from warden.ids import account_parts
+from warden.ids import account_parts, vault_parts
 from warden.intake import Triage, triage
 from warden.model import Json, Outcome, ResourceEvent, Trigger, account_id_of
 from warden.pipeline import OPENAI_KINDS, evaluate
@@ -83,8 +83,11 @@ def handle_event(event: ResourceEvent, rt: Runtime, budget: RunBudget | None = N
 
 
 def _is_vault(resource_id: str) -> bool:
-    parts = resource_id.strip("/").split("/")
-    return len(parts) == 8 and [p.lower() for p in parts[5:7]] == ["microsoft.keyvault", "vaults"]
+    try:
+        vault_parts(resource_id)
+    except ValueError:
+        return False
+    return True
 
 
 def _fan_out(
@@ -94,11 +97,7 @@ def _fan_out(
     as the index knows them (warden/cmk_index.py), each under its own lock."""
     if rt.state.is_done(event.event_id, said):
         return _duplicate(rt, ctx, event)
-    try:
-        vault, accounts = cmk_index.accounts_for(rt.state, event)
-    except ValueError as exc:
-        log.info("dropped event %s: %s", for_log(event.event_id), for_log(str(exc)))
-        return EventResult(event.event_id, False, str(exc))
+    vault, accounts = cmk_index.accounts_for(rt.state, event)
     in_scope = {s.lower() for s in rt.baseline.subscriptions}
     accounts = [a for a in accounts if account_parts(a)[0].lower() in in_scope]
     result = EventResult(event.event_id, True)

@@ -12,7 +12,8 @@ from warden import cmk_index
 from warden.model import AccountSnapshot, Caller, Encryption, EventSchema, ResourceEvent
 from warden.state import LocalStateStore, StateStore
 
-VAULT_ID = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-cmk"
+SUB = "6a1f3c2e-8d4b-4f7a-9c0e-2b5d7e9f1a3c"  # a key event's topic passed intake's id rules: a GUID subscription
+VAULT_ID = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-cmk"
 
 
 def account(name: str, key: str = "cmk", vault: str = "kv-cmk") -> AccountSnapshot:

@@ -8,39 +8,19 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Mapping, Sequence
 from io import BytesIO
 
 from azure.mgmt.keyvault import KeyVaultManagementClient
 from azure.mgmt.keyvault.models import Vault
 
-from warden.azure.clients import ClientFactory
 from warden.azure.errors import classified_errors
 from warden.azure.vault_data import VaultObjects
-from warden.ids import IdRuleError, check_arm_id
+from warden.ids import vault_parts
 from warden.model import Json
-from warden.vault_model import AccessPolicy, VaultSnapshot, vault_name_of
+from warden.vault_model import AccessPolicy, VaultSnapshot
 
 log = logging.getLogger(__name__)
-_VAULT_ID = re.compile(
-    r"^/subscriptions/(?P<sub>[0-9a-f-]{36})/resourcegroups/(?P<rg>[-\w.()]{1,90})"
-    r"/providers/microsoft\.keyvault/vaults/(?P<name>[^/]+)$",
-    re.ASCII | re.IGNORECASE,
-)
-
-
-def parse_vault_id(resource_id: str) -> tuple[str, str, str]:
-    """(subscription, resource group, vault name) of a vault id; IdRuleError (a ValueError) for anything else."""
-    value = check_arm_id(resource_id.strip())
-    match = _VAULT_ID.match(value)
-    if match is None:
-        raise IdRuleError(f"is {resource_id!r}, not a Microsoft.KeyVault/vaults id")
-    try:
-        vault_name_of(match["name"])
-    except ValueError as exc:
-        raise IdRuleError(f"has an invalid vault name: {exc}") from None
-    return match["sub"], match["rg"], match["name"]
 
 
 def _lower(permissions: Sequence[object] | None) -> frozenset[str]:
@@ -75,9 +55,6 @@ class KeyVaults(VaultObjects):
 
     `vault_endpoint` is for the local emulator only (its Key Vault port, `Emulator.vault_endpoint`)."""
 
-    def __init__(self, clients: ClientFactory, *, vault_endpoint: str | None = None) -> None:
-        super().__init__(clients, vault_endpoint=vault_endpoint)
-
     def _arm(self, subscription_id: str) -> KeyVaultManagementClient:
         return self._factory.arm(KeyVaultManagementClient, subscription_id)
 
@@ -94,7 +71,7 @@ class KeyVaults(VaultObjects):
         return None
 
     def patch_vault(self, resource_id: str, properties: Mapping[str, Json]) -> None:
-        sub, rg, name = parse_vault_id(resource_id)
+        sub, rg, name = vault_parts(resource_id)
         # Sent as raw JSON so the body carries exactly these ARM properties and nothing the model adds.
         body = json.dumps({"properties": dict(properties)}).encode()
         with classified_errors(f"patch {resource_id}", write=True):
