@@ -22,6 +22,13 @@ def sweep(timer: func.TimerRequest) -> None:
     host.on_timer(timer)
 
 
+# Listing every account's fine-tuning files costs a data-plane call per account: its own, rarer schedule.
+@app.function_name("data_sweep")
+@app.timer_trigger(arg_name="timer", schedule="%WARDEN_DATA_SWEEP_SCHEDULE%", run_on_startup=False, use_monitor=True)
+def data_sweep(timer: func.TimerRequest) -> None:
+    host.on_data_timer(timer)
+
+
 @app.function_name("health")
 @app.route(route="health", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 def health(req: func.HttpRequest) -> func.HttpResponse:
@@ -32,3 +39,9 @@ def health(req: func.HttpRequest) -> func.HttpResponse:
 @app.route(route="audit", methods=["GET"])
 def audit(req: func.HttpRequest) -> func.HttpResponse:
     return host.on_audit(req)
+
+
+@app.function_name("check")
+@app.route(route="check", methods=["POST"])
+def check(req: func.HttpRequest) -> func.HttpResponse:
+    return host.on_check(req)

@@ -71,6 +71,7 @@ def _median(label: str, body: str, runs: int, before: tuple[str, ...] = ()) -> d
 def measure_startup(runs: int) -> dict[str, Any]:
     """Median import times in fresh interpreters; which heavy modules `import function_app` loads."""
     app = ("function_app",)
+    worker = ("function_app", "warden.azure.cognitive")
     rows = [
         _median("import function_app", "import function_app", runs),
         _median("import azure.functions (alone)", "import azure.functions", runs),
@@ -92,6 +93,12 @@ def measure_startup(runs: int) -> dict[str, Any]:
             app,
         ),
         _median("build_runtime + 1 client (after function_app)", _BUILD, runs, app),
+        # The Azure OpenAI data-plane client, first used by the data sweep in a worker that already runs the
+        # ARM controls; and the `openai` package it does without (docs/ai.md "The client").
+        _median(
+            "import warden.azure.openai_data (after the ARM adapter)", "import warden.azure.openai_data", runs, worker
+        ),
+        _median("import openai (after the ARM adapter)", "import openai", runs, worker),
     ]
     loaded = rows[0]["heavy_loaded"]
     return {

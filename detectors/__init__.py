@@ -8,6 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from detectors import (
+    ai_jailbreak_filter,
+    data_training_files,
     encryption_cmk,
     encryption_cmk_freshness,
     encryption_vault_protection,
@@ -27,4 +29,6 @@ CONTROLS: tuple[Control[Any], ...] = (
     encryption_cmk.CONTROL,
     encryption_cmk_freshness.CONTROL,
     encryption_vault_protection.CONTROL,
+    data_training_files.CONTROL,
+    ai_jailbreak_filter.CONTROL,
 )

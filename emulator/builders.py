@@ -27,8 +27,20 @@ def account(name: str, kind: str = "OpenAI", **properties: Any) -> dict[str, Any
         "kind": kind,
         "sku": {"name": "S0"},
         "etag": '"0a00c1d2-0000-0c00-0000-000000000001"',
-        "properties": {"provisioningState": "Succeeded", "customSubDomainName": name, **properties},
+        "properties": {
+            "provisioningState": "Succeeded",
+            "customSubDomainName": name,
+            "endpoint": endpoint_of(name, kind),
+            **properties,
+        },
     }
+
+
+def endpoint_of(subdomain: str, kind: str) -> str:
+    """The data-plane endpoint ARM gives an account: `openai.azure.com` for kind OpenAI, the Cognitive Services
+    domain for the others (AIServices serves the Azure OpenAI routes there too)."""
+    domain = "openai.azure.com" if kind.lower() == "openai" else "cognitiveservices.azure.com"
+    return f"https://{subdomain}.{domain}/"
 
 
 OID_CLAIM = "http://schemas.microsoft.com/identity/claims/objectidentifier"

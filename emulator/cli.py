@@ -1,7 +1,7 @@
 """Command line for running the emulator alone: `python -m emulator` or `python -m warden emulator`.
 
-It prints `endpoint:`, `vault:` (the Key Vault data plane) and `ca:` lines on stdout (never keys or state)
-and serves until Ctrl-C or SIGTERM.
+It prints `endpoint:`, `vault:` (the Key Vault data plane), `openai:` (the Azure OpenAI data plane) and `ca:`
+lines on stdout (never keys or state) and serves until Ctrl-C or SIGTERM.
 """
 
 from __future__ import annotations
@@ -60,7 +60,10 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"emulator: invalid scenario {args.state}: {err}\n")
         return 2
     with emulator:
-        sys.stdout.write(f"endpoint: {emulator.endpoint}\nvault: {emulator.vault_endpoint}\nca: {emulator.ca_path}\n")
+        sys.stdout.write(
+            f"endpoint: {emulator.endpoint}\nvault: {emulator.vault_endpoint}\nopenai: {emulator.openai_endpoint}\n"
+            f"ca: {emulator.ca_path}\n"
+        )
         sys.stdout.flush()
         _wait_for_stop()
         if args.requests_out is not None:

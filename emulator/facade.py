@@ -14,7 +14,7 @@ import shutil
 import ssl
 import tempfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -24,11 +24,14 @@ import trustme
 from .arm.plane import Arm
 from .kernel.clock import Clock
 from .kernel.faults import Fault
+from .kernel.hooks import Hook
 from .kernel.http import RecordedRequest
 from .kernel.server import TLSServer
 from .kernel.world import World
 from .services import PROVIDERS, SERVICES
 from .services.keyvault import LISTENER as KEYVAULT_LISTENER
+from .services.openai import LISTENER as OPENAI_LISTENER
+from .services.openai import OpenAIPlane
 
 log = logging.getLogger(__name__)
 # Wildcard bind addresses cannot be certificate names; clients reach them as 127.0.0.1 or localhost.
@@ -139,6 +142,20 @@ class Emulator:
         return f"{self.vault_endpoint}/{name}"
 
     @property
+    def openai_endpoint(self) -> str:
+        """`https://HOST:PORT3`, the Azure OpenAI data plane's own port (after start()); an account is a path
+        under it, named by its custom subdomain."""
+        found = self._world.endpoints.get(OPENAI_LISTENER)
+        if not found:
+            raise RuntimeError("emulator not started")
+        return found
+
+    def openai_url(self, subdomain: str) -> str:
+        """`{openai_endpoint}/{subdomain}`: what stands for `https://{subdomain}.openai.azure.com` (the
+        `azure_endpoint` of openai.AzureOpenAI; the v1 shape is `{openai_url}/openai/v1/`)."""
+        return f"{self.openai_endpoint}/{subdomain}"
+
+    @property
     def ca_path(self) -> str:
         """PEM of the CA that signed the server certificate: pass as `connection_verify`."""
         if self._ca_path is None or self._server is None:
@@ -183,6 +200,20 @@ class Emulator:
     ) -> None:
         """Arm a fault for requests whose method matches (`*` = any) and whose URL path matches `path`."""
         self._world.faults.add(Fault(method, path, kind, count, status, retry_after, delay))
+
+    def on_request(self, method: str, path: str, callback: Callable[[], object], count: int = 1) -> None:
+        """Test hook: run `callback()` before each of the next `count` requests whose method matches (`*` =
+        any) and whose URL path matches the regex `path` is handled (on the server thread, before faults).
+        A callback that raises makes that request a 500."""
+        self._world.hooks.add(Hook(method, path, callback, count))
+
+    def set_job_status(self, account_id: str, job_id: str, status: str) -> None:
+        """Test hook: set a fine-tuning job's status on the Azure OpenAI data plane (a running state drops
+        `finished_at`). KeyError for an unknown account or job, ValueError for an unknown status."""
+        plane = next((s for s in self._world.services if isinstance(s, OpenAIPlane)), None)
+        if plane is None:
+            raise RuntimeError("this emulator serves no Azure OpenAI data plane")
+        plane.set_job_status(account_id, job_id, status)
 
     def clear_faults(self) -> None:
         """Disarm every fault that has not fired out yet."""

@@ -66,11 +66,14 @@ def test_replay_of_the_demo_tenant(tmp_path: Path) -> None:
     public, outbound, local = "network.public-access", "network.outbound", "identity.local-auth"
     by_resource: dict[str, list[str]] = {}
     key_vault: dict[str, list[str]] = {}  # the Key Vault part of the demo (its own resources), checked below
+    ai: dict[str, list[str]] = {}  # the Azure OpenAI part (deployments, fine-tuning files), checked below
     for entry in audit:
         name = entry["resourceId"].rsplit("/", 1)[-1] or "(none)"
         line = f"{entry['kind']}:{entry['controlId'] or '-'}:{entry['outcome']}"
         if name.startswith(("aoai-cmk", "kv-contoso")):
             key_vault.setdefault(name, []).append(line)
+        elif entry["controlId"] in ("ai.jailbreak-filter", "data.training-files"):
+            ai.setdefault(name, []).append(line)
         elif entry["controlId"] in (public, outbound, local, ""):
             by_resource.setdefault(name, []).append(line)
     assert by_resource == {
@@ -107,7 +110,9 @@ def test_replay_of_the_demo_tenant(tmp_path: Path) -> None:
     everything = jsonl(out / "requests.jsonl")
     # The Key Vault events come last in the stream: their requests follow the account events' ones.
     first_kv = next(i for i, r in enumerate(everything) if "aoai-cmk" in r["path"])
-    requests, kv_requests = everything[:first_kv], everything[first_kv:]
+    # The Azure OpenAI events come after those: the deployment events of aoai-batch-prod and aoai-ft-lab.
+    first_ai = next(i for i, r in enumerate(everything) if "/deployments" in r["path"])
+    requests, kv_requests, ai_requests = everything[:first_kv], everything[first_kv:first_ai], everything[first_ai:]
     methods = [r["method"] for r in requests]
     # 6 account events (one a duplicate, one self-caused, both unread): a GET each, plus per drifted account
     # (4) one PATCH, the SDK's poll of its operation and final GET, and one verifying GET, plus Key1 and Key2
@@ -129,6 +134,7 @@ def test_replay_of_the_demo_tenant(tmp_path: Path) -> None:
     assert [m for m, _ in legacy] == ["GET", "PATCH", "GET", "POST", "POST", "GET"]  # PATCH, final GET, ..., verify
     assert not [r for r in everything if r["path"].lower().endswith("/listkeys")]
     _check_the_key_vault_demo(key_vault, kv_requests, json.loads((out / "state.json").read_text()))
+    _check_the_ai_demo(ai, ai_requests, json.loads((out / "state.json").read_text()))
     # The tenant afterwards shows that keys changed only as fingerprints, never a key value.
     kept_keys = json.loads((out / "state.json").read_text())["accountKeys"]
     assert kept_keys and all(v.startswith("sha256:") for pair in kept_keys.values() for v in pair.values())
@@ -143,7 +149,8 @@ def test_replay_of_the_demo_tenant(tmp_path: Path) -> None:
     verified = warden("verify", "--dir", str(out / "audit"))
     assert verified.returncode == 0 and f"OK: {len(audit)} entries" in verified.stdout
     shown = warden("log", "--dir", str(out / "audit"), "--outcome", "remediated", "--json")
-    assert len(shown.stdout.splitlines()) == 10  # 7 account-setting results, 3 Key Vault ones
+    # 7 account-setting results, 3 Key Vault ones, 2 deployments re-pointed, 4 fine-tuning files deleted.
+    assert len(shown.stdout.splitlines()) == 16
 
 
 def _check_the_key_vault_demo(
@@ -180,6 +187,43 @@ def _check_the_key_vault_demo(
     assert resources["aoai-cmk-pinned"]["encryption"]["keyVaultProperties"]["keyVersion"] == newest
     assert resources["aoai-cmk-new"]["encryption"]["keySource"] == "Microsoft.KeyVault"
     assert "keySource" not in resources["aoai-cmk-noaccess"].get("encryption", {})  # no event, no sweep
+
+
+def _check_the_ai_demo(records: dict[str, list[str]], requests: list[dict[str, Any]], state: dict[str, Any]) -> None:
+    """A person's deployments/write on aoai-batch-prod: one compliant copy of chat-relaxed, two deployments
+    re-pointed (embeddings keeps the compliant default). The write of aoai-ft-lab's fine-tuned deployment:
+    the finished job's three files and an old orphan deleted, the exempt one kept and audited."""
+    jailbreak, training = "ai.jailbreak-filter", "data.training-files"
+    assert records["aoai-batch-prod"] == [
+        f"intent:{jailbreak}:",
+        f"intent:{jailbreak}:",
+        f"result:{jailbreak}:remediated",
+        f"result:{jailbreak}:remediated",
+    ]
+    assert records["aoai-ft-lab"] == [
+        f"evaluation:{jailbreak}:compliant",
+        f"decision:{training}:exempted",
+        *[
+            f"{kind}:{training}:{outcome}"
+            for _ in range(4)
+            for kind, outcome in (("intent", ""), ("result", "remediated"))
+        ],
+    ]
+    writes = [(r["method"], r["path"].rsplit("/", 2)[-2:]) for r in requests if r["method"] != "GET"]
+    copy = writes[0][1][1]
+    assert copy.startswith("warden-") and writes[:3] == [
+        ("PUT", ["raiPolicies", copy]),
+        ("PUT", ["deployments", "gpt4o-chat"]),
+        ("PUT", ["deployments", "gpt4o-mini"]),
+    ]
+    assert [w[0] for w in writes[3:]] == ["DELETE"] * 4  # one per file, nothing else
+    data = state["openaiData"]
+    names = {f["filename"] for files in data.values() for f in files["files"]}
+    assert names == {"support-train-v2.jsonl", "claims-train.jsonl", "golden-eval.jsonl", "new-upload.jsonl"}
+    deployments = {
+        r["name"]: r["properties"].get("raiPolicyName") for r in state["resources"] if "/deployments/" in r["id"]
+    }
+    assert deployments == {"gpt4o-chat": copy, "gpt4o-mini": copy, "embeddings": None, "support-ft": None}
 
 
 def test_replay_with_sweep_catches_drift_that_sent_no_event(tmp_path: Path) -> None:
@@ -254,6 +298,7 @@ def test_sweep_command_uses_the_environment_settings(tmp_path: Path) -> None:
             "WARDEN_ARM_ENDPOINT": emu.endpoint,
             "WARDEN_ARM_CA_BUNDLE": emu.ca_path,
             "WARDEN_VAULT_ENDPOINT": emu.vault_endpoint,
+            "WARDEN_OPENAI_ENDPOINT": emu.openai_endpoint,
             "WARDEN_CREDENTIAL": "static",
             "WARDEN_AUDIT_DIR": str(tmp_path / "audit"),
             "WARDEN_STATE_DIR": str(tmp_path / "state"),
@@ -268,7 +313,7 @@ def test_sweep_command_uses_the_environment_settings(tmp_path: Path) -> None:
             check=False,
         )
         assert done.returncode == 0, done.stderr
-        assert "swept 10 account(s)" in done.stdout and "would-remediate" in done.stdout
+        assert "swept 11 account(s)" in done.stdout and "would-remediate" in done.stdout
         assert all(r.method == "GET" for r in emu.requests)
 
 
@@ -307,6 +352,8 @@ def test_controls_lists_the_derived_permissions_and_never_list_keys() -> None:
         "encryption.cmk",
         "encryption.cmk-freshness",
         "encryption.vault-protection",
+        "data.training-files",
+        "ai.jailbreak-filter",
     }
     assert "Microsoft.CognitiveServices/accounts/regenerateKey/action" in doc["controls"]["identity.local-auth"]
     assert "Microsoft.KeyVault/vaults/keys/rotate/action" in doc["controls"]["encryption.cmk-freshness"]

@@ -45,6 +45,28 @@ EXPECTED_BINDINGS = {
             "useMonitor": True,
         }
     ],
+    "data_sweep": [
+        {
+            "direction": "IN",
+            "type": "timerTrigger",
+            "name": "timer",
+            # Resolved by the Functions host from the app setting (docs/ai.md "The data-plane sweep").
+            "schedule": "%WARDEN_DATA_SWEEP_SCHEDULE%",
+            "runOnStartup": False,
+            "useMonitor": True,
+        }
+    ],
+    "check": [
+        {
+            "direction": "IN",
+            "type": "httpTrigger",
+            "name": "req",
+            "methods": ["POST"],
+            "authLevel": "FUNCTION",
+            "route": "check",
+        },
+        {"direction": "OUT", "type": "http", "name": "$return"},
+    ],
     "health": [
         {
             "direction": "IN",
@@ -80,7 +102,7 @@ def index_like_the_worker() -> dict[str, Any]:
     return {f.get_function_name(): f for f in apps[0].get_functions()}
 
 
-def test_indexing_gives_four_functions_with_exact_bindings() -> None:
+def test_indexing_gives_six_functions_with_exact_bindings() -> None:
     functions = index_like_the_worker()
     assert set(functions) == set(EXPECTED_BINDINGS)
     for name, function in functions.items():
@@ -111,7 +133,8 @@ def test_importing_the_app_builds_no_client() -> None:
         "import sys\n"
         "from warden.azure import functions_host\n"
         "assert functions_host._runtime is None, 'a Runtime was built at import'\n"
-        "loaded = [m for m in ('azure.mgmt.cognitiveservices', 'azure.identity') if m in sys.modules]\n"
+        "heavy = ('azure.mgmt.cognitiveservices', 'azure.identity', 'warden.azure.openai_data', 'openai')\n"
+        "loaded = [m for m in heavy if m in sys.modules]\n"
         "assert not loaded, f'imported at indexing: {loaded}'\n"
     )
     assert done.returncode == 0, done.stderr
@@ -151,6 +174,7 @@ def deployed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[
             "WARDEN_BASELINE": str(baseline),
             "WARDEN_ARM_ENDPOINT": emu.endpoint,
             "WARDEN_ARM_CA_BUNDLE": emu.ca_path,
+            "WARDEN_OPENAI_ENDPOINT": emu.openai_endpoint,
             "WARDEN_CREDENTIAL": "static",
             "WARDEN_SELF_OBJECT_IDS": WARDEN_OID,
             "WARDEN_AUDIT_DIR": str(tmp_path / "audit"),
@@ -219,6 +243,56 @@ def test_timer_function_sweeps_the_scope(deployed: tuple[Emulator, Path]) -> Non
     assert any(
         r.path.lower() == f"/subscriptions/{SUB}/providers/microsoft.cognitiveservices/accounts" for r in emu.requests
     )
+
+
+def test_the_data_sweep_runs_only_the_data_plane_controls(deployed: tuple[Emulator, Path]) -> None:
+    emu, tmp = deployed
+    (tmp / "baseline.yaml").write_text(baseline_text(extra="  data.training-files:\n"))
+    functions_host.reset_runtime()
+    index_like_the_worker()["data_sweep"].get_user_function()(TimerRequest(past_due=False))
+    data = [(r.method, r.path) for r in emu.requests if r.kind == "openai"]
+    # Both OpenAI accounts' files (two purposes) and jobs are listed; aoai-a's open network is not this sweep's.
+    assert sorted(data) == sorted(
+        ("GET", f"/{name}/openai/v1/{what}")
+        for name in ("aoai-a", "aoai-b")
+        for what in ("files", "files", "fine_tuning/jobs")
+    )
+    assert not [r for r in emu.requests if r.method != "GET"]
+    entries = functions_host.get_runtime().audit.entries()
+    assert {(e["controlId"], e["outcome"]) for e in entries} == {("data.training-files", "compliant")}
+
+
+def _post(route: str, **params: str) -> func.HttpRequest:
+    return func.HttpRequest("POST", f"http://localhost/api/{route}", params=params, body=b"")
+
+
+def test_check_route_evaluates_one_account_now(deployed: tuple[Emulator, Path]) -> None:
+    emu, _ = deployed
+    response = index_like_the_worker()["check"].get_user_function()(_post("check", account=account_id("aoai-a")))
+    assert response.status_code == 200, response.get_body()
+    assert json.loads(response.get_body()) == {"account": account_id("aoai-a"), "outcomes": ["remediated"]}
+    assert [r.path.rsplit("/", 1)[-1] for r in emu.requests if r.method == "PATCH"] == ["aoai-a"]
+    [*_, result] = functions_host.get_runtime().audit.entries()
+    assert result["trigger"] == "admin" and result["outcome"] == "remediated"
+
+
+@pytest.mark.parametrize(
+    ("params", "problem"),
+    [
+        ({}, "account: give the account's ARM id"),
+        ({"account": "/subscriptions/x/resourceGroups/rg"}, "account: "),
+        ({"account": account_id("aoai-a", sub="00000000-0000-4000-8000-000000000000")}, "not in the baseline's scope"),
+        ({"account": account_id("aoai-a"), "control": "data.training-file"}, "is not an active control"),
+    ],
+)
+def test_check_route_refuses_a_bad_query_without_any_call(
+    deployed: tuple[Emulator, Path], params: dict[str, str], problem: str
+) -> None:
+    emu, _ = deployed
+    response = index_like_the_worker()["check"].get_user_function()(_post("check", **params))
+    assert response.status_code == 400
+    assert problem in response.get_body().decode()
+    assert emu.requests == []
 
 
 def _get(route: str, **params: str) -> func.HttpRequest:

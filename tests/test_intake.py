@@ -76,16 +76,26 @@ def test_key_operations_point_at_local_auth(operation: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "operation",
+    ("operation", "controls"),
     [
-        "Microsoft.CognitiveServices/accounts/deployments/write",
-        "Microsoft.CognitiveServices/accounts/raiPolicies/delete",
+        ("Microsoft.CognitiveServices/accounts/deployments/write", {"ai.jailbreak-filter", "data.training-files"}),
+        ("Microsoft.CognitiveServices/accounts/raiPolicies/write", {"ai.jailbreak-filter"}),
+        ("Microsoft.CognitiveServices/accounts/raiPolicies/delete", {"ai.jailbreak-filter"}),
     ],
 )
-def test_operations_no_control_routes_are_dropped(operation: str) -> None:
+def test_deployment_and_rai_policy_operations_point_at_the_ai_controls(operation: str, controls: set[str]) -> None:
     result = run(by_operation(operation))
-    # A delete is a ResourceDeleteSuccess event, a type no control routes: dropped before its operation is read.
-    assert not result.accepted and ("points at no control" in result.reason or "is not handled" in result.reason)
+    assert result.accepted and result.controls == controls
+
+
+@pytest.mark.parametrize(
+    "operation",
+    ["Microsoft.CognitiveServices/accounts/delete", "Microsoft.CognitiveServices/accounts/deployments/delete"],
+)
+def test_operations_no_control_routes_are_dropped(operation: str) -> None:
+    event = replace(by_operation("Microsoft.CognitiveServices/accounts/raiPolicies/delete"), operation_name=operation)
+    result = run(event)
+    assert not result.accepted and "points at no control" in result.reason
 
 
 def test_another_provider_is_out_of_scope() -> None:

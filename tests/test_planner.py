@@ -11,6 +11,7 @@ from types import MappingProxyType
 import pytest
 
 from remediators.account_patch import AccountPatch
+from remediators.delete_training_file import DeleteTrainingFile
 from remediators.regenerate_key import RegenerateKey
 from warden.baseline import Baseline, ControlConfig, parse_baseline
 from warden.model import (
@@ -568,3 +569,39 @@ def test_unknown_control_id_in_a_finding_is_a_bug() -> None:
 
 def test_no_findings_no_plan() -> None:
     assert run([]) == Plan(decisions=(), enforce=(), dry_run=())
+
+
+TRAINING = "data.training-files"
+
+
+def file_finding(file_id: str, *, exemption: Exemption | None = None) -> Finding:
+    step = DeleteTrainingFile.of("https://acct-a.openai.azure.com/", file_id, f"{file_id}.jsonl")
+    return Finding(
+        TRAINING, A, f"leftover {file_id}", {"fileId": file_id}, {"deleted": True}, (step,), exemption=exemption
+    )
+
+
+def test_each_file_deletion_is_an_action_of_its_own_and_counts_against_the_per_run_cap() -> None:
+    base = baseline(controls={TRAINING: None}, limits=Limits(max_actions_per_run=2))
+    result = run([file_finding(f"file-{i}") for i in range(3)], base)
+    assert [len(a.steps) for a in result.enforce] == [1, 1]
+    decisions = [pf.decision for pf in result.decisions]
+    assert decisions.count(Decision.ENFORCE) == 2 and decisions.count(Decision.BLOCKED) == 1
+    [blocked] = [pf for pf in result.decisions if pf.decision is Decision.BLOCKED]
+    assert "per-run cap of 2 actions reached" in blocked.reason
+
+
+def test_account_fixes_still_merge_beside_file_deletions() -> None:
+    base = baseline(controls={TRAINING: None})
+    result = run([finding(A), finding(A, LOCAL), file_finding("file-1")], base)
+    assert sorted(len(a.steps) for a in result.enforce) == [1, 3]  # one PATCH + two keys; one deletion
+
+
+def test_an_exemption_the_finding_carries_is_weighed_like_a_baseline_one() -> None:
+    base = baseline(controls={TRAINING: None})
+    active = Exemption("filename:golden-*", TRAINING, "reference set", "ann@contoso.com", NOW + timedelta(days=1))
+    expired = dataclasses.replace(active, expires=NOW - timedelta(days=1))
+    [exempt] = run([file_finding("file-1", exemption=active)], base).decisions
+    assert exempt.decision is Decision.EXEMPT and "owner ann@contoso.com" in exempt.reason
+    [again] = run([file_finding("file-1", exemption=expired)], base).decisions
+    assert again.decision is Decision.ENFORCE and again.reason.startswith("exemption expired")

@@ -71,9 +71,12 @@ def test_one_storage_setting_per_store(tmp_path: Path, kind: str) -> None:
 def test_hosted_in_azure_needs_blob_storage(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="running in Azure"):
         load_settings({"WEBSITE_INSTANCE_ID": "abc"}, base_dir=tmp_path)
-    settings = load_settings(
-        {"WEBSITE_INSTANCE_ID": "abc", "WARDEN_AUDIT_ACCOUNT_URL": "https://a.blob.core.windows.net"}, base_dir=tmp_path
-    )
+    hosted = {
+        "WEBSITE_INSTANCE_ID": "abc",
+        "WARDEN_AUDIT_ACCOUNT_URL": "https://a.blob.core.windows.net",
+        "WARDEN_DATA_SWEEP_SCHEDULE": "0 30 2 * * *",
+    }
+    settings = load_settings(hosted, base_dir=tmp_path)
     assert settings.state_account_url == "https://a.blob.core.windows.net"  # the state follows the audit account
 
 
@@ -82,6 +85,27 @@ def test_hosted_in_azure_refuses_shared_keys(tmp_path: Path) -> None:
         "WEBSITE_INSTANCE_ID": "abc",
         "WARDEN_AUDIT_ACCOUNT_URL": "https://a.blob.core.windows.net",
         "WARDEN_STATE_CONNECTION_STRING": "UseDevelopmentStorage=true",
+        "WARDEN_DATA_SWEEP_SCHEDULE": "0 30 2 * * *",
     }
     with pytest.raises(ConfigurationError, match="connection strings"):
         load_settings(env, base_dir=tmp_path)
+
+
+def test_hosted_in_azure_needs_the_data_sweep_schedule(tmp_path: Path) -> None:
+    env = {"WEBSITE_INSTANCE_ID": "abc", "WARDEN_AUDIT_ACCOUNT_URL": "https://a.blob.core.windows.net"}
+    with pytest.raises(ConfigurationError, match="WARDEN_DATA_SWEEP_SCHEDULE"):
+        load_settings(env, base_dir=tmp_path)
+
+
+@pytest.mark.parametrize("schedule", ["0 30 2 * *", "daily", "0 30 2 * * * *"])
+def test_a_data_sweep_schedule_that_is_not_ncrontab_is_refused(tmp_path: Path, schedule: str) -> None:
+    with pytest.raises(ConfigurationError, match="6 fields"):
+        load_settings({"WARDEN_DATA_SWEEP_SCHEDULE": schedule}, base_dir=tmp_path)
+
+
+@pytest.mark.parametrize("url", ["https://aoai.openai.azure.com", "http://127.0.0.1:8443"])
+def test_the_openai_endpoint_redirect_is_https_loopback_only(tmp_path: Path, url: str) -> None:
+    with pytest.raises(ConfigurationError, match="WARDEN_OPENAI_ENDPOINT"):
+        load_settings({"WARDEN_OPENAI_ENDPOINT": url}, base_dir=tmp_path)
+    loopback = load_settings({"WARDEN_OPENAI_ENDPOINT": "https://127.0.0.1:8443/"}, base_dir=tmp_path)
+    assert loopback.openai_endpoint == "https://127.0.0.1:8443"

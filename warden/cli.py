@@ -40,6 +40,11 @@ def _controls(args: argparse.Namespace) -> int:
     for control in CONTROLS:
         print(f"{control.id}: {control.summary}")
         print(f"  parameters: {', '.join(control.parameters()) or '(none)'}")
+        events = [r.operation + (f" (when {r.condition})" if r.condition else "") for r in control.routes]
+        print(f"  events:     {', '.join(events) or '(none)'}")
+        print(
+            f"  sweep:      {'the data-plane sweep (WARDEN_DATA_SWEEP_SCHEDULE)' if control.data_plane else 'hourly'}"
+        )
         print(f"  fix steps:  {', '.join(s.kind for s in control.steps)}")
         print(f"  needs:      {', '.join(sorted(control.permissions))}")
     print(f"\nwarden's identity needs, in all: {', '.join(sorted(PERMISSIONS))}")

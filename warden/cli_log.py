@@ -83,7 +83,7 @@ def _detail(entry: Mapping[str, Json]) -> str:
                 parts.append(f"{prop} {_value(delta.get('before'))}→{_value(delta.get('after'))}")
             else:
                 parts.append(f"{prop}={_value(delta)}")
-    parts += _other_steps(entry.get("steps"))
+    parts += _other_steps(entry.get("steps"), set(change) if isinstance(change, Mapping) else set())
     if not parts and entry.get("reason"):
         parts.append(str(entry["reason"]))
     if entry.get("error"):
@@ -92,15 +92,19 @@ def _detail(entry: Mapping[str, Json]) -> str:
     return text if len(text) <= DETAIL_WIDTH else text[: DETAIL_WIDTH - 1] + "…"
 
 
-def _other_steps(steps: Json) -> list[str]:
-    """The steps that are not property changes (key regenerations ...), with their status: `change` already
-    shows the PATCH."""
+def _other_steps(steps: Json, shown: set[str]) -> list[str]:
+    """The steps whose change `change` does not already show (the PATCH), with their status: key
+    regenerations by key name, others (a file deleted, a deployment re-pointed) as before→after."""
     out = []
     for step in steps if isinstance(steps, list) else []:
         change = step.get("change") if isinstance(step, Mapping) else None
-        if not isinstance(change, Mapping) or any(isinstance(v, Mapping) and "after" in v for v in change.values()):
+        if not isinstance(change, Mapping) or not change or set(change) <= shown:
             continue
-        label = change.get("keyName") or _value(dict(change))
+        deltas = [(k, v) for k, v in change.items() if isinstance(v, Mapping) and "after" in v]
+        if deltas:
+            label = ", ".join(f"{k} {_value(v.get('before'))}→{_value(v.get('after'))}" for k, v in deltas)
+        else:
+            label = str(change.get("keyName") or _value(dict(change)))
         out.append(f"{step.get('step')} {label} ({step.get('status')})")
     return out
 

@@ -71,6 +71,7 @@ def replay(
             arm_endpoint=emu.endpoint,
             arm_ca_bundle=emu.ca_path,
             vault_endpoint=emu.vault_endpoint,
+            openai_endpoint=emu.openai_endpoint,
             credential="static",
             mode_override=mode,
             self_object_ids=frozenset(i.lower() for i in self_object_ids),

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
+from warden.ai_model import Deployment, RaiPolicy, TrainingData
+from warden.ids import ascii_lower
 from warden.model import AccountSnapshot, Finding
 from warden.steps import Step
 from warden.vault_model import KeyAccess, KeySnapshot, SecretSnapshot, VaultSnapshot
@@ -29,6 +31,9 @@ class Fact(enum.StrEnum):
     KEY_ACCESS = "key-access"  # whether an identity may use a key (access policies, role assignments)
     SECRET = "secret"  # noqa: S105 - a fact kind, not a password. A Key Vault secret's newest version, metadata only (data plane)
     EXEMPTIONS = "exemptions"  # which controls the baseline exempts the account from now (no Azure call)
+    DEPLOYMENTS = "deployments"  # the account's model deployments (ARM, every page)
+    RAI_POLICY = "rai-policy"  # a RAI policy (content filter) of the account, by name (ARM)
+    TRAINING = "training"  # fine-tuning files and jobs (the account's Azure OpenAI data plane, every page)
 
 
 #: The permission each fact's read needs (part of the permission set the deployment grants). Key Vault data
@@ -40,7 +45,18 @@ FACT_PERMISSIONS: Mapping[Fact, tuple[str, ...]] = {
     Fact.KEY_ACCESS: ("Microsoft.Authorization/roleAssignments/read", "Microsoft.Authorization/roleDefinitions/read"),
     Fact.SECRET: ("Microsoft.KeyVault/vaults/secrets/readMetadata/action",),
     Fact.EXEMPTIONS: (),
+    Fact.DEPLOYMENTS: ("Microsoft.CognitiveServices/accounts/deployments/read",),
+    Fact.RAI_POLICY: ("Microsoft.CognitiveServices/accounts/raiPolicies/read",),
+    # Data actions, granted on the accounts' data plane to warden's identity (docs/ai.md "Permissions").
+    Fact.TRAINING: (
+        "Microsoft.CognitiveServices/accounts/OpenAI/files/read",
+        "Microsoft.CognitiveServices/accounts/OpenAI/fine-tunes/read",
+    ),
 }
+
+#: Facts read from a data plane rather than ARM: they cost a call per account and emit no events, so the
+#: controls that read them run on a sweep of their own (docs/ai.md "The data-plane sweep").
+DATA_PLANE_FACTS = frozenset({Fact.TRAINING})
 
 
 class Facts(Protocol):
@@ -63,13 +79,28 @@ class Facts(Protocol):
 
     def exempted(self, control_id: str) -> bool: ...
 
+    @property
+    def deployments(self) -> tuple[Deployment, ...]: ...
+
+    def rai_policy(self, name: str) -> RaiPolicy | None: ...
+
+    @property
+    def training(self) -> TrainingData | None: ...
+
+
+#: A route's condition on the event's own resource (its ARM id), judged on the facts once the account is read.
+RouteCondition = Callable[[Facts, str], bool]
+
 
 @dataclass(frozen=True)
 class EventRoute:
-    """An event that re-checks the control: its type, and the ARM operation (for Key Vault events, the type)."""
+    """An event that re-checks the control: its type, and the ARM operation (for Key Vault events, the type).
+    With `only_if`, only when the condition holds for the event's resource (a fine-tuned model's deployment)."""
 
     event_type: str  # e.g. Microsoft.Resources.ResourceWriteSuccess
     operation: str  # e.g. Microsoft.CognitiveServices/accounts/write
+    only_if: RouteCondition | None = None
+    condition: str = ""  # `only_if` in words, for docs and the routing table
 
 
 class ParamError(ValueError):
@@ -104,6 +135,19 @@ class Control(Generic[P]):
         reads = {p for fact in self.facts for p in FACT_PERMISSIONS[fact]}
         return frozenset(reads | {p for step in self.steps for p in step.permissions})
 
+    @property
+    def data_plane(self) -> bool:
+        """Whether it reads a data plane (fine-tuning files): then it runs on the data-plane sweep."""
+        return bool(self.facts & DATA_PLANE_FACTS)
+
+    def wanted_for(self, operation: str, subject: str, facts: Facts) -> bool:
+        """Whether an event of `operation` on `subject` re-checks it: a route without a condition says yes; routes
+        with one say yes when it holds. Any other trigger (no operation: the sweep, an admin) always does."""
+        if not operation:
+            return True
+        routes = [r for r in self.routes if ascii_lower(r.operation) == ascii_lower(operation)]
+        return not routes or any(r.only_if is None or r.only_if(facts, subject) for r in routes)
+
     def parameters(self) -> dict[str, dataclasses.Field[Any]]:
         """Parameter name -> its dataclass field (default, metadata `parse` and `doc`)."""
         return {f.name: f for f in dataclasses.fields(self.params)}  # type: ignore[arg-type]
@@ -128,4 +172,8 @@ VAULT_WRITTEN = EventRoute("Microsoft.Resources.ResourceWriteSuccess", "Microsof
 #: Key Vault's own events about a key: their type is the operation (docs/events.md "Key Vault events").
 KEY_EVENTS = tuple(
     EventRoute(t, t) for t in (f"Microsoft.KeyVault.Key{n}" for n in ("NearExpiry", "Expired", "NewVersionCreated"))
+)
+#: A deployment written: its RAI policy may have changed.
+DEPLOYMENT_WRITTEN = EventRoute(
+    "Microsoft.Resources.ResourceWriteSuccess", "Microsoft.CognitiveServices/accounts/deployments/write"
 )

@@ -77,9 +77,13 @@ def enforce(
     pending: PendingSteps,
     changed_elsewhere: ChangedElsewhere = _nothing_elsewhere,
     busy: Busy = _settled,
+    attempted: Callable[[], None] | None = None,
 ) -> list[Outcome]:
     """One outcome per planned finding. Re-raises a TransientError after the results are written, so that
-    Event Grid redelivers and the next evaluation re-reads, re-plans and finishes what is pending."""
+    Event Grid redelivers and the next evaluation re-reads, re-plans and finishes what is pending.
+
+    `attempted` counts an attempt on the resource once something may have changed (by default each action
+    counts; an evaluation that runs several actions on one resource passes one that counts once)."""
     cap = rt.baseline.limits.max_actions_per_hour
     # The planner checked the tenant-wide cap on a count; concurrent evaluations may all have seen room. The
     # reservation is the atomic check-and-count that decides (a slot stays used if the change fails).
@@ -96,7 +100,10 @@ def enforce(
     drifted, verify_error = _verify(action, run, recheck)
     _judge_lost(action, run, drifted, busy)
     if touched(run.statuses) and not action.continues:  # only what may have changed Azure counts
-        _count_attempt(rt, action.resource_id)
+        if attempted is None:
+            count_attempt(rt, action.resource_id)
+        else:
+            attempted()
     pending.settle(action, run.statuses)
     elsewhere = changed_elsewhere(_names_changed(action)) if drifted else []
     outcomes: list[Outcome] = []
@@ -240,7 +247,7 @@ def _outcome(
     return Outcome.FAILED, errors or f"not attempted: an earlier step failed ({run.failure})"
 
 
-def _count_attempt(rt: Runtime, resource_id: str) -> None:
+def count_attempt(rt: Runtime, resource_id: str) -> None:
     try:
         rt.state.record_attempt(resource_id, rt.clock())
     except WardenError as exc:

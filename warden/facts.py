@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
+from warden.ai_model import Deployment, RaiPolicy, TrainingData
 from warden.control import Fact
 from warden.ids import account_parts
 from warden.model import AccountSnapshot
@@ -84,6 +85,29 @@ class LazyFacts:
     def exempted(self, control_id: str) -> bool:
         return self._scope.exempt(self._resource_id, control_id)
 
+    @property
+    def deployments(self) -> tuple[Deployment, ...]:
+        port = self._ports.deployment_port
+        return self._get(Fact.DEPLOYMENTS, None, lambda: tuple(port().list_deployments(self._resource_id)))
+
+    def rai_policy(self, name: str) -> RaiPolicy | None:
+        port = self._ports.deployment_port
+        return self._get(Fact.RAI_POLICY, name.lower(), lambda: port().read_rai_policy(self._resource_id, name))
+
+    @property
+    def training(self) -> TrainingData | None:
+        """Every training file and job of the account's data plane; None when ARM names no endpoint for it."""
+        return self._get(Fact.TRAINING, None, self._read_training)
+
+    def _read_training(self) -> TrainingData | None:
+        endpoint = self.account.endpoint
+        if not endpoint:
+            return None
+        port = self._ports.training_port()
+        # Files first: a job that starts after the files are listed is then seen in the jobs, never missed.
+        files = tuple(port.list_training_files(endpoint))
+        return TrainingData(endpoint, files, tuple(port.list_jobs(endpoint)))
+
 
 class FactView:
     """The facts one control declared; reading another raises KeyError, so a declaration cannot lie about
@@ -125,3 +149,17 @@ class FactView:
     def exempted(self, control_id: str) -> bool:
         self._check(Fact.EXEMPTIONS)
         return self._facts.exempted(control_id)
+
+    @property
+    def deployments(self) -> tuple[Deployment, ...]:
+        self._check(Fact.DEPLOYMENTS)
+        return self._facts.deployments
+
+    def rai_policy(self, name: str) -> RaiPolicy | None:
+        self._check(Fact.RAI_POLICY)
+        return self._facts.rai_policy(name)
+
+    @property
+    def training(self) -> TrainingData | None:
+        self._check(Fact.TRAINING)
+        return self._facts.training

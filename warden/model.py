@@ -161,6 +161,7 @@ class AccountSnapshot:
     etag: str | None = None  # sent back as If-Match so a fix never overwrites a newer change
     encryption: Encryption | None = None
     identity: AccountIdentity | None = None
+    endpoint: str | None = None  # its data plane (https://NAME.openai.azure.com/), read-only in ARM
 
     def settings(self) -> dict[str, object]:
         """What a person or a fix can set, by ARM property name (and `tags`): compared before and after a
@@ -191,6 +192,9 @@ class Finding:
     expected: Mapping[str, Json]
     fix: tuple[Step, ...] = ()
     continues: bool = False
+    # An exemption of a part of the resource that the control's own parameters grant (a training file by id or
+    # name): the planner weighs it like the baseline's resource exemptions, in force or expired.
+    exemption: Exemption | None = None
 
 
 class Decision(enum.StrEnum):
@@ -309,6 +313,7 @@ class Trigger(enum.StrEnum):
     CLI_SWEEP = "cli-sweep"  # `warden sweep`
     REPLAY_SWEEP = "replay-sweep"  # `warden replay --sweep`
     BENCH_SWEEP = "bench-sweep"  # bench/
+    ADMIN = "admin"  # an admin asked for one account (POST /api/check)
 
 
 @dataclass(frozen=True)

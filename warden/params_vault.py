@@ -20,13 +20,18 @@ MAX_DAYS = 3650
 _OBJECT_NAME = re.compile(r"^[0-9a-zA-Z-]{1,127}$")
 
 
-def days(value: object) -> int:
-    """A whole number of days, 1 to MAX_DAYS."""
+def whole_days(value: object, minimum: int) -> int:
+    """A whole number of days, `minimum` to MAX_DAYS."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise ParamError(f"expected a whole number of days, got {value!r}")
-    if not 1 <= value <= MAX_DAYS:
-        raise ParamError(f"{value} days is out of range; expected 1 to {MAX_DAYS}")
+    if not minimum <= value <= MAX_DAYS:
+        raise ParamError(f"{value} days is out of range; expected {minimum} to {MAX_DAYS}")
     return value
+
+
+def days(value: object) -> int:
+    """A whole number of days, 1 to MAX_DAYS."""
+    return whole_days(value, 1)
 
 
 def vault(value: object) -> str:

@@ -5,6 +5,7 @@ Events and the sweep both end up in `evaluate`, so modes, exemptions and limits 
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -16,7 +17,7 @@ from warden import cmk_index
 from warden.baseline import Baseline
 from warden.control import Control
 from warden.errors import AzureError, NotFoundYetError, ResourceGoneError, TransientError
-from warden.execute import HOUR, TENANT_KEY, enforce
+from warden.execute import HOUR, TENANT_KEY, count_attempt, enforce
 from warden.facts import LazyFacts, Scope
 from warden.model import AccountSnapshot, Decision, Finding, Outcome, Trigger, normalize_id
 from warden.pending import PendingSteps
@@ -77,7 +78,7 @@ def evaluate(
         result.outcomes.append(Outcome.SKIPPED)
         return result
 
-    findings = detect(chosen, facts, rt.baseline)
+    chosen, findings, unread = _judge(chosen, facts, rt, rec, result)
     pending = PendingSteps(rt.state, account.resource_id, rt.clock)
     findings += pending.findings(findings)
     result.findings = findings
@@ -131,6 +132,9 @@ def evaluate(
         state = facts.account.provisioning_state
         return state if state and state.lower() not in SETTLED_STATES else None
 
+    # One attempt per evaluation, however many actions it ran (each file deleted is an action of its own).
+    attempted = functools.cache(lambda: count_attempt(rt, account.resource_id))
+
     for action in the_plan.enforce:
         budget.actions_used += 0 if action.continues else 1
         planned = [pf for pf in the_plan.decisions if pf.action is action]
@@ -143,9 +147,68 @@ def evaluate(
             pending=pending,
             changed_elsewhere=changed_elsewhere,
             busy=busy,
+            attempted=attempted,
         )
         result.outcomes.extend(outcomes)
+    transient = next((exc for exc in unread.values() if isinstance(exc, TransientError)), None)
+    if transient is not None:
+        raise transient  # after the others' actions: the redelivery judges the control again
     return result
+
+
+def detect_each(
+    controls: Sequence[Control[Any]], facts: LazyFacts, baseline: Baseline
+) -> tuple[list[Finding], dict[str, AzureError]]:
+    """Every finding of `controls`, and the controls whose facts could not be read, with why."""
+    findings: list[Finding] = []
+    unread: dict[str, AzureError] = {}
+    for control in controls:
+        try:
+            findings += control.detect(facts.view(control.facts), baseline.params(control.id))
+        except AzureError as exc:
+            unread[control.id] = exc
+    return findings, unread
+
+
+def _judge(
+    chosen: Sequence[Control[Any]], facts: LazyFacts, rt: Runtime, rec: Recorder, result: EvaluationResult
+) -> tuple[list[Control[Any]], list[Finding], dict[str, AzureError]]:
+    """The controls judged, their findings, and those whose facts could not be read (recorded as failed). A route
+    with a condition (a deployment of a fine-tuned model) is judged first, now that the account is read."""
+    wanted = [c for c in chosen if _wanted(c, rec.ctx, facts)]
+    findings, unread = detect_each(wanted, facts, rt.baseline)
+    if unread:
+        _record_unread(rt, rec, facts.account.resource_id, unread, result)
+    return [c for c in wanted if c.id not in unread], findings, unread
+
+
+def _record_unread(
+    rt: Runtime, rec: Recorder, resource_id: str, unread: Mapping[str, AzureError], result: EvaluationResult
+) -> None:
+    """A control whose facts could not be read is neither compliant nor drifted: recorded as failed, and the
+    other controls go on. The sweep checks it again; a throttled event is redelivered (`evaluate`)."""
+    for control_id, exc in unread.items():
+        log.warning("%s: %s could not be judged: %s", resource_id, control_id, scrub(str(exc)))
+    records = [
+        rec.evaluation(
+            resource_id,
+            Outcome.FAILED,
+            control_id=control_id,
+            mode=effective_mode(control_id, rt.baseline, rt.mode_override),
+            error=str(exc),
+        )
+        for control_id, exc in unread.items()
+    ]
+    rt.audit.append(records)
+    result.outcomes.extend(Outcome.FAILED for _ in unread)
+
+
+def _wanted(control: Control[Any], ctx: Context, facts: LazyFacts) -> bool:
+    """A route condition that cannot be judged (its read failed) does not hold the control back."""
+    try:
+        return control.wanted_for(ctx.operation, ctx.subject, facts.view(control.facts))
+    except AzureError:
+        return True
 
 
 def _scope(rt: Runtime) -> Scope:

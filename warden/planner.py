@@ -25,7 +25,7 @@ from warden.model import (
     RemediationHistory,
     normalize_id,
 )
-from warden.steps import Step, step_key
+from warden.steps import Step, alone_unit, step_key
 
 
 @dataclass
@@ -38,8 +38,9 @@ class _Member:
     prefix: str
 
 
-#: A group of findings that become one Action: (resource key, mode, continues an earlier remediation).
-_GroupKey = tuple[str, Mode, bool]
+#: A group of findings that become one Action: (resource key, mode, continues an earlier remediation, the
+#: target of a step that stands alone, or "").
+_GroupKey = tuple[str, Mode, bool, str]
 
 
 def plan(
@@ -82,6 +83,7 @@ def plan(
             decided[index] = PlannedFinding(finding, mode, Decision.OFF, f"control is off ({source})")
             continue
         active, expired = _exemptions(finding.resource_id, finding.control_id, baseline.exemptions, now)
+        active, expired = _with_own(finding.exemption, active, expired, now)
         if active is not None:
             reason = f"exempt until {when(active.expires)} (owner {active.owner}): {active.reason}"
             decided[index] = PlannedFinding(finding, mode, Decision.EXEMPT, reason, exemption=active)
@@ -93,8 +95,9 @@ def plan(
             why = f"{prefix}no automatic remediation for this drift; a human must fix it"
             decided[index] = PlannedFinding(finding, mode, Decision.NO_REMEDIATOR, why)
             continue
-        # Mode is part of the key, so a resource with enforce and dry-run findings gets two actions.
-        key = (normalize_id(finding.resource_id), mode, finding.continues)
+        # Mode is part of the key, so a resource with enforce and dry-run findings gets two actions. A step
+        # that stands alone (one file deleted) is an action of its own: each counts against the caps.
+        key = (normalize_id(finding.resource_id), mode, finding.continues, alone_unit(finding.fix))
         groups.setdefault(key, []).append(_Member(index, finding, source, prefix))
 
     enforce, dry_run, cooldown_until = _decide_groups(
@@ -147,7 +150,7 @@ def _decide_groups(
     enforce: list[Action] = []
     dry_run: list[Action] = []
     cooldown_until: datetime | None = None
-    for (resource_key, mode, continues), members in groups.items():
+    for (resource_key, mode, continues, _), members in groups.items():
         batch = [m.finding for m in members]
         try:
             steps, serves = merge_steps(batch)
@@ -232,6 +235,20 @@ def _exemptions(
             active = active or ex
         elif expired is None or ex.expires > expired.expires:
             expired = ex
+    return active, expired
+
+
+def _with_own(
+    own: Exemption | None, active: Exemption | None, expired: Exemption | None, now: datetime
+) -> tuple[Exemption | None, Exemption | None]:
+    """The baseline's resource exemptions, joined by one the finding carries (a part of the resource that the
+    control's parameters exempt): in force, it exempts; expired, it is named when enforcement resumes."""
+    if own is None:
+        return active, expired
+    if now < own.expires:
+        return active or own, expired
+    if expired is None or own.expires > expired.expires:
+        return active, own
     return active, expired
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from warden.ai_model import Deployment, FineTuningJob, RaiPolicy, TrainingFile
 from warden.errors import ConfigurationError
 from warden.model import AccountSnapshot, Json
 from warden.vault_model import KeyAccess, KeySnapshot, RotationPolicy, SecretSnapshot, SecretText, VaultSnapshot
@@ -96,14 +97,57 @@ class AccessPort(Protocol):
         ...
 
 
+class DeploymentPort(Protocol):
+    """An account's deployments and RAI policies on the ARM plane. Raises the classified errors of warden.errors."""
+
+    def list_deployments(self, account_id: str) -> Sequence[Deployment]:
+        """Every deployment of the account (all pages)."""
+        ...
+
+    def read_rai_policy(self, account_id: str, name: str) -> RaiPolicy | None:
+        """The account's RAI policy of that name, with its ARM properties as read; None when there is none."""
+        ...
+
+    def put_rai_policy(
+        self, account_id: str, name: str, properties: Mapping[str, Json], tags: Mapping[str, str]
+    ) -> str | None:
+        """Create or replace a (UserManaged) RAI policy with exactly these ARM properties; returns its etag."""
+        ...
+
+    def repoint_deployment(self, deployment_id: str, rai_policy_name: str, *, etag: str | None) -> str | None:
+        """PUT the deployment as it is, with only `properties.raiPolicyName` changed, and wait for the operation;
+        with `etag`, only if the deployment is unchanged since it was read (ConflictError otherwise). Returns the
+        deployment's new etag."""
+        ...
+
+
+class TrainingDataPort(Protocol):
+    """Fine-tuning files and jobs on an account's Azure OpenAI data plane (`{endpoint}/openai`), with an Entra
+    token, never a key. Raises the classified errors of warden.errors."""
+
+    def list_training_files(self, endpoint: str) -> Sequence[TrainingFile]:
+        """Every file whose purpose is fine-tune or fine-tune-results (all pages), metadata only."""
+        ...
+
+    def list_jobs(self, endpoint: str) -> Sequence[FineTuningJob]:
+        """Every fine-tuning job of the account (all pages)."""
+        ...
+
+    def delete_file(self, endpoint: str, file_id: str) -> bool:
+        """DELETE the file; True when this call deleted it, False when it was already gone (both success)."""
+        ...
+
+
 @dataclass(frozen=True)
 class Ports:
-    """One client per plane, built once per worker at the composition root. `vaults` and `access` are None
-    only in tests that never reach Key Vault (reading a Key Vault fact then fails loudly)."""
+    """One client per plane, built once per worker at the composition root. Every port but `accounts` is None
+    only in tests that never reach its plane (reading such a fact then fails loudly)."""
 
     accounts: AccountPort
     vaults: VaultPort | None = None
     access: AccessPort | None = None
+    deployments: DeploymentPort | None = None
+    training: TrainingDataPort | None = None
 
     def vault_port(self) -> VaultPort:
         """`vaults`, or ConfigurationError when a Key Vault read or change meets a Ports without one."""
@@ -116,3 +160,15 @@ class Ports:
         if self.access is None:
             raise ConfigurationError("a control reads role assignments, but no authorization client is wired")
         return self.access
+
+    def deployment_port(self) -> DeploymentPort:
+        """`deployments`, or ConfigurationError when a deployment read or change meets a Ports without one."""
+        if self.deployments is None:
+            raise ConfigurationError("a control reads or changes deployments, but no deployment client is wired")
+        return self.deployments
+
+    def training_port(self) -> TrainingDataPort:
+        """`training`, or ConfigurationError when a data-plane read or change meets a Ports without one."""
+        if self.training is None:
+            raise ConfigurationError("a control reads fine-tuning data, but no Azure OpenAI data-plane client is wired")
+        return self.training

@@ -22,6 +22,7 @@ from warden.model import (
     PlannedFinding,
     RecordKind,
     Trigger,
+    normalize_id,
 )
 from warden.steps import Step, StepStatus, describe
 
@@ -44,6 +45,10 @@ class Context:
     correlation_id: str = ""
     caller: Caller | None = None
     event_time: datetime | None = None  # when the event says its change happened (not recorded: the id is)
+    # The event's operation and resource (a deployment, say): a route's condition is judged on them (not
+    # recorded: the record names the account, and the event id leads to the rest).
+    operation: str = ""
+    subject: str = ""
 
 
 @dataclass(frozen=True)
@@ -151,7 +156,11 @@ def steps_of(
     if pf.action is None:
         return tuple(describe(s, statuses[i]) for i, s in enumerate(pf.finding.fix))
     action: Action = pf.action
-    own = action.serves.get(pf.finding.control_id, ())
+    served = action.serves.get(pf.finding.control_id, ())
+    # Of the control's steps, those that carry this finding's own (merged or not): one deployment's record
+    # lists the policy copy and its own re-pointing, not its neighbours'.
+    mine = {(s.kind, normalize_id(s.target)) for s in pf.finding.fix}
+    own = [i for i in served if (action.steps[i].kind, normalize_id(action.steps[i].target)) in mine] or served
     return tuple(describe(action.steps[i], statuses[i], errors[i] if errors else "") for i in own)
 
 

@@ -43,7 +43,15 @@ def handle_event(event: ResourceEvent, rt: Runtime, budget: RunBudget | None = N
         self_app_ids=rt.self_app_ids,
         implemented_controls=rt.active_controls(),
     )
-    ctx = Context(Trigger.EVENT, event.event_id, event.correlation_id, event.caller, event.event_time)
+    ctx = Context(
+        Trigger.EVENT,
+        event.event_id,
+        event.correlation_id,
+        event.caller,
+        event.event_time,
+        operation=event.operation_name,
+        subject=event.resource_id,
+    )
     # Done markers are keyed on the id and what the event says: another event reusing a real event's id (a
     # forged echo, say) neither passes for it nor makes it look handled (docs/state.md "Done markers").
     said = event_digest(event)
@@ -140,6 +148,26 @@ def record_rejected(rt: Runtime, event_id: str, message: str, raw: Json) -> None
     rt.audit.append([rec.event("", Outcome.REJECTED, "", error=message, observed={"raw": raw})])
 
 
+def check_account(rt: Runtime, account_id: str, controls: frozenset[str] | None = None) -> EventResult:
+    """Evaluate one account now, on an admin's request (the data plane emits no event to do it): every active
+    control, or the named ones. ValueError for an id that is not an account in scope or an unknown control."""
+    try:
+        subscription = account_parts(account_id)[0]
+    except ValueError as exc:
+        raise ValueError(f"account: {exc}") from None
+    if subscription.lower() not in {s.lower() for s in rt.baseline.subscriptions}:
+        raise ValueError(f"account: subscription {subscription} is not in the baseline's scope")
+    active = rt.active_controls()
+    unknown = sorted((controls or frozenset()) - active)
+    if unknown:
+        raise ValueError(
+            f"control: {', '.join(unknown)} is not an active control (active: {', '.join(sorted(active))})"
+        )
+    with rt.state.lock(account_id):
+        result = evaluate(account_id, controls or active, rt, Context(Trigger.ADMIN), RunBudget())
+    return EventResult("", True, outcomes=result.outcomes)
+
+
 @dataclass
 class SweepReport:
     accounts: int = 0  # accounts checked
@@ -149,13 +177,20 @@ class SweepReport:
     unchecked: int = 0  # accounts listed but left unchecked by the stop
 
 
-def sweep(rt: Runtime, trigger: Trigger = Trigger.SWEEP) -> SweepReport:
+def sweep(rt: Runtime, trigger: Trigger = Trigger.SWEEP, *, data_plane: bool | None = None) -> SweepReport:
     """Re-check every account in scope: events can be lost, and some drift emits no event at all. Stops early,
-    with one record, when the tenant keeps throttling or the time budget runs out (warden/throttle.py)."""
+    with one record, when the tenant keeps throttling or the time budget runs out (warden/throttle.py).
+
+    `data_plane` picks the controls: False those that read ARM only (the hourly sweep), True those that read a
+    data plane (a call per account: a sweep on its own schedule), None every active control."""
     report = SweepReport()
     budget = RunBudget()  # one per-run cap across the whole sweep
     throttle = SweepThrottle(rt.clock, rt.sleep)
-    controls = rt.active_controls()
+    controls = frozenset(
+        c.id for c in rt.controls if c.id in rt.active_controls() and data_plane in (None, c.data_plane)
+    )
+    if not controls:
+        return report
     ctx = Context(trigger)
     rec = _recorder(rt, ctx)
     subscriptions = sorted(rt.baseline.subscriptions)

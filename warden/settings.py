@@ -39,6 +39,11 @@ class Settings:
     # The local emulator's Key Vault data plane (loopback only): https://NAME.vault.azure.net/ is reached at
     # {vault_endpoint}/NAME. None in Azure, where each vault's own URI is used.
     vault_endpoint: str | None = None
+    # The same for the Azure OpenAI data plane: https://SUB.openai.azure.com/ is reached at {openai_endpoint}/SUB.
+    openai_endpoint: str | None = None
+    # NCRONTAB of the data-plane sweep (training files): the timer reads the app setting itself
+    # (%WARDEN_DATA_SWEEP_SCHEDULE%); it is checked here so that a typo fails at start-up with its name.
+    data_sweep_schedule: str | None = None
     credential: str = "default"  # "default" (DefaultAzureCredential) | "static" (emulator only)
     mode_override: Mode | None = None
     self_object_ids: frozenset[str] = frozenset()
@@ -75,6 +80,14 @@ def _is_loopback(url: str) -> bool:
         return False
 
 
+def _loopback(env: Mapping[str, str], name: str) -> str | None:
+    """An https loopback URL (the local emulator's data plane), or None when the setting is empty."""
+    url = env.get(name, "").strip().rstrip("/") or None
+    if url and (urlsplit(url).scheme != "https" or not _is_loopback(url)):
+        raise ConfigurationError(f"{name}={url!r} must be an https loopback URL")
+    return url
+
+
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     text = env.get(name, "").strip()
     if not text:
@@ -106,10 +119,15 @@ def load_settings(env: Mapping[str, str] | None = None, *, base_dir: Path | None
     if credential == "static" and not _is_loopback(endpoint):
         # A fake token only makes sense against the loopback emulator; never send it anywhere real.
         raise ConfigurationError("WARDEN_CREDENTIAL=static is only allowed with a loopback WARDEN_ARM_ENDPOINT")
-    vault_endpoint = env.get("WARDEN_VAULT_ENDPOINT", "").strip().rstrip("/") or None
-    if vault_endpoint and (urlsplit(vault_endpoint).scheme != "https" or not _is_loopback(vault_endpoint)):
-        # Only the emulator's vaults are redirected: a real vault is always reached at its own URI.
-        raise ConfigurationError(f"WARDEN_VAULT_ENDPOINT={vault_endpoint!r} must be an https loopback URL")
+    # Only the emulator's vaults and data planes are redirected: a real one is always reached at its own URI.
+    vault_endpoint = _loopback(env, "WARDEN_VAULT_ENDPOINT")
+    openai_endpoint = _loopback(env, "WARDEN_OPENAI_ENDPOINT")
+    schedule = env.get("WARDEN_DATA_SWEEP_SCHEDULE", "").strip() or None
+    if schedule and len(schedule.split()) != 6:
+        raise ConfigurationError(
+            f"WARDEN_DATA_SWEEP_SCHEDULE={schedule!r} is not an NCRONTAB expression of 6 fields "
+            "(second minute hour day month day-of-week, e.g. '0 30 2 * * *')"
+        )
     ca = env.get("WARDEN_ARM_CA_BUNDLE") or None
     if ca and not Path(ca).is_file():
         raise ConfigurationError(f"WARDEN_ARM_CA_BUNDLE={ca!r} is not a file")
@@ -132,6 +150,9 @@ def load_settings(env: Mapping[str, str] | None = None, *, base_dir: Path | None
         # reached with the managed identity, never with shared keys.
         if not audit_url:
             raise ConfigurationError("running in Azure: set WARDEN_AUDIT_ACCOUNT_URL (audit log and state storage)")
+        if not schedule:
+            # The data-plane sweep's timer names this setting; the Functions host cannot start without it.
+            raise ConfigurationError("running in Azure: set WARDEN_DATA_SWEEP_SCHEDULE (e.g. '0 30 2 * * *')")
         if audit_connection or state_connection:
             raise ConfigurationError("running in Azure: storage connection strings (shared keys) are refused")
     return Settings(
@@ -139,6 +160,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, base_dir: Path | None
         arm_endpoint=endpoint,
         arm_ca_bundle=ca,
         vault_endpoint=vault_endpoint,
+        openai_endpoint=openai_endpoint,
+        data_sweep_schedule=schedule,
         credential=credential,
         mode_override=mode,
         self_object_ids=_ids("WARDEN_SELF_OBJECT_IDS", env.get("WARDEN_SELF_OBJECT_IDS", "")),

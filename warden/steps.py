@@ -69,6 +69,13 @@ class Step(Protocol):
         ...
 
 
+def alone_unit(fix: Iterable[Step]) -> str:
+    """The target of the first step in `fix` whose kind stands alone (class attribute `alone = True`: one file
+    deleted), else "". The planner makes each such step an action of its own, so that each counts against the
+    per-run and hourly caps, and has its own outcome; other kinds merge per resource."""
+    return next((step.target for step in fix if getattr(type(step), "alone", False)), "")
+
+
 def stored_key(stored: Json) -> str:
     """A step's identity from its stored form: equal steps (the same key of the same account) share it."""
     return json.dumps(stored, sort_keys=True)

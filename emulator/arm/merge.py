@@ -126,5 +126,7 @@ def finish(rtype: ResourceType, resource: Resource) -> Resource:
 def in_progress_state(rtype: ResourceType, method: str, creating: bool) -> str:
     """The provisioningState a resource shows while its operation runs, from the type's own enum."""
     states = rtype.provisioning_states
+    if creating and method != "DELETE" and rtype.creating_state:
+        return rtype.creating_state
     wanted = "Deleting" if method == "DELETE" else ("Creating" if creating else "Updating")
     return wanted if wanted in states or not states else "Accepted"

@@ -60,6 +60,9 @@ class ResourceType:
     actions: Mapping[str, Handler] = field(default_factory=dict)
     hooks: Hooks = field(default_factory=Hooks)
     extension: bool = False
+    # The provisioningState a create shows while it runs, where the RP's own examples show one other than
+    # `Creating` (a deployment's 201 says `Accepted`); None: from the type's enum.
+    creating_state: str | None = None
 
     @property
     def namespace(self) -> str:

@@ -23,6 +23,24 @@ class ServiceError(Exception):
         raise NotImplementedError
 
 
+class CodedError(ServiceError):
+    """A failure answered as `{"error": {"code", "message"}}`, the OData shape the data planes share (Key Vault,
+    Azure OpenAI); each plane subclasses it so its own errors say where they come from."""
+
+    def __init__(self, status: int, code: str, message: str, *, headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = dict(headers or {})
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message}}
+
+    def reply(self) -> Reply:
+        return Reply(self.status, self.body(), dict(self.headers))
+
+
 class Service(Protocol):
     name: str
     sections: tuple[str, ...]  # top-level scenario keys this service loads and dumps

@@ -1,4 +1,4 @@
-"""The kernel's state and dispatch: clock, faults, request log, the services, and the scenario loader.
+"""The kernel's state and dispatch: clock, faults, test hooks, request log, the services, and the scenario loader.
 
 Every request, answered or reset, is recorded before its reply goes out, so a client that has its
 response can already see it in `Emulator.requests`.
@@ -13,6 +13,7 @@ from typing import Any
 
 from .clock import Clock, parse_instant
 from .faults import Fault, FaultBook, fault_reply
+from .hooks import HookBook
 from .http import RecordedRequest, Reply, Request, safe_headers
 from .service import Service, ServiceError
 
@@ -26,6 +27,7 @@ class World:
     def __init__(self, clock: Clock | None = None) -> None:
         self.clock = clock or Clock()
         self.faults = FaultBook()
+        self.hooks = HookBook()  # test hooks run before a matching request (Emulator.on_request)
         self.endpoint = ""
         # Base URLs of the named listeners (a data plane served on a port of its own), by listener name.
         self.endpoints: dict[str, str] = {}
@@ -74,10 +76,11 @@ class World:
     def serve(self, req: Request) -> Reply:
         """Answer one request (fault, error or success) and record it."""
         service = self.service_for(req)
+        hook_failed = self._run_hooks(service, req)
         for each in self.services:
             each.tick()
-        fault = self.faults.take(req.method, req.path)
-        reply = fault_reply(fault, service.error_reply) if fault is not None else None
+        fault = self.faults.take(req.method, req.path) if hook_failed is None else None
+        reply = fault_reply(fault, service.error_reply) if fault is not None else hook_failed
         if reply is None:
             reply = self._handle(service, req)
             if fault is not None and fault.kind == "applied-then-error":
@@ -106,6 +109,17 @@ class World:
         )
         log.debug("%s %s -> %s%s", req.method, req.path, status, f" (fault {reply.fault})" if reply.fault else "")
         return reply
+
+    def _run_hooks(self, service: Service, req: Request) -> Reply | None:
+        """Run the test hooks armed for this request; a hook that raises makes the request a 500 (the test
+        then fails where the hook did, with the traceback in the log) instead of being served."""
+        for callback in self.hooks.take(req.method, req.path):
+            try:
+                callback()
+            except Exception:
+                log.exception("emulator on_request hook failed: %s %s", req.method, req.path)
+                return service.error_reply(500, "InternalServerError", "An on_request test hook failed.", {})
+        return None
 
     def _handle(self, service: Service, req: Request) -> Reply:
         try:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from remediators.account_patch import AccountPatch
+from warden.ai_model import Deployment, RaiPolicy, TrainingData
 from warden.model import AccountIdentity, AccountSnapshot, Encryption, Finding
 from warden.vault_model import KeyAccess, KeySnapshot, KeyVersion, RotationPolicy, SecretSnapshot, VaultSnapshot
 
@@ -29,6 +30,9 @@ class Given:
     access: KeyAccess = field(default_factory=lambda: KeyAccess(True, how="access policy"))
     secrets: Mapping[str, SecretSnapshot] = field(default_factory=dict)
     exempt_from: frozenset[str] = frozenset()
+    deployments: tuple[Deployment, ...] = ()
+    policies: Mapping[str, RaiPolicy] = field(default_factory=dict)
+    training: TrainingData | None = None
 
     def vault(self, name: str) -> VaultSnapshot | None:
         return self.vaults.get(name)
@@ -44,6 +48,9 @@ class Given:
 
     def exempted(self, control_id: str) -> bool:
         return control_id in self.exempt_from
+
+    def rai_policy(self, name: str) -> RaiPolicy | None:
+        return self.policies.get(name)
 
 
 def snapshot(**props: Any) -> AccountSnapshot:

@@ -43,10 +43,11 @@ def test_module_runs_serves_and_stops_on_sigterm(tmp_path: Path) -> None:
     )
     try:
         assert proc.stdout is not None
-        printed = dict(line.rstrip("\n").split(": ", 1) for line in _read_lines(proc.stdout, 3, timeout=20))
-        assert set(printed) == {"endpoint", "vault", "ca"}
+        printed = dict(line.rstrip("\n").split(": ", 1) for line in _read_lines(proc.stdout, 4, timeout=20))
+        assert set(printed) == {"endpoint", "vault", "openai", "ca"}
         assert printed["endpoint"].startswith("https://127.0.0.1:")
         assert printed["vault"].startswith("https://127.0.0.1:") and printed["vault"] != printed["endpoint"]
+        assert printed["openai"].startswith("https://127.0.0.1:") and len(set(printed.values())) == 4
         assert Path(printed["ca"]).read_text().startswith("-----BEGIN CERTIFICATE-----")
         reply = requests.get(
             printed["endpoint"] + account_id("cli-acct"),

@@ -129,12 +129,13 @@ def test_a_write_nobody_polls_lands_when_due(emu: Emulator) -> None:
     assert raw(emu, "PATCH", ONE, json={"properties": {"publicNetworkAccess": "Disabled"}}).status_code == 202
     emu.clock.advance(30)
     assert _account(emu)["properties"]["publicNetworkAccess"] == "Disabled"  # a dump settles too
-    # A deployment created without polling exists at once (Creating), then Succeeded: never a 404.
+    # A deployment created without polling exists at once (Accepted, as the upstream 2026-09-01 PutDeployment
+    # example's 201 shows), then Succeeded: never a 404.
     path = f"{ONE}/deployments/unpolled"
     body = {"sku": {"name": "Standard", "capacity": 1}, "properties": {"model": {"format": "OpenAI", "name": "gpt-4o"}}}
     assert raw(emu, "PUT", path, json=body).status_code == 201
     creating = raw(emu, "GET", path)
-    assert (creating.status_code, creating.json()["properties"]["provisioningState"]) == (200, "Creating")
+    assert (creating.status_code, creating.json()["properties"]["provisioningState"]) == (200, "Accepted")
     emu.clock.advance(30)
     assert raw(emu, "GET", path).json()["properties"]["provisioningState"] == "Succeeded"
 

@@ -8,9 +8,17 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from azure.core import PipelineClient
 from azure.core.credentials import TokenCredential
 from azure.core.pipeline import PipelineResponse
-from azure.core.pipeline.policies import RetryPolicy
+from azure.core.pipeline.policies import (
+    BearerTokenCredentialPolicy,
+    RequestIdPolicy,
+    RetryPolicy,
+    UserAgentPolicy,
+)
+from azure.core.pipeline.transport import RequestsTransport
+from azure.core.rest import HttpRequest, HttpResponse
 
 from warden.errors import ConfigurationError
 from warden.settings import RetryOptions
@@ -60,18 +68,22 @@ class ClientFactory:
         self._clients: dict[tuple[type[Any], str], Any] = {}
         self._lock = threading.Lock()
 
+    def retry_policy(self) -> BoundedRetryPolicy:
+        """The retry policy every client gets (one per client: a policy holds no shared state worth sharing)."""
+        return BoundedRetryPolicy(
+            max_retry_after=self._retry.max_retry_after,
+            retry_total=self._retry.total,
+            retry_backoff_factor=self._retry.backoff_factor,
+            retry_backoff_max=self._retry.backoff_max,
+        )
+
     def arm(self, client_type: type[C], subscription_id: str) -> C:
         """A management-plane client of `client_type` for one subscription, built on first use."""
         key = (client_type, subscription_id.lower())
         with self._lock:
             if key not in self._clients:
                 build: Any = client_type  # every management client takes (credential, subscription_id, **options)
-                policy = BoundedRetryPolicy(
-                    max_retry_after=self._retry.max_retry_after,
-                    retry_total=self._retry.total,
-                    retry_backoff_factor=self._retry.backoff_factor,
-                    retry_backoff_max=self._retry.backoff_max,
-                )
+                policy = self.retry_policy()
                 self._clients[key] = build(self.credential, subscription_id, retry_policy=policy, **self._options)
             client: C = self._clients[key]
         return client
@@ -84,15 +96,32 @@ class ClientFactory:
         with self._lock:
             if key not in self._clients:
                 build: Any = client_type  # every data-plane client takes (url, credential, **options)
-                policy = BoundedRetryPolicy(
-                    max_retry_after=self._retry.max_retry_after,
-                    retry_total=self._retry.total,
-                    retry_backoff_factor=self._retry.backoff_factor,
-                    retry_backoff_max=self._retry.backoff_max,
-                )
-                options.update(retry_policy=policy, connection_verify=self._options["connection_verify"])
+                options.update(retry_policy=self.retry_policy(), connection_verify=self.connection_verify)
                 self._clients[key] = build(url, self.credential, **options)
             client: C = self._clients[key]
+        return client
+
+    @property
+    def connection_verify(self) -> str | bool:
+        """The CA bundle to trust (the local emulator's), or True for the system's."""
+        verify: str | bool = self._options["connection_verify"]
+        return verify
+
+    def pipeline(self, base_url: str, scope: str) -> PipelineClient[HttpRequest, HttpResponse]:
+        """A bare azure-core pipeline for a REST data plane without an SDK of its own (Azure OpenAI files and
+        jobs), built on first use: the same credential (a token for `scope`), retry policy and CA bundle."""
+        key = (PipelineClient, f"{base_url.lower()} {scope}")
+        with self._lock:
+            if key not in self._clients:
+                policies = [
+                    RequestIdPolicy(),
+                    UserAgentPolicy(base_user_agent="warden"),
+                    self.retry_policy(),
+                    BearerTokenCredentialPolicy(self.credential, scope),
+                ]
+                transport = RequestsTransport(connection_verify=self.connection_verify)
+                self._clients[key] = PipelineClient(base_url, policies=policies, transport=transport)
+            client: PipelineClient[HttpRequest, HttpResponse] = self._clients[key]
         return client
 
 

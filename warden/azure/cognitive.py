@@ -12,15 +12,13 @@ from collections.abc import Mapping
 from io import BytesIO
 from typing import Any
 
-from azure.core.exceptions import AzureError as CoreAzureError
-from azure.core.exceptions import HttpResponseError
-from azure.core.polling.base_polling import OperationFailed
 from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 from azure.mgmt.cognitiveservices.models import Account
 
+from warden.azure.arm_writes import begin_with_if_match, finish
 from warden.azure.clients import ClientFactory
-from warden.azure.errors import classified_errors, error_message
-from warden.errors import AzureError, ConflictError, OutcomeUnknownError
+from warden.azure.errors import classified_errors
+from warden.errors import AzureError
 from warden.ids import account_parts
 from warden.model import AccountIdentity, AccountSnapshot, Encryption, Json, NetworkAcls
 from warden.vault_model import SecretText
@@ -62,6 +60,7 @@ def to_snapshot(account: Account) -> AccountSnapshot:
         tags=dict(account.tags or {}),
         encryption=_encryption(account),
         identity=_identity(account),
+        endpoint=props.endpoint if props else None,
     )
 
 
@@ -111,30 +110,14 @@ class CognitiveAccounts:
         body = json.dumps({"properties": dict(properties)}).encode()
         # If-Match: a change made after our read must not be overwritten by a fix planned on the old state
         # (networkAcls is replaced whole); ARM answers 412 and the redelivered event re-reads and re-plans.
-        if not etag:
-            log.warning("patch %s without If-Match: the account read carried no etag", resource_id)
-        try:
-            poller = self._begin_update(resource_id, body, etag)
-        except ConflictError as exc:
-            if exc.status != 412 or not etag or self.read_account(resource_id).etag != etag:
-                raise
-            # The account is unchanged since our read, yet the precondition failed: the service does not
-            # honour If-Match as documented. Go ahead without it rather than never fixing the drift.
-            log.warning("patch %s: 412 with an unchanged etag; retrying without If-Match", resource_id)
-            poller = self._begin_update(resource_id, body, None)
+        poller = begin_with_if_match(
+            lambda match: self._begin_update(resource_id, body, match),
+            etag,
+            lambda: self.read_account(resource_id).etag == etag,
+            f"patch {resource_id}",
+        )
         # ARM accepted the change: from here on a failure leaves its outcome unknown, not "not applied".
-        try:
-            updated = poller.result(timeout=self._lro_timeout)
-        except HttpResponseError as exc:
-            if isinstance(exc.__cause__, OperationFailed):  # ARM itself reported Failed or Canceled
-                raise AzureError(
-                    f"patch {resource_id}: the operation ended {poller.status()}: {error_message(exc)}"
-                ) from exc
-            raise OutcomeUnknownError(f"accepted, but following the operation failed: {error_message(exc)}") from exc
-        except CoreAzureError as exc:
-            raise OutcomeUnknownError(f"accepted, but following the operation failed: {exc}") from exc
-        if not poller.done():
-            raise OutcomeUnknownError(f"accepted, but not finished after {self._lro_timeout:.0f}s")
+        updated = finish(poller, f"patch {resource_id}", self._lro_timeout)
         log.info("patched %s: %s", resource_id, sorted(properties))
         # The account as the operation left it: its etag is what a next change must send as If-Match.
         return updated.etag if isinstance(updated, Account) else None

@@ -24,7 +24,7 @@ from warden.errors import BaselineError, ConfigurationError
 from warden.planner import effective_mode
 from warden.redact import for_log
 from warden.runtime import Runtime
-from warden.service import EventResult, handle_event, record_rejected, sweep
+from warden.service import EventResult, SweepReport, check_account, handle_event, record_rejected, sweep
 from warden.settings import load_settings
 
 log = logging.getLogger(__name__)
@@ -83,10 +83,34 @@ def on_event(event: func.EventGridEvent | func.CloudEvent, rt: Runtime | None = 
 
 
 def on_timer(timer: func.TimerRequest) -> None:
-    report = sweep(get_runtime())
-    log.info("sweep: %d accounts, outcomes %s, %d errors", report.accounts, report.outcomes, len(report.errors))
+    """The hourly sweep: the controls that read ARM only."""
+    _log_sweep("sweep", sweep(get_runtime(), data_plane=False))
+
+
+def on_data_timer(timer: func.TimerRequest) -> None:
+    """The data-plane sweep (WARDEN_DATA_SWEEP_SCHEDULE): the controls that read fine-tuning files."""
+    _log_sweep("data sweep", sweep(get_runtime(), data_plane=True))
+
+
+def _log_sweep(name: str, report: SweepReport) -> None:
+    log.info("%s: %d accounts, outcomes %s, %d errors", name, report.accounts, report.outcomes, len(report.errors))
     for error in report.errors:
-        log.warning("sweep error: %s", error)
+        log.warning("%s error: %s", name, error)
+
+
+def on_check(req: func.HttpRequest) -> func.HttpResponse:
+    """POST /api/check?account=<ARM id>[&control=<id>,...] : evaluate one account now, with the baseline's modes
+    and limits, and answer its outcomes (the audit log has the rest). Function key required: it can act."""
+    account = (req.params.get("account") or "").strip()
+    if not account:
+        return func.HttpResponse("bad query: account: give the account's ARM id\n", status_code=400)
+    named = frozenset(c.strip() for c in (req.params.get("control") or "").split(",") if c.strip())
+    try:
+        result = check_account(get_runtime(), account, named or None)
+    except ValueError as exc:
+        return func.HttpResponse(f"bad query: {for_log(str(exc))}\n", status_code=400)
+    body = {"account": account, "outcomes": [o.value for o in result.outcomes]}
+    return func.HttpResponse(json.dumps(body), status_code=200, mimetype="application/json")
 
 
 def on_health(req: func.HttpRequest) -> func.HttpResponse:

@@ -14,7 +14,7 @@ from detectors import CONTROLS
 from warden.audit import AuditLog, LocalAuditLog
 from warden.azure.credentials import StaticTokenCredential
 from warden.baseline import load_baseline
-from warden.ports import AccessPort, Ports, VaultPort
+from warden.ports import AccessPort, DeploymentPort, Ports, TrainingDataPort, VaultPort
 from warden.runtime import Runtime
 from warden.settings import Settings
 from warden.state import LocalStateStore, StateStore
@@ -103,6 +103,18 @@ def _key_access(clients: ClientFactory) -> AccessPort:
     return KeyAccessChecker(clients)
 
 
+def _deployments(clients: ClientFactory, settings: Settings) -> DeploymentPort:
+    from warden.azure.deployments import CognitiveDeployments
+
+    return CognitiveDeployments(clients, polling_interval=settings.polling_interval, lro_timeout=settings.lro_timeout)
+
+
+def _training(clients: ClientFactory, settings: Settings) -> TrainingDataPort:
+    from warden.azure.openai_data import OpenAIDataPlane
+
+    return OpenAIDataPlane(clients, openai_endpoint=settings.openai_endpoint)
+
+
 def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Runtime:
     """Validate the baseline and wire the ports; raises BaselineError/ConfigurationError at start-up.
 
@@ -132,6 +144,8 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utc_now
             accounts=accounts,
             vaults=cast(VaultPort, LazyPort(lambda: _key_vaults(clients, settings.vault_endpoint))),
             access=cast(AccessPort, LazyPort(lambda: _key_access(clients))),
+            deployments=cast(DeploymentPort, LazyPort(lambda: _deployments(clients, settings))),
+            training=cast(TrainingDataPort, LazyPort(lambda: _training(clients, settings))),
         ),
         audit=build_audit(settings, credential),
         state=build_state(settings, credential),

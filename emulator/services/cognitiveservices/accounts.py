@@ -17,6 +17,7 @@ from emulator.arm import ids
 from emulator.arm.errors import ArmError
 from emulator.arm.plane import Arm
 from emulator.arm.types import Hooks, Params, Resource, ResourceType, Route, Section
+from emulator.builders import endpoint_of
 from emulator.kernel.clock import iso, parse_instant
 from emulator.kernel.http import Reply, Request
 
@@ -159,7 +160,7 @@ def _created(arm: Arm, account: Resource) -> Resource:
     """The `created` hook: the RP gives a new account its endpoint (the account's keys come on first use)."""
     props = account.setdefault("properties", {})
     props.setdefault(
-        "endpoint", f"https://{props.get('customSubDomainName') or account['name']}.cognitiveservices.azure.com/"
+        "endpoint", endpoint_of(props.get("customSubDomainName") or account["name"], account.get("kind", ""))
     )
     return account
 

@@ -5,11 +5,7 @@ The data plane answers in this shape for its own refusals and for the faults the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-from emulator.kernel.http import Reply
-from emulator.kernel.service import ServiceError
+from emulator.kernel.service import CodedError
 
 # The wording Key Vault uses for a missing object (docs/emulator.md "Key Vault").
 _GONE = (
@@ -18,21 +14,8 @@ _GONE = (
 )
 
 
-class KeyVaultError(ServiceError):
+class KeyVaultError(CodedError):
     """A Key Vault-shaped failure, raised anywhere in the data plane."""
-
-    def __init__(self, status: int, code: str, message: str, *, headers: Mapping[str, str] | None = None) -> None:
-        super().__init__(f"{status} {code}: {message}")
-        self.status = status
-        self.code = code
-        self.message = message
-        self.headers = dict(headers or {})
-
-    def body(self) -> dict[str, Any]:
-        return {"error": {"code": self.code, "message": self.message}}
-
-    def reply(self) -> Reply:
-        return Reply(self.status, self.body(), dict(self.headers))
 
 
 def bad_parameter(message: str) -> KeyVaultError:
