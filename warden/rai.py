@@ -65,8 +65,11 @@ def observed(
 
 def compliant_properties(source: RaiPolicy, *, require_indirect_attack: bool) -> dict[str, Json]:
     """The source's properties with the wanted prompt filters enabled and blocking (added when missing), every
-    other setting kept exactly; read-only ones dropped."""
+    other setting kept exactly; read-only ones dropped. A copy of a SystemManaged policy that names no base
+    policy names that policy as its base."""
     props: dict[str, Json] = {k: v for k, v in source.properties.items() if k not in _READ_ONLY}
+    if source.system_managed and not props.get("basePolicyName"):
+        props["basePolicyName"] = source.name  # a copy of a built-in policy is based on it
     raw = props.get("contentFilters")
     filters: list[Json] = list(raw) if isinstance(raw, list) else []
     for name in _wanted(require_indirect_attack):

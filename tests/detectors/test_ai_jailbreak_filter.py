@@ -70,6 +70,10 @@ def test_a_system_managed_policy_is_never_the_target_only_the_source() -> None:
     [finding] = CONTROL.detect(given(deployment("chat", None), policies=[source]), Params())
     copy, repoint = finding.fix
     assert isinstance(copy, RaiPolicyCopy) and copy.name != source.name and "type" not in copy.properties
+    assert copy.properties["basePolicyName"] == "Microsoft.Default"  # as the source says
+    bare = RaiPolicy(source.resource_id, source.name, "SystemManaged", {"contentFilters": [HATE]})
+    [finding] = CONTROL.detect(given(deployment("chat", None), policies=[bare]), Params())
+    assert finding.fix[0].properties["basePolicyName"] == "Microsoft.DefaultV2"  # type: ignore[attr-defined]
     assert isinstance(repoint, DeploymentRaiPolicy) and repoint.before is None
 
 
