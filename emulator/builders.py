@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from emulator.services.cognitiveservices.accounts import endpoint_of
+
 #: The demo tenant's subscription (scenarios/demo), used by tests and benchmarks alike.
 SUBSCRIPTION = "6a1f3c2e-8d4b-4f7a-9c0e-2b5d7e9f1a3c"
 
@@ -34,13 +36,6 @@ def account(name: str, kind: str = "OpenAI", **properties: Any) -> dict[str, Any
             **properties,
         },
     }
-
-
-def endpoint_of(subdomain: str, kind: str) -> str:
-    """The data-plane endpoint ARM gives an account: `openai.azure.com` for kind OpenAI, the Cognitive Services
-    domain for the others (AIServices serves the Azure OpenAI routes there too)."""
-    domain = "openai.azure.com" if kind.lower() == "openai" else "cognitiveservices.azure.com"
-    return f"https://{subdomain}.{domain}/"
 
 
 OID_CLAIM = "http://schemas.microsoft.com/identity/claims/objectidentifier"

@@ -24,9 +24,9 @@ from warden.azure.deployments import (
     DEPLOYMENT_READ_ONLY,
     RAI_POLICY_READ_ONLY_PROPERTIES,
     CognitiveDeployments,
-    deployment_parts,
 )
 from warden.errors import AzureError, ConflictError, OutcomeUnknownError, ReplyLostError, ResourceGoneError
+from warden.ids import deployment_parts
 from warden.settings import RetryOptions
 
 ACC = account_id("aoai-prod")

@@ -74,6 +74,10 @@ class Baseline:
     exemptions: tuple[Exemption, ...]
     source: str
 
+    def in_scope(self, subscription_id: str) -> bool:
+        """Whether the subscription is in scope (compared case-insensitively)."""
+        return subscription_id.strip().lower() in self.subscriptions
+
     def control_mode(self, control_id: str) -> Mode:
         """The control's own mode, else the top-level mode; off when the file does not list the control (a new
         version never starts enforcing a control nobody chose). Raises KeyError for an unknown control id."""

@@ -77,13 +77,13 @@ def enforce(
     pending: PendingSteps,
     changed_elsewhere: ChangedElsewhere = _nothing_elsewhere,
     busy: Busy = _settled,
-    attempted: Callable[[], None] | None = None,
+    attempted: Callable[[], None],
 ) -> list[Outcome]:
     """One outcome per planned finding. Re-raises a TransientError after the results are written, so that
     Event Grid redelivers and the next evaluation re-reads, re-plans and finishes what is pending.
 
-    `attempted` counts an attempt on the resource once something may have changed (by default each action
-    counts; an evaluation that runs several actions on one resource passes one that counts once)."""
+    `attempted` counts an attempt on the resource once something may have changed: the evaluation passes one
+    that counts once, however many actions it runs on the resource."""
     cap = rt.baseline.limits.max_actions_per_hour
     # The planner checked the tenant-wide cap on a count; concurrent evaluations may all have seen room. The
     # reservation is the atomic check-and-count that decides (a slot stays used if the change fails).
@@ -100,10 +100,7 @@ def enforce(
     drifted, verify_error = _verify(action, run, recheck)
     _judge_lost(action, run, drifted, busy)
     if touched(run.statuses) and not action.continues:  # only what may have changed Azure counts
-        if attempted is None:
-            count_attempt(rt, action.resource_id)
-        else:
-            attempted()
+        attempted()
     pending.settle(action, run.statuses)
     elsewhere = changed_elsewhere(_names_changed(action)) if drifted else []
     outcomes: list[Outcome] = []

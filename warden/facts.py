@@ -87,12 +87,15 @@ class LazyFacts:
 
     @property
     def deployments(self) -> tuple[Deployment, ...]:
-        port = self._ports.deployment_port
-        return self._get(Fact.DEPLOYMENTS, None, lambda: tuple(port().list_deployments(self._resource_id)))
+        return self._get(
+            Fact.DEPLOYMENTS, None, lambda: tuple(self._ports.deployment_port().list_deployments(self._resource_id))
+        )
 
     def rai_policy(self, name: str) -> RaiPolicy | None:
-        port = self._ports.deployment_port
-        return self._get(Fact.RAI_POLICY, name.lower(), lambda: port().read_rai_policy(self._resource_id, name))
+        args = name.lower()
+        return self._get(
+            Fact.RAI_POLICY, args, lambda: self._ports.deployment_port().read_rai_policy(self._resource_id, name)
+        )
 
     @property
     def training(self) -> TrainingData | None:

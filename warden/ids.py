@@ -127,6 +127,21 @@ def vault_parts(resource_id: str) -> tuple[str, str, str]:
     return match["sub"], match["rg"], match["name"]
 
 
+def deployment_parts(deployment_id: str) -> tuple[str, str, str, str]:
+    """(subscription, resource group, account name, deployment name) of a deployment id (a trailing slash
+    allowed); IdRuleError for anything else. The account part meets the rules above; a deployment name
+    has no pattern in the swagger, and check_arm_id already refuses empty, `.`/`..` and non-ASCII segments."""
+    value = deployment_id.strip(" \t\r\n")
+    value = value[:-1] if value.endswith("/") else value
+    check_arm_id(value)
+    parent, _, name = value.rpartition("/")
+    account, _, kind = parent.rpartition("/")
+    if ascii_lower(kind) != "deployments" or not name:
+        raise IdRuleError(f"is {deployment_id!r}, not a Cognitive Services deployment id")
+    sub, rg, account_name = account_parts(account)
+    return sub, rg, account_name, name
+
+
 def check_arm_id(resource_id: str) -> str:
     """`resource_id` (less one trailing slash) when it is an ASCII ARM id under a subscription that meets
     the naming rules above; IdRuleError naming the first value at fault and its rule otherwise."""

@@ -4,16 +4,16 @@ names. Pure; a ParamError says what is wrong.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 
 from warden.control import ParamError
+from warden.ids import RULES
 from warden.model import Exemption
 from warden.params_vault import whole_days
 
-# A RAI policy name, as ARM's naming rules for Microsoft.CognitiveServices child resources allow it.
-_POLICY_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$")
+#: The longest RAI policy name a baseline may give (ARM's rule, warden/ids.py RULES, sets no length).
+MAX_POLICY_NAME = 64
 _FILE_EXEMPTION_KEYS = frozenset({"file", "filename", "reason", "owner", "expires"})
 
 
@@ -23,9 +23,10 @@ def days_or_zero(value: object) -> int:
 
 
 def policy_name(value: object) -> str:
-    """A RAI policy name (letters, digits, `_.-`, starting with a letter or digit)."""
-    if not isinstance(value, str) or not _POLICY_NAME.match(value):
-        raise ParamError(f"{value!r} is not a RAI policy name (letters, digits, '_', '.', '-'; 1-64)")
+    """A RAI policy name, as ARM's naming rule has it (warden/ids.py), of at most MAX_POLICY_NAME characters."""
+    pattern, rule = RULES["RAI policy"]
+    if not isinstance(value, str) or len(value) > MAX_POLICY_NAME or not pattern.fullmatch(value):
+        raise ParamError(f"{value!r} is not a RAI policy name ({rule}; 1-{MAX_POLICY_NAME} characters)")
     return value
 
 

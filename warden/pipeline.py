@@ -48,11 +48,6 @@ class EvaluationResult:
     account: AccountSnapshot | None = None  # the account as first read (None: it could not be read)
 
 
-def detect(controls: Sequence[Control[Any]], facts: LazyFacts, baseline: Baseline) -> list[Finding]:
-    """Every finding of `controls`; each detector sees only the facts its control declares."""
-    return [f for c in controls for f in c.detect(facts.view(c.facts), baseline.params(c.id))]
-
-
 def evaluate(
     resource_id: str,
     controls: Iterable[str],
@@ -116,7 +111,9 @@ def evaluate(
 
     def recheck(control_ids: frozenset[str]) -> Mapping[str, list[Finding]]:
         facts.forget()  # every fact read fresh: a step may have changed a key or a vault, not only the account
-        found = detect([c for c in rt.controls if c.id in control_ids], facts, rt.baseline)
+        found, unread = detect_each([c for c in rt.controls if c.id in control_ids], facts, rt.baseline)
+        if unread:  # the verifying read failed: execute records the action as not verified
+            raise next(iter(unread.values()))
         return {c: [f for f in found if f.control_id == c] for c in control_ids}
 
     known = [account]  # the state the next action starts from: the read, then each action's re-read
@@ -159,7 +156,8 @@ def evaluate(
 def detect_each(
     controls: Sequence[Control[Any]], facts: LazyFacts, baseline: Baseline
 ) -> tuple[list[Finding], dict[str, AzureError]]:
-    """Every finding of `controls`, and the controls whose facts could not be read, with why."""
+    """Every finding of `controls` (each detector sees only the facts its control declares), and the controls
+    whose facts could not be read, with why."""
     findings: list[Finding] = []
     unread: dict[str, AzureError] = {}
     for control in controls:

@@ -106,8 +106,7 @@ def _fan_out(
     if rt.state.is_done(event.event_id, said):
         return _duplicate(rt, ctx, event)
     vault, accounts = cmk_index.accounts_for(rt.state, event)
-    in_scope = {s.lower() for s in rt.baseline.subscriptions}
-    accounts = [a for a in accounts if account_parts(a)[0].lower() in in_scope]
+    accounts = [a for a in accounts if rt.baseline.in_scope(account_parts(a)[0])]
     result = EventResult(event.event_id, True)
     if not accounts:
         key = event.details.get("ObjectName")
@@ -155,7 +154,7 @@ def check_account(rt: Runtime, account_id: str, controls: frozenset[str] | None 
         subscription = account_parts(account_id)[0]
     except ValueError as exc:
         raise ValueError(f"account: {exc}") from None
-    if subscription.lower() not in {s.lower() for s in rt.baseline.subscriptions}:
+    if not rt.baseline.in_scope(subscription):
         raise ValueError(f"account: subscription {subscription} is not in the baseline's scope")
     active = rt.active_controls()
     unknown = sorted((controls or frozenset()) - active)
@@ -186,9 +185,8 @@ def sweep(rt: Runtime, trigger: Trigger = Trigger.SWEEP, *, data_plane: bool | N
     report = SweepReport()
     budget = RunBudget()  # one per-run cap across the whole sweep
     throttle = SweepThrottle(rt.clock, rt.sleep)
-    controls = frozenset(
-        c.id for c in rt.controls if c.id in rt.active_controls() and data_plane in (None, c.data_plane)
-    )
+    active = rt.active_controls()
+    controls = frozenset(c.id for c in rt.controls if c.id in active and data_plane in (None, c.data_plane))
     if not controls:
         return report
     ctx = Context(trigger)

@@ -8,7 +8,7 @@ import time
 from emulator.builders import account, account_id
 from remediators.account_patch import AccountPatch
 from tests.integration.conftest import World, baseline_text
-from warden.execute import enforce
+from warden.execute import count_attempt, enforce
 from warden.model import Action, Decision, Finding, Mode, PlannedFinding, Trigger
 from warden.pending import PendingSteps
 from warden.records import Context, Recorder
@@ -39,6 +39,7 @@ def test_a_second_change_to_one_target_carries_the_etag_the_first_returned(make_
         Recorder(Context(Trigger.EVENT, "e-1"), rt.clock, time.monotonic()),
         recheck=lambda ids: {c: [] for c in ids},
         pending=PendingSteps(rt.state, RID, rt.clock),
+        attempted=lambda: count_attempt(rt, RID),
     )
     patches = [r for r in world.requests() if r.method == "PATCH"]
     assert [p.status for p in patches] == [200, 200]

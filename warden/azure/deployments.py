@@ -19,10 +19,11 @@ from warden.azure.arm_writes import begin_with_if_match, finish
 from warden.azure.clients import ClientFactory
 from warden.azure.errors import classified_errors
 from warden.errors import AzureError, ConflictError, ResourceGoneError
-from warden.ids import RULES, IdRuleError, account_parts, ascii_lower, check_arm_id
+from warden.ids import account_parts, check_arm_id, deployment_parts
 from warden.model import Json
 
 log = logging.getLogger(__name__)
+ACCOUNT_TYPE = "Microsoft.CognitiveServices/accounts"
 
 #: What a deployment PUT must not carry: the fields the 2025-09-01 swagger marks `readOnly` on `Deployment`
 #: and the definitions it reaches (tests/fixtures/reference/cognitiveservices/2025-09-01/
@@ -47,26 +48,9 @@ DEPLOYMENT_READ_ONLY: tuple[tuple[str, ...], ...] = (
 RAI_POLICY_READ_ONLY_PROPERTIES = ("type",)
 
 
-def deployment_parts(deployment_id: str) -> tuple[str, str, str, str]:
-    """(subscription, resource group, account name, deployment name) of a deployment id (a trailing slash
-    allowed); IdRuleError for anything else. The account part meets warden/ids.py's rules; a deployment name
-    has no pattern in the swagger, and check_arm_id already refuses empty, `.`/`..` and non-ASCII segments."""
-    value = deployment_id.strip(" \t\r\n")
-    value = value[:-1] if value.endswith("/") else value
-    check_arm_id(value)
-    parent, _, name = value.rpartition("/")
-    account, _, kind = parent.rpartition("/")
-    if ascii_lower(kind) != "deployments" or not name:
-        raise IdRuleError(f"is {deployment_id!r}, not a Cognitive Services deployment id")
-    sub, rg, account_name = account_parts(account)
-    return sub, rg, account_name, name
-
-
-def _policy_name(name: str) -> str:
-    pattern, rule = RULES["RAI policy"]
-    if not pattern.fullmatch(name):
-        raise IdRuleError(f"RAI policy name {name!r} breaks ARM's naming rule ({rule})")
-    return name
+def _policy_id(account_id: str, name: str) -> str:
+    """The id of the account's RAI policy `name`, checked by warden/ids.py's rules before any call."""
+    return check_arm_id(f"{account_id.rstrip('/')}/raiPolicies/{name}")
 
 
 def _raw_json(pipeline_response: Any, deserialized: Any, headers: Any) -> Any:
@@ -147,7 +131,7 @@ class CognitiveDeployments:
 
     def read_rai_policy(self, account_id: str, name: str) -> RaiPolicy | None:
         sub, rg, account = account_parts(account_id)
-        policy_id = f"{account_id.rstrip('/')}/raiPolicies/{_policy_name(name)}"
+        policy_id = _policy_id(account_id, name)
         try:
             with classified_errors(f"read {policy_id}"):
                 raw: Any = self._clients(sub).rai_policies.get(rg, account, name, cls=_raw_json)
@@ -163,7 +147,7 @@ class CognitiveDeployments:
         self, account_id: str, name: str, properties: Mapping[str, Json], tags: Mapping[str, str]
     ) -> str | None:
         sub, rg, account = account_parts(account_id)
-        policy_id = f"{account_id.rstrip('/')}/raiPolicies/{_policy_name(name)}"
+        policy_id = _policy_id(account_id, name)
         # A SystemManaged policy (Microsoft.Default, Microsoft.DefaultV2) is the service's: ARM refuses its PUT
         # (docs/emulator.md). The engine only writes copies under names of its own; this read makes sure.
         existing = self.read_rai_policy(account_id, name)
@@ -182,8 +166,8 @@ class CognitiveDeployments:
         return etag if isinstance(etag, str) else None
 
     def repoint_deployment(self, deployment_id: str, rai_policy_name: str, *, etag: str | None) -> str | None:
-        deployment_parts(deployment_id)  # checked before any call
-        _policy_name(rai_policy_name)
+        sub, rg, account, _ = deployment_parts(deployment_id)  # both checked before any call
+        _policy_id(f"/subscriptions/{sub}/resourceGroups/{rg}/providers/{ACCOUNT_TYPE}/{account}", rai_policy_name)
         current = self._read_raw(deployment_id)
         read_etag = current.get("etag") if isinstance(current.get("etag"), str) else None
         if etag and read_etag != etag:

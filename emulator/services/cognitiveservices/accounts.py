@@ -17,7 +17,6 @@ from emulator.arm import ids
 from emulator.arm.errors import ArmError
 from emulator.arm.plane import Arm
 from emulator.arm.types import Hooks, Params, Resource, ResourceType, Route, Section
-from emulator.builders import endpoint_of
 from emulator.kernel.clock import iso, parse_instant
 from emulator.kernel.http import Reply, Request
 
@@ -154,6 +153,13 @@ def _holder(resource_id: str) -> tuple[str, str, str]:
         (ids.resource_group(resource_id) or "").lower(),
         ids.name_from_id(resource_id).lower(),
     )
+
+
+def endpoint_of(subdomain: str, kind: str) -> str:
+    """The data-plane endpoint ARM gives an account: `openai.azure.com` for kind OpenAI, the Cognitive Services
+    domain for the others (AIServices serves the Azure OpenAI routes there too)."""
+    domain = "openai.azure.com" if kind.lower() == "openai" else "cognitiveservices.azure.com"
+    return f"https://{subdomain}.{domain}/"
 
 
 def _created(arm: Arm, account: Resource) -> Resource:
