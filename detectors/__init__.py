@@ -15,6 +15,8 @@ from detectors import (
     encryption_vault_protection,
     identity_key_vault_keys,
     identity_local_auth,
+    identity_role_assignments,
+    logging_diagnostics,
     network_outbound,
     network_public_access,
 )
@@ -26,9 +28,11 @@ CONTROLS: tuple[Control[Any], ...] = (
     network_outbound.CONTROL,
     identity_local_auth.CONTROL,
     identity_key_vault_keys.CONTROL,
+    identity_role_assignments.CONTROL,
     encryption_cmk.CONTROL,
     encryption_cmk_freshness.CONTROL,
     encryption_vault_protection.CONTROL,
     data_training_files.CONTROL,
     ai_jailbreak_filter.CONTROL,
+    logging_diagnostics.CONTROL,
 )

@@ -81,6 +81,17 @@ def test_control_mode_falls_back_to_top_level_mode() -> None:
     assert baseline.control_mode("network.public-access") is Mode.ENFORCE  # listed without a mode
 
 
+def test_removing_access_stays_in_dry_run_until_its_own_mode_says_enforce() -> None:
+    # identity.role-assignments deletes role assignments: a top-level `enforce` alone never turns that on.
+    listed = parse(HEAD + "mode: enforce\ncontrols:\n  identity.role-assignments:\n  logging.diagnostics:\n")
+    assert listed.control_mode("identity.role-assignments") is Mode.DRY_RUN
+    assert listed.control_mode("logging.diagnostics") is Mode.ENFORCE
+    own = parse(HEAD + "mode: dry-run\ncontrols:\n  identity.role-assignments:\n    mode: enforce\n")
+    assert own.control_mode("identity.role-assignments") is Mode.ENFORCE
+    off = parse(HEAD + "mode: off\ncontrols:\n  identity.role-assignments:\n")
+    assert off.control_mode("identity.role-assignments") is Mode.OFF  # the ceiling never raises a mode
+
+
 def test_a_control_not_listed_is_off() -> None:
     # A new warden version must never start enforcing a control (regenerating keys, say) nobody chose.
     baseline = parse(HEAD + "mode: enforce\ncontrols:\n  network.public-access:\n")

@@ -67,6 +67,7 @@ def test_replay_of_the_demo_tenant(tmp_path: Path) -> None:
     by_resource: dict[str, list[str]] = {}
     key_vault: dict[str, list[str]] = {}  # the Key Vault part of the demo (its own resources), checked below
     ai: dict[str, list[str]] = {}  # the Azure OpenAI part (deployments, fine-tuning files), checked below
+    access: dict[str, list[str]] = {}  # role assignments and diagnostic settings, checked below
     for entry in audit:
         name = entry["resourceId"].rsplit("/", 1)[-1] or "(none)"
         line = f"{entry['kind']}:{entry['controlId'] or '-'}:{entry['outcome']}"
@@ -74,6 +75,8 @@ def test_replay_of_the_demo_tenant(tmp_path: Path) -> None:
             key_vault.setdefault(name, []).append(line)
         elif entry["controlId"] in ("ai.jailbreak-filter", "data.training-files"):
             ai.setdefault(name, []).append(line)
+        elif entry["controlId"] in ("identity.role-assignments", "logging.diagnostics"):
+            access.setdefault(name, []).append(line)
         elif entry["controlId"] in (public, outbound, local, ""):
             by_resource.setdefault(name, []).append(line)
     assert by_resource == {
@@ -112,7 +115,10 @@ def test_replay_of_the_demo_tenant(tmp_path: Path) -> None:
     first_kv = next(i for i, r in enumerate(everything) if "aoai-cmk" in r["path"])
     # The Azure OpenAI events come after those: the deployment events of aoai-batch-prod and aoai-ft-lab.
     first_ai = next(i for i, r in enumerate(everything) if "/deployments" in r["path"])
-    requests, kv_requests, ai_requests = everything[:first_kv], everything[first_kv:first_ai], everything[first_ai:]
+    # Then the role-assignment and diagnostic-setting events, last in the stream.
+    first_access = next(i for i, r in enumerate(everything) if "aoai-ops-prod" in r["path"])
+    requests, kv_requests = everything[:first_kv], everything[first_kv:first_ai]
+    ai_requests, access_requests = everything[first_ai:first_access], everything[first_access:]
     methods = [r["method"] for r in requests]
     # 6 account events (one a duplicate, one self-caused, both unread): a GET each, plus per drifted account
     # (4) one PATCH, the SDK's poll of its operation and final GET, and one verifying GET, plus Key1 and Key2
@@ -135,6 +141,7 @@ def test_replay_of_the_demo_tenant(tmp_path: Path) -> None:
     assert not [r for r in everything if r["path"].lower().endswith("/listkeys")]
     _check_the_key_vault_demo(key_vault, kv_requests, json.loads((out / "state.json").read_text()))
     _check_the_ai_demo(ai, ai_requests, json.loads((out / "state.json").read_text()))
+    _check_the_access_demo(access, access_requests, json.loads((out / "state.json").read_text()))
     # The tenant afterwards shows that keys changed only as fingerprints, never a key value.
     kept_keys = json.loads((out / "state.json").read_text())["accountKeys"]
     assert kept_keys and all(v.startswith("sha256:") for pair in kept_keys.values() for v in pair.values())
@@ -149,8 +156,9 @@ def test_replay_of_the_demo_tenant(tmp_path: Path) -> None:
     verified = warden("verify", "--dir", str(out / "audit"))
     assert verified.returncode == 0 and f"OK: {len(audit)} entries" in verified.stdout
     shown = warden("log", "--dir", str(out / "audit"), "--outcome", "remediated", "--json")
-    # 7 account-setting results, 3 Key Vault ones, 2 deployments re-pointed, 4 fine-tuning files deleted.
-    assert len(shown.stdout.splitlines()) == 16
+    # 7 account-setting results, 3 Key Vault ones, 2 deployments re-pointed, 4 fine-tuning files deleted, 2 role
+    # assignments deleted, 2 diagnostic settings written.
+    assert len(shown.stdout.splitlines()) == 20
 
 
 def _check_the_key_vault_demo(
@@ -224,6 +232,48 @@ def _check_the_ai_demo(records: dict[str, list[str]], requests: list[dict[str, A
         r["name"]: r["properties"].get("raiPolicyName") for r in state["resources"] if "/deployments/" in r["id"]
     }
     assert deployments == {"gpt4o-chat": copy, "gpt4o-mini": copy, "embeddings": None, "support-ft": None}
+
+
+def _check_the_access_demo(
+    records: dict[str, list[str]], requests: list[dict[str, Any]], state: dict[str, Any]
+) -> None:
+    """A developer's Owner on aoai-ops-prod is deleted, the allowed pipeline's Contributor kept; the contractor's
+    group-level grant fans out to ai-apps' one OpenAI account (one list, one DELETE); the former employee's
+    subscription Owner is needs-human on each account judged; two accounts get warden-audit, one setting kept."""
+    roles, diagnostics = "identity.role-assignments", "logging.diagnostics"
+    inherited = f"decision:{roles}:needs-human"
+    assert records["aoai-ops-prod"] == [inherited, f"intent:{roles}:", f"result:{roles}:remediated"]
+    assert records["aoai-apps-chat"] == [inherited, f"intent:{roles}:", f"result:{roles}:remediated"]
+    for name in ("aoai-voice-prod", "aoai-docs-prod"):
+        assert records[name] == [f"intent:{diagnostics}:", f"result:{diagnostics}:remediated"]
+    writes = [(r["method"], r["path"].rsplit("/", 3)[-3:]) for r in requests if r["method"] != "GET"]
+    assert writes == [
+        ("DELETE", ["Microsoft.Authorization", "roleAssignments", "3a4f5e6d-7c8b-49aa-8998-877665544c32"]),
+        ("DELETE", ["Microsoft.Authorization", "roleAssignments", "5c6b7a8f-9ead-4bcc-8bba-a99887766e54"]),
+        ("PUT", ["Microsoft.Insights", "diagnosticSettings", "warden-audit"]),
+        ("PUT", ["Microsoft.Insights", "diagnosticSettings", "warden-audit"]),
+    ]
+    group_lists = [
+        r
+        for r in requests
+        if r["path"].lower().endswith("/resourcegroups/ai-apps/providers/microsoft.cognitiveservices/accounts")
+    ]
+    assert len(group_lists) == 1 and not [r for r in requests if "speech-apps" in r["path"]]
+    left = {r["name"] for r in state["resources"] if r["type"] == "Microsoft.Authorization/roleAssignments"}
+    assert "4b5a6f7e-8d9c-4abb-9aa9-988776655d43" in left  # the pipeline's Contributor (allowed)
+    assert "6d7c8b9a-afbe-4cdd-9ccb-baa998877f65" in left  # warden's own
+    assert "2f3e4d5c-6b7a-4899-8887-766554433b21" in left  # the inherited Owner: reported, not touched
+    settings = {
+        r["id"].split("/accounts/")[1].split("/")[0] + "/" + r["name"]: r["properties"]
+        for r in state["resources"]
+        if r["type"] == "Microsoft.Insights/diagnosticSettings"
+    }
+    assert settings["aoai-docs-prod/team"]["workspaceId"].endswith("/law-contoso-dev")  # kept as it was
+    for name in ("aoai-docs-prod", "aoai-voice-prod"):
+        assert settings[f"{name}/warden-audit"] == {
+            "workspaceId": settings["aoai-chat-prod/warden-audit"]["workspaceId"],
+            "logs": [{"categoryGroup": "audit", "enabled": True}],
+        }
 
 
 def test_replay_with_sweep_catches_drift_that_sent_no_event(tmp_path: Path) -> None:
@@ -313,7 +363,7 @@ def test_sweep_command_uses_the_environment_settings(tmp_path: Path) -> None:
             check=False,
         )
         assert done.returncode == 0, done.stderr
-        assert "swept 11 account(s)" in done.stdout and "would-remediate" in done.stdout
+        assert "swept 15 account(s)" in done.stdout and "would-remediate" in done.stdout
         assert all(r.method == "GET" for r in emu.requests)
 
 
@@ -349,14 +399,18 @@ def test_controls_lists_the_derived_permissions_and_never_list_keys() -> None:
         "network.outbound",
         "identity.local-auth",
         "identity.key-vault-keys",
+        "identity.role-assignments",
         "encryption.cmk",
         "encryption.cmk-freshness",
         "encryption.vault-protection",
         "data.training-files",
         "ai.jailbreak-filter",
+        "logging.diagnostics",
     }
     assert "Microsoft.CognitiveServices/accounts/regenerateKey/action" in doc["controls"]["identity.local-auth"]
     assert "Microsoft.KeyVault/vaults/keys/rotate/action" in doc["controls"]["encryption.cmk-freshness"]
+    assert "Microsoft.Authorization/roleAssignments/delete" in doc["controls"]["identity.role-assignments"]
+    assert "Microsoft.Insights/diagnosticSettings/write" in doc["controls"]["logging.diagnostics"]
     # warden never reads a key or a secret value: no listKeys, no getSecret.
     assert not [p for p in PERMISSIONS if "listKeys" in p or "getSecret" in p]
 

@@ -171,6 +171,8 @@ def test_access_policies_of_one_identity_add_up(world: World) -> None:
         (VAULT_ID, CRYPTO_USER, "Key Vault Crypto User"),
         (RG, CRYPTO_OFFICER, "Key Vault Crypto Officer"),
         (f"/subscriptions/{SUB}", ADMIN, "Key Vault Administrator"),
+        # A management group's id is no prefix of the key's, yet ARM lists it as above the key.
+        ("/providers/Microsoft.Management/managementGroups/mg-corp", CSEU, "Key Vault Crypto Service Encryption User"),
     ],
 )
 def test_a_granting_role_at_or_above_the_key_grants(world: World, scope: str, role: str, name: str) -> None:

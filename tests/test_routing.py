@@ -83,14 +83,24 @@ def test_route_strings_match_the_sdk_and_real_payloads() -> None:
     # No captured vault event exists: a vault write's operation is its type + "/write", the shape every real
     # write event shows (resource_write_success.json: Microsoft.Storage/storageAccounts/write), with the type
     # spelled as the upstream getVault example returns it.
-    example = reference_dir() / "keyvault" / "resource-manager" / "2025-05-01" / "examples" / "getVault.json"
-    real.add(json.loads(example.read_text(encoding="utf-8"))["responses"]["200"]["body"]["type"] + "/write")
+    # Role assignments and diagnostic settings likewise: no captured event; their types as the upstream Get
+    # examples return them, with /write, and /delete (resource_delete_success.json's shape, checked below).
+    for example, verbs in (
+        (("keyvault", "resource-manager", "2025-05-01", "examples", "getVault.json"), ("write",)),
+        (("authorization", "2022-04-01", "examples", "RoleAssignments_Get.json"), ("write",)),
+        (("monitor", "2021-05-01-preview", "examples", "getDiagnosticSetting.json"), ("write", "delete")),
+    ):
+        body = json.loads(reference_dir().joinpath(*example).read_text(encoding="utf-8"))["responses"]["200"]["body"]
+        real.update(f"{body['type']}/{verb}" for verb in verbs)
     arm_routes = {r.operation for c in CONTROLS for r in c.routes if "/" in r.operation}
     assert arm_routes <= real
     write = reference_dir() / "eventgrid" / "Microsoft.Resources" / "2018-01-01" / "examples" / "event-grid-schema"
     shape = json.loads((write / "resource_write_success.json").read_text(encoding="utf-8"))
     shape = shape[0] if isinstance(shape, list) else shape
     assert shape["data"]["operationName"].endswith("/write") and shape["data"]["operationName"].count("/") == 2
+    deleted = json.loads((write / "resource_delete_success.json").read_text(encoding="utf-8"))
+    deleted = deleted[0] if isinstance(deleted, list) else deleted
+    assert deleted["data"]["operationName"].endswith("/delete")
 
 
 @pytest.mark.parametrize(

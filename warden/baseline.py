@@ -79,13 +79,17 @@ class Baseline:
         return subscription_id.strip().lower() in self.subscriptions
 
     def control_mode(self, control_id: str) -> Mode:
-        """The control's own mode, else the top-level mode; off when the file does not list the control (a new
-        version never starts enforcing a control nobody chose). Raises KeyError for an unknown control id."""
+        """The control's own mode, else the top-level mode up to the control's `mode_ceiling`; off when the file
+        does not list the control (a new version never starts enforcing a control nobody chose). Raises KeyError
+        for an unknown control id."""
         _check_known(control_id)
         config = self.controls.get(control_id)
         if config is None:
             return Mode.OFF
-        return config.mode if config.mode is not None else self.mode
+        if config.mode is not None:
+            return config.mode
+        ceiling = control(control_id).mode_ceiling
+        return ceiling if ceiling.rank < self.mode.rank else self.mode
 
     def params(self, control_id: str) -> Any:
         """The control's typed parameters (its declaration's `Params`), defaults filled in."""

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
+from warden.access_model import DiagnosticSetting, RoleAssignment
 from warden.ai_model import Deployment, RaiPolicy, TrainingData
 from warden.ids import ascii_lower
-from warden.model import AccountSnapshot, Finding
+from warden.model import AccountSnapshot, Finding, Mode
 from warden.steps import Step
 from warden.vault_model import KeyAccess, KeySnapshot, SecretSnapshot, VaultSnapshot
 
@@ -34,6 +35,8 @@ class Fact(enum.StrEnum):
     DEPLOYMENTS = "deployments"  # the account's model deployments (ARM, every page)
     RAI_POLICY = "rai-policy"  # a RAI policy (content filter) of the account, by name (ARM)
     TRAINING = "training"  # fine-tuning files and jobs (the account's Azure OpenAI data plane, every page)
+    ROLE_ASSIGNMENTS = "role-assignments"  # role assignments at and above the account (ARM, every page)
+    DIAGNOSTICS = "diagnostics"  # the account's diagnostic settings (ARM, one list)
 
 
 #: The permission each fact's read needs (part of the permission set the deployment grants). Key Vault data
@@ -52,6 +55,8 @@ FACT_PERMISSIONS: Mapping[Fact, tuple[str, ...]] = {
         "Microsoft.CognitiveServices/accounts/OpenAI/files/read",
         "Microsoft.CognitiveServices/accounts/OpenAI/fine-tunes/read",
     ),
+    Fact.ROLE_ASSIGNMENTS: ("Microsoft.Authorization/roleAssignments/read",),
+    Fact.DIAGNOSTICS: ("Microsoft.Insights/diagnosticSettings/read",),
 }
 
 #: Facts read from a data plane rather than ARM: they cost a call per account and emit no events, so the
@@ -87,6 +92,17 @@ class Facts(Protocol):
     @property
     def training(self) -> TrainingData | None: ...
 
+    @property
+    def role_assignments(self) -> tuple[RoleAssignment, ...]: ...
+
+    @property
+    def own_principals(self) -> frozenset[str]:
+        """warden's own object ids (lower-case, from its settings: no Azure call), read with ROLE_ASSIGNMENTS."""
+        ...
+
+    @property
+    def diagnostic_settings(self) -> tuple[DiagnosticSetting, ...]: ...
+
 
 #: A route's condition on the event's own resource (its ARM id), judged on the facts once the account is read.
 RouteCondition = Callable[[Facts, str], bool]
@@ -119,7 +135,9 @@ def param(parse: Callable[[Any], Any], doc: str) -> dict[str, Any]:
 @dataclass(frozen=True)
 class Control(Generic[P]):
     """One control. `params` is a frozen dataclass whose fields (defaults, `param()` metadata) are its
-    parameters; `steps` are the step kinds its fixes may use, from which its permissions follow."""
+    parameters; `steps` are the step kinds its fixes may use, from which its permissions follow.
+    `mode_ceiling` is the most the baseline's top-level mode gives it: a control that removes access runs in
+    dry-run until its own entry says `mode: enforce`."""
 
     id: str
     summary: str
@@ -128,6 +146,7 @@ class Control(Generic[P]):
     facts: frozenset[Fact]
     steps: tuple[type[Step], ...]
     detect: Callable[[Facts, P], list[Finding]]
+    mode_ceiling: Mode = Mode.ENFORCE
 
     @property
     def permissions(self) -> frozenset[str]:

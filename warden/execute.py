@@ -31,7 +31,7 @@ from warden.pending import PendingSteps
 from warden.records import Recorder, result, steps_of
 from warden.redact import scrub
 from warden.runtime import Runtime
-from warden.steps import StepStatus, Verify, touched
+from warden.steps import StepStatus, Verify, alone_unit, touched
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +98,7 @@ def enforce(
 
     run = _apply(action, rt, recheck)
     drifted, verify_error = _verify(action, run, recheck)
+    drifted = _ours(action, drifted)
     _judge_lost(action, run, drifted, busy)
     if touched(run.statuses) and not action.continues:  # only what may have changed Azure counts
         attempted()
@@ -179,6 +180,16 @@ def _still_drifted(recheck: Recheck, controls: frozenset[str]) -> bool:
 
 
 Verdict = tuple[Mapping[str, list[Finding]] | None, AzureError | None]
+
+
+def _ours(action: Action, drifted: Mapping[str, list[Finding]] | None) -> Mapping[str, list[Finding]] | None:
+    """The drift the re-read still shows that this action was meant to fix: findings with a fix, and for an
+    action that stands alone (one file, one role assignment), only those about its own unit. Another
+    assignment's drift, or one only a human can fix, does not make this one unverified."""
+    if drifted is None:
+        return None
+    unit = alone_unit(action.steps)
+    return {c: [f for f in found if f.fix and alone_unit(f.fix) == unit] for c, found in drifted.items()}
 
 
 def _verify(action: Action, run: StepRun, recheck: Recheck) -> Verdict:

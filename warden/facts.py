@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
+from warden.access_model import DiagnosticSetting, RoleAssignment
 from warden.ai_model import Deployment, RaiPolicy, TrainingData
 from warden.control import Fact
 from warden.ids import account_parts
@@ -22,11 +23,12 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class Scope:
     """What an evaluation knows besides Azure: its instant, the subscriptions in scope (where vaults are looked
-    for), and which controls the baseline exempts a resource from at that instant."""
+    for), which controls the baseline exempts a resource from at that instant, and warden's own object ids."""
 
     now: datetime
     subscriptions: tuple[str, ...] = ()
     exempt: Callable[[str, str], bool] = lambda resource_id, control_id: False
+    own_principals: frozenset[str] = frozenset()
 
 
 class LazyFacts:
@@ -111,6 +113,27 @@ class LazyFacts:
         files = tuple(port.list_training_files(endpoint))
         return TrainingData(endpoint, files, tuple(port.list_jobs(endpoint)))
 
+    @property
+    def role_assignments(self) -> tuple[RoleAssignment, ...]:
+        """The role assignments at the account and every scope above it."""
+        return self._get(
+            Fact.ROLE_ASSIGNMENTS,
+            None,
+            lambda: tuple(self._ports.role_port().list_role_assignments(self._resource_id)),
+        )
+
+    @property
+    def own_principals(self) -> frozenset[str]:
+        return frozenset(p.strip().lower() for p in self._scope.own_principals)
+
+    @property
+    def diagnostic_settings(self) -> tuple[DiagnosticSetting, ...]:
+        return self._get(
+            Fact.DIAGNOSTICS,
+            None,
+            lambda: tuple(self._ports.diagnostics_port().list_diagnostic_settings(self._resource_id)),
+        )
+
 
 class FactView:
     """The facts one control declared; reading another raises KeyError, so a declaration cannot lie about
@@ -166,3 +189,18 @@ class FactView:
     def training(self) -> TrainingData | None:
         self._check(Fact.TRAINING)
         return self._facts.training
+
+    @property
+    def role_assignments(self) -> tuple[RoleAssignment, ...]:
+        self._check(Fact.ROLE_ASSIGNMENTS)
+        return self._facts.role_assignments
+
+    @property
+    def own_principals(self) -> frozenset[str]:
+        self._check(Fact.ROLE_ASSIGNMENTS)
+        return self._facts.own_principals
+
+    @property
+    def diagnostic_settings(self) -> tuple[DiagnosticSetting, ...]:
+        self._check(Fact.DIAGNOSTICS)
+        return self._facts.diagnostic_settings

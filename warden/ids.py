@@ -54,6 +54,13 @@ _ACCOUNT_PREFIX = re.compile(
     re.ASCII | re.IGNORECASE,
 )
 
+#: A role assignment made at a resource group (its scope is the group itself).
+_GROUP_ASSIGNMENT = re.compile(
+    rf"^/subscriptions/(?P<sub>{_GUID})/resourcegroups/(?P<rg>{_GROUP})"
+    r"/providers/microsoft\.authorization/roleassignments/[^/]+/?$",
+    re.ASCII | re.IGNORECASE,
+)
+
 
 _VAULT_ID = re.compile(
     rf"^/subscriptions/(?P<sub>{_GUID})/resourcegroups/(?P<rg>{_GROUP})"
@@ -109,6 +116,19 @@ def account_parts(resource_id: str) -> tuple[str, str, str]:
     if not match or match.end() != len(value):
         raise IdRuleError(f"is {resource_id!r}, not a Cognitive Services account id")
     return match["sub"], match["rg"], match["name"]
+
+
+def subscription_of(scope: str) -> str:
+    """The subscription id a scope or resource id lies in (`/subscriptions/{id}/...`, a leading slash optional);
+    "" for a management group or the tenant root. Clients are built per subscription; by-scope calls ignore it."""
+    parts = [s for s in scope.split("/") if s]
+    return parts[1] if len(parts) > 1 and ascii_lower(parts[0]) == "subscriptions" else ""
+
+
+def group_assignment_parts(resource_id: str) -> tuple[str, str] | None:
+    """(subscription, resource group) of a role assignment made at a resource group; None for any other id."""
+    match = _GROUP_ASSIGNMENT.match(resource_id.strip(" \t\r\n"))
+    return (match["sub"], match["rg"]) if match else None
 
 
 def vault_parts(resource_id: str) -> tuple[str, str, str]:

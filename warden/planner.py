@@ -207,6 +207,8 @@ def _mode(control_id: str, baseline: Baseline, override: Mode | None) -> tuple[M
     source = f"controls.{control_id}.mode" if own else "baseline mode"
     if config is None:
         source = f"{control_id} is not listed under controls"
+    elif not own and base.rank < baseline.mode.rank:
+        source = f"{control_id} runs in {base.value} until controls.{control_id}.mode says otherwise"
     if override is not None and override.rank < base.rank:
         return override, f"WARDEN_MODE override; {source} is {base.value}"
     return base, source

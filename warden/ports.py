@@ -1,7 +1,7 @@
 """The narrow ports through which the engine reaches Azure, one per plane, gathered in `Ports`.
 
 Adapters in warden/azure/ implement them; tests may pass fakes. Nothing here imports an Azure SDK. Planes
-join as controls need them (Key Vault, the Azure OpenAI data plane, role assignments, diagnostics).
+join as controls need them (Key Vault, the Azure OpenAI data plane, role assignments, diagnostic settings).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from warden.access_model import DiagnosticSetting, RoleAssignment
 from warden.ai_model import Deployment, FineTuningJob, RaiPolicy, TrainingFile
 from warden.errors import ConfigurationError
 from warden.model import AccountSnapshot, Json
@@ -40,6 +41,11 @@ class AccountPort(Protocol):
 
     def list_accounts(self, subscription_id: str) -> Sequence[tuple[str, str]]:
         """(resource id, kind) of every Cognitive Services account in the subscription (for the sweep)."""
+        ...
+
+    def list_accounts_in_group(self, subscription_id: str, resource_group: str) -> Sequence[tuple[str, str]]:
+        """(resource id, kind) of every Cognitive Services account in one resource group (all pages): the
+        accounts a role assignment made at that group reaches."""
         ...
 
 
@@ -138,6 +144,32 @@ class TrainingDataPort(Protocol):
         ...
 
 
+class RoleAssignmentPort(Protocol):
+    """Role assignments on the ARM plane (Microsoft.Authorization). Raises the classified errors of warden.errors."""
+
+    def list_role_assignments(self, scope: str) -> Sequence[RoleAssignment]:
+        """Every role assignment at `scope` or above it (`$filter=atScope()`: the resource group, the
+        subscription, management groups, the root), all pages."""
+        ...
+
+    def delete_role_assignment(self, assignment_id: str) -> bool:
+        """DELETE the assignment by its id; True when this call deleted it, False when it was already gone (both
+        success). Role assignments carry no etag, so there is no If-Match to send (docs/identity.md)."""
+        ...
+
+
+class DiagnosticsPort(Protocol):
+    """Diagnostic settings of any resource on the ARM plane (Microsoft.Insights). Raises the classified errors."""
+
+    def list_diagnostic_settings(self, resource_id: str) -> Sequence[DiagnosticSetting]:
+        """Every diagnostic setting of the resource (one list; the API does not page)."""
+        ...
+
+    def put_diagnostic_setting(self, resource_id: str, name: str, properties: Mapping[str, Json]) -> None:
+        """Create or replace the setting `name` with exactly these ARM properties (not long-running, no etag)."""
+        ...
+
+
 @dataclass(frozen=True)
 class Ports:
     """One client per plane, built once per worker at the composition root. Every port but `accounts` is None
@@ -148,6 +180,8 @@ class Ports:
     access: AccessPort | None = None
     deployments: DeploymentPort | None = None
     training: TrainingDataPort | None = None
+    roles: RoleAssignmentPort | None = None
+    diagnostics: DiagnosticsPort | None = None
 
     def vault_port(self) -> VaultPort:
         """`vaults`, or ConfigurationError when a Key Vault read or change meets a Ports without one."""
@@ -172,3 +206,15 @@ class Ports:
         if self.training is None:
             raise ConfigurationError("a control reads fine-tuning data, but no Azure OpenAI data-plane client is wired")
         return self.training
+
+    def role_port(self) -> RoleAssignmentPort:
+        """`roles`, or ConfigurationError when a role-assignment read or change meets a Ports without one."""
+        if self.roles is None:
+            raise ConfigurationError("a control reads or changes role assignments, but no client for them is wired")
+        return self.roles
+
+    def diagnostics_port(self) -> DiagnosticsPort:
+        """`diagnostics`, or ConfigurationError when a diagnostic-setting read or change meets a Ports without one."""
+        if self.diagnostics is None:
+            raise ConfigurationError("a control reads or changes diagnostic settings, but no monitor client is wired")
+        return self.diagnostics

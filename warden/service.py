@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from warden import cmk_index
-from warden.errors import AuditWriteError, AzureError, RetryLaterError, WardenError
-from warden.ids import account_parts, vault_parts
+from warden.errors import AuditWriteError, AzureError, RetryLaterError, TransientError, WardenError
+from warden.ids import account_parts, group_assignment_parts, vault_parts
 from warden.intake import Triage, triage
 from warden.model import Json, Outcome, ResourceEvent, Trigger, account_id_of
 from warden.pipeline import OPENAI_KINDS, evaluate
@@ -67,15 +68,12 @@ def handle_event(event: ResourceEvent, rt: Runtime, budget: RunBudget | None = N
         return EventResult(event.event_id, False, verdict.reason)
     # Child and extension resources (deployments, RAI policies, role assignments) are judged on their account.
     target = account_id_of(event.resource_id)
-    if target is None and _is_vault(event.resource_id):
-        return _fan_out(event, verdict, rt, ctx, said=said, budget=budget or RunBudget())
+    if target is None and (find := _fan_finder(event, rt)) is not None:
+        return _fan_out(event, verdict, rt, ctx, find, said=said, budget=budget or RunBudget())
     if target is None:
-        log.info(
-            "dropped event %s: %s is not under a Cognitive Services account",
-            for_log(event.event_id),
-            for_log(event.resource_id),
-        )
-        return EventResult(event.event_id, False, "not under a Cognitive Services account")
+        why = _not_an_account(event)
+        log.info("dropped event %s: %s", for_log(event.event_id), for_log(why))
+        return EventResult(event.event_id, False, why)
     if rt.state.is_done(event.event_id, said):
         return _duplicate(rt, ctx, event)
     with rt.state.lock(target):
@@ -98,30 +96,84 @@ def _is_vault(resource_id: str) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class Reach:
+    """The accounts an event about something else reaches, and why it reaches none when that is so."""
+
+    accounts: list[str]
+    none_reason: str
+    vault: str | None = None  # a vault's event: its index of CMK users is kept up to date as they are judged
+
+
+def _fan_finder(event: ResourceEvent, rt: Runtime) -> Callable[[], Reach] | None:
+    """How to find the accounts an event reaches, when it is about a vault (the accounts whose CMK it holds,
+    from warden's index) or a role assignment at a resource group (the group's accounts, listed); None else."""
+    if _is_vault(event.resource_id):
+        return lambda: _vault_reach(event, rt)
+    group = group_assignment_parts(event.resource_id)
+    if group is None:
+        return None
+
+    def listed() -> Reach:
+        found = rt.ports.accounts.list_accounts_in_group(*group)
+        accounts = [rid for rid, kind in found if kind.lower() in OPENAI_KINDS]
+        return Reach(accounts, f"resource group {group[1]} holds no Azure OpenAI account")
+
+    return listed
+
+
+def _vault_reach(event: ResourceEvent, rt: Runtime) -> Reach:
+    vault, accounts = cmk_index.accounts_for(rt.state, event)
+    key = event.details.get("ObjectName")
+    reason = f"no account known to use vault {vault}" + (f" key {key}" if key else "")
+    return Reach(accounts, reason + " (warden's index of CMK users); the sweep checks every account", vault)
+
+
+def _not_an_account(event: ResourceEvent) -> str:
+    if "/roleassignments/" in event.resource_id.lower():
+        # Above a resource group, an assignment reaches a whole subscription: warden changes nothing there, and
+        # the sweep reports it on every account as needs-human, with the scope that grants it.
+        return "a role assignment above a resource group: reported by the sweep, never changed"
+    return "not under a Cognitive Services account"
+
+
 def _fan_out(
-    event: ResourceEvent, verdict: Triage, rt: Runtime, ctx: Context, *, said: str, budget: RunBudget
+    event: ResourceEvent,
+    verdict: Triage,
+    rt: Runtime,
+    ctx: Context,
+    find: Callable[[], Reach],
+    *,
+    said: str,
+    budget: RunBudget,
 ) -> EventResult:
-    """A vault's event (a key near expiry, a vault written) re-checks every account whose CMK that vault holds,
-    as the index knows them (warden/cmk_index.py), each under its own lock."""
+    """An event about a vault or a resource group re-checks every account in scope that it reaches, each under
+    its own lock; the accounts are found only for an event not handled yet."""
     if rt.state.is_done(event.event_id, said):
         return _duplicate(rt, ctx, event)
-    vault, accounts = cmk_index.accounts_for(rt.state, event)
-    accounts = [a for a in accounts if rt.baseline.in_scope(account_parts(a)[0])]
+    try:
+        reach = find()
+    except AzureError as exc:
+        transient = isinstance(exc, TransientError)
+        reason = "could not list the accounts the event reaches" + ("; Event Grid redelivers it" if transient else "")
+        rt.audit.append([_recorder(rt, ctx).event(event.resource_id, Outcome.FAILED, reason, error=str(exc))])
+        if transient:
+            raise
+        return EventResult(event.event_id, True, reason)
+    accounts = [a for a in reach.accounts if rt.baseline.in_scope(account_parts(a)[0])]
     result = EventResult(event.event_id, True)
     if not accounts:
-        key = event.details.get("ObjectName")
-        reason = f"no account known to use vault {vault}" + (f" key {key}" if key else "")
-        reason += " (warden's index of CMK users); the sweep checks every account"
-        rt.audit.append([_recorder(rt, ctx).event(event.resource_id, Outcome.IGNORED, reason)])
+        rt.audit.append([_recorder(rt, ctx).event(event.resource_id, Outcome.IGNORED, reach.none_reason)])
     cooldown = None
     for account_id in accounts:
         with rt.state.lock(account_id):
             evaluated = evaluate(account_id, verdict.controls, rt, ctx, budget)
-        cmk_index.still_uses(rt.state, vault, evaluated.account, account_id)
+        if reach.vault is not None:
+            cmk_index.still_uses(rt.state, reach.vault, evaluated.account, account_id)
         result.outcomes += evaluated.outcomes
         cooldown = cooldown or evaluated.cooldown_until
     if cooldown is not None:
-        raise RetryLaterError(f"vault {vault}: an account is in cool-down until {cooldown.isoformat()}")
+        raise RetryLaterError(f"{event.resource_id}: an account is in cool-down until {cooldown.isoformat()}")
     rt.state.mark_done(event.event_id, rt.clock(), said)
     return result
 

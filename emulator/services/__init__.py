@@ -12,9 +12,14 @@ from emulator.arm.plane import ProviderFactory
 from emulator.kernel.service import Service
 from emulator.kernel.world import World
 
-from . import authorization, cognitiveservices, keyvault, openai
+from . import authorization, cognitiveservices, insights, keyvault, openai
 
 #: Resource providers served by the ARM plane.
-PROVIDERS: tuple[ProviderFactory, ...] = (cognitiveservices.provider, authorization.provider, keyvault.provider)
+PROVIDERS: tuple[ProviderFactory, ...] = (
+    cognitiveservices.provider,
+    authorization.provider,
+    keyvault.provider,
+    insights.provider,
+)
 #: Data planes, each a kernel Service built for the world; asked before ARM, which takes what none claims.
 SERVICES: tuple[Callable[[World], Service], ...] = (keyvault.KeyVaultPlane, openai.OpenAIPlane)

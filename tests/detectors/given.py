@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from remediators.account_patch import AccountPatch
+from warden.access_model import DiagnosticSetting, RoleAssignment
 from warden.ai_model import Deployment, RaiPolicy, TrainingData
 from warden.model import AccountIdentity, AccountSnapshot, Encryption, Finding
 from warden.vault_model import KeyAccess, KeySnapshot, KeyVersion, RotationPolicy, SecretSnapshot, VaultSnapshot
@@ -33,6 +34,9 @@ class Given:
     deployments: tuple[Deployment, ...] = ()
     policies: Mapping[str, RaiPolicy] = field(default_factory=dict)
     training: TrainingData | None = None
+    role_assignments: tuple[RoleAssignment, ...] = ()
+    own_principals: frozenset[str] = frozenset()
+    diagnostic_settings: tuple[DiagnosticSetting, ...] = ()
 
     def vault(self, name: str) -> VaultSnapshot | None:
         return self.vaults.get(name)

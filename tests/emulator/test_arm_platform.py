@@ -183,6 +183,7 @@ def test_provider_registration_lists_types_and_api_versions(emu: Emulator) -> No
         "Microsoft.CognitiveServices",
         "Microsoft.Authorization",
         "Microsoft.KeyVault",
+        "Microsoft.Insights",
     ]
     unknown = raw(emu, "GET", f"/subscriptions/{SUB}/providers/Microsoft.Nothing", params=ARM_API)
     assert unknown.status_code == 404

@@ -157,3 +157,8 @@ class CognitiveAccounts:
     def list_accounts(self, subscription_id: str) -> list[tuple[str, str]]:
         with classified_errors(f"list accounts of subscription {subscription_id}"):
             return [(a.id, a.kind or "") for a in self._clients(subscription_id).accounts.list() if a.id]
+
+    def list_accounts_in_group(self, subscription_id: str, resource_group: str) -> list[tuple[str, str]]:
+        with classified_errors(f"list accounts of resource group {resource_group} in subscription {subscription_id}"):
+            accounts = self._clients(subscription_id).accounts.list_by_resource_group(resource_group)
+            return [(a.id, a.kind or "") for a in accounts if a.id]

@@ -15,7 +15,9 @@ from azure.mgmt.authorization import AuthorizationManagementClient
 
 from warden.azure.clients import ClientFactory
 from warden.azure.errors import classified_errors
+from warden.azure.role_assignments import assignment_scope
 from warden.errors import ResourceGoneError
+from warden.ids import subscription_of
 from warden.vault_model import AccessPolicy, KeyAccess, VaultSnapshot
 
 log = logging.getLogger(__name__)
@@ -88,20 +90,6 @@ def at_or_above(candidate: str, scope: str) -> bool:
     return theirs[: len(mine)] == mine
 
 
-def _scope_of(assignment_id: str) -> str:
-    """The scope in a role assignment's id (`{scope}/providers/Microsoft.Authorization/roleAssignments/{name}`),
-    for an answer that leaves `properties.scope` out."""
-    head, _, _ = assignment_id.lower().rpartition("/providers/microsoft.authorization/roleassignments/")
-    return assignment_id[: len(head)] or "/"
-
-
-def _subscription(resource_id: str) -> str:
-    parts = [s for s in resource_id.split("/") if s]
-    if len(parts) < 2 or parts[0].lower() != "subscriptions":
-        raise ValueError(f"{resource_id!r} is not a resource id under a subscription")
-    return parts[1]
-
-
 def by_access_policy(vault: VaultSnapshot, principal_id: str) -> KeyAccess:
     """A vault without RBAC authorization: the principal's access policies (all of them, as Key Vault adds
     them up) must hold get, wrapKey and unwrapKey."""
@@ -138,7 +126,7 @@ class KeyAccessChecker:
 
     def _by_role_assignments(self, vault: VaultSnapshot, key_name: str, principal_id: str) -> KeyAccess:
         scope = key_scope(vault, key_name)
-        client = self._factory.arm(AuthorizationManagementClient, _subscription(vault.resource_id))
+        client = self._factory.arm(AuthorizationManagementClient, subscription_of(vault.resource_id))
         with classified_errors(f"list role assignments of {principal_id} at {scope}"):
             # assignedTo() also brings the assignments of the principal's groups, which principalId eq does not.
             assignments: list[Any] = list(
@@ -147,8 +135,10 @@ class KeyAccessChecker:
         roles: dict[str, tuple[str, frozenset[str]]] = {}
         covered: dict[str, str] = {}  # action -> the grant that covers it
         for assignment in assignments:
-            where = str(assignment.scope or _scope_of(str(assignment.id or "")))
-            if not at_or_above(where, scope):
+            where = str(assignment.scope or assignment_scope(str(assignment.id or "")))
+            # ARM lists only the assignments on the key's own line (at, above, below it); one at a management
+            # group or the root is above it, although its id is no prefix of the key's.
+            if subscription_of(where) and not at_or_above(where, scope):
                 continue  # below the key: it does not reach the key itself
             if assignment.condition:
                 # An ABAC condition may narrow the grant (to some keys, some actions); warden cannot evaluate

@@ -14,7 +14,15 @@ from detectors import CONTROLS
 from warden.audit import AuditLog, LocalAuditLog
 from warden.azure.credentials import StaticTokenCredential
 from warden.baseline import load_baseline
-from warden.ports import AccessPort, DeploymentPort, Ports, TrainingDataPort, VaultPort
+from warden.ports import (
+    AccessPort,
+    DeploymentPort,
+    DiagnosticsPort,
+    Ports,
+    RoleAssignmentPort,
+    TrainingDataPort,
+    VaultPort,
+)
 from warden.runtime import Runtime
 from warden.settings import Settings
 from warden.state import LocalStateStore, StateStore
@@ -115,6 +123,18 @@ def _training(clients: ClientFactory, settings: Settings) -> TrainingDataPort:
     return OpenAIDataPlane(clients, openai_endpoint=settings.openai_endpoint)
 
 
+def _role_assignments(clients: ClientFactory) -> RoleAssignmentPort:
+    from warden.azure.role_assignments import RoleAssignments
+
+    return RoleAssignments(clients)
+
+
+def _diagnostics(clients: ClientFactory) -> DiagnosticsPort:
+    from warden.azure.diagnostics import DiagnosticSettings
+
+    return DiagnosticSettings(clients)
+
+
 def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Runtime:
     """Validate the baseline and wire the ports; raises BaselineError/ConfigurationError at start-up.
 
@@ -146,6 +166,8 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utc_now
             access=cast(AccessPort, LazyPort(lambda: _key_access(clients))),
             deployments=cast(DeploymentPort, LazyPort(lambda: _deployments(clients, settings))),
             training=cast(TrainingDataPort, LazyPort(lambda: _training(clients, settings))),
+            roles=cast(RoleAssignmentPort, LazyPort(lambda: _role_assignments(clients))),
+            diagnostics=cast(DiagnosticsPort, LazyPort(lambda: _diagnostics(clients))),
         ),
         audit=build_audit(settings, credential),
         state=build_state(settings, credential),

@@ -20,6 +20,7 @@ from emulator.arm.types import Params, Resource, ResourceType, Route
 from emulator.kernel.http import Reply, Request
 
 from .definitions import RoleCatalog, role_guid
+from .hierarchy import MANAGEMENT_GROUPS_TYPE, Tenant
 from .scopes import parse_filter, templates
 from .versions import ASSIGNMENT_VERSIONS, ASSIGNMENTS_TYPE, schema
 
@@ -71,11 +72,13 @@ class Assignments:
         return (*lists, *items)
 
     def list(self, arm: Arm, req: Request, p: Params) -> Reply:
-        """At, above and below the scope (`atScope()`: at and above), for one principal if the filter names one."""
+        """At, above and below the scope (`atScope()`: at and above), for one principal if the filter names one;
+        management groups are above the subscriptions the scenario places in them (hierarchy.py)."""
         scope = ids.scope_of(req.path)
         text = req.query.get("$filter")
         wanted = parse_filter(text)
-        found = [a for a in arm.store.of_type(ASSIGNMENTS_TYPE, "/") if wanted.matches(a, scope)]
+        tenant = Tenant.from_groups(arm.store.of_type(MANAGEMENT_GROUPS_TYPE, "/"))
+        found = [a for a in arm.store.of_type(ASSIGNMENTS_TYPE, "/") if wanted.matches(a, scope, tenant)]
         reply = arm.page(req, found)
         if text and isinstance(reply.body, dict) and "nextLink" in reply.body:
             # The generic nextLink keeps only api-version and $skipToken; the next page must be filtered too.

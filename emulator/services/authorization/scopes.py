@@ -1,8 +1,5 @@
-"""Scopes as Microsoft.Authorization sees them: the scope shapes its routes serve, which scope lies above or
-below another, and the `$filter` of a role assignment list.
-
-A scope is above another when its id segments are a prefix of the other's (the subscription, the resource
-group and the vault are above a vault's key), compared case-insensitively as ARM compares ids.
+"""Scopes as Microsoft.Authorization sees them: the scope shapes its routes serve and the `$filter` of a role
+assignment list (which scope lies above which is hierarchy.py's).
 """
 
 from __future__ import annotations
@@ -14,6 +11,8 @@ from typing import Any
 
 from emulator.arm import ids
 from emulator.arm.errors import ArmError
+
+from .hierarchy import Tenant
 
 _PAIRS = ("{t0}/{n0}", "{t1}/{n1}", "{t2}/{n2}", "{t3}/{n3}", "{t4}/{n4}")
 # Route templates cannot capture a variable number of segments, so each scope shape is spelled out: the tenant
@@ -42,22 +41,6 @@ def templates(suffix: str) -> tuple[str, ...]:
     return tuple(f"{scope}/{suffix}".strip("/") for scope in SCOPE_TEMPLATES)
 
 
-def _segments(scope: str) -> list[str]:
-    return [s.lower() for s in ids.segments(scope)]
-
-
-def at_or_above(candidate: str, scope: str) -> bool:
-    """`candidate` is `scope` itself or a scope that contains it (the tenant root `/` contains every scope)."""
-    mine, theirs = _segments(candidate), _segments(scope)
-    return theirs[: len(mine)] == mine
-
-
-def below(candidate: str, scope: str) -> bool:
-    """`candidate` lies strictly inside `scope`."""
-    mine, theirs = _segments(candidate), _segments(scope)
-    return len(mine) > len(theirs) and mine[: len(theirs)] == theirs
-
-
 @dataclass(frozen=True)
 class AssignmentFilter:
     """A role assignment list's `$filter`: `at_scope` keeps only assignments at or above the scope; a
@@ -67,9 +50,9 @@ class AssignmentFilter:
     at_scope: bool = False
     principal: str | None = None
 
-    def matches(self, assignment: Mapping[str, Any], scope: str) -> bool:
+    def matches(self, assignment: Mapping[str, Any], scope: str, tenant: Tenant) -> bool:
         where = ids.scope_of(str(assignment.get("id", "")))
-        if not (at_or_above(where, scope) or (not self.at_scope and below(where, scope))):
+        if not (tenant.contains(where, scope) or (not self.at_scope and tenant.contains(scope, where))):
             return False
         if self.principal is None:
             return True
