@@ -207,6 +207,11 @@ class Emulator:
         A callback that raises makes that request a 500."""
         self._world.hooks.add(Hook(method, path, callback, count))
 
+    def remove_resource(self, resource_id: str) -> bool:
+        """Test hook: remove an ARM resource (and what is nested under it) outside any request, as someone
+        else's change between two of warden's requests would; False when there was none."""
+        return self._arm.store.delete(resource_id) is not None
+
     def set_job_status(self, account_id: str, job_id: str, status: str) -> None:
         """Test hook: set a fine-tuning job's status on the Azure OpenAI data plane (a running state drops
         `finished_at`). KeyError for an unknown account or job, ValueError for an unknown status."""

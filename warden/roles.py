@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from warden.access_model import RoleAssignment
 from warden.ids import ascii_lower, same_id
@@ -54,7 +55,7 @@ class Verdict:
     from above the resource group, or the `last-owner` over the account)."""
 
     assignment: RoleAssignment
-    kind: str  # remove | inherited | last-owner
+    kind: Literal["remove", "inherited", "last-owner"]
     level: str
 
 

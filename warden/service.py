@@ -130,11 +130,12 @@ def _vault_reach(event: ResourceEvent, rt: Runtime) -> Reach:
 
 
 def _not_an_account(event: ResourceEvent) -> str:
-    if "/roleassignments/" in event.resource_id.lower():
-        # Above a resource group, an assignment reaches a whole subscription: warden changes nothing there, and
-        # the sweep reports it on every account as needs-human, with the scope that grants it.
+    scope, found, _ = event.resource_id.lower().rpartition("/providers/microsoft.authorization/roleassignments/")
+    if found and scope.count("/") == 2:
+        # At a subscription (events come only for ids under one), an assignment reaches every account in it:
+        # warden changes nothing there, and the sweep reports it on every account as needs-human, with its scope.
         return "a role assignment above a resource group: reported by the sweep, never changed"
-    return "not under a Cognitive Services account"
+    return "not under a Cognitive Services account or its resource group"
 
 
 def _fan_out(

@@ -10,6 +10,8 @@ from emulator.access_builders import role_assignment
 from emulator.builders import SUBSCRIPTION as SUB
 from emulator.builders import account, account_id
 from tests.integration.conftest import WARDEN_OID, World, baseline_text, calls, write_event
+from warden.azure import functions_host
+from warden.azure.worker_events import to_functions_event
 
 RID = account_id("aoai-a")
 GROUP = f"/subscriptions/{SUB}/resourceGroups/ai-prod"
@@ -160,10 +162,9 @@ def test_an_owner_left_alone_since_it_was_judged_is_kept_at_the_last_moment(make
     # The detector counted on the subscription's Owner; it is removed between the detector's list and the
     # step's re-check, so the user's Owner at the account is now the last one and must stay.
     world = world_of(make_world, USER_OWNER, SUB_OWNER)
-    store = world.emulator._arm.store  # the emulator's ARM store: the change happens outside any request
 
     def remove_the_other_owner_on_the_next_list() -> None:
-        world.emulator.on_request("GET", "roleAssignments$", lambda: store.delete(SUB_OWNER["id"]))
+        world.emulator.on_request("GET", "roleAssignments$", lambda: world.emulator.remove_resource(SUB_OWNER["id"]))
 
     world.emulator.on_request("GET", "roleAssignments$", remove_the_other_owner_on_the_next_list)
     world.deliver(assignment_event(USER_OWNER))
@@ -172,3 +173,21 @@ def test_an_owner_left_alone_since_it_was_judged_is_kept_at_the_last_moment(make
     assert result["outcome"] == "failed"
     assert "it is the last Owner assignment over" in result["error"]
     assert USER_OWNER["id"] in left(world)
+
+
+def test_an_assignment_on_the_subscription_or_another_resource_is_dropped_with_its_reason(make_world) -> None:
+    world = world_of(make_world, SUB_OWNER)
+    vault = f"{GROUP}/providers/Microsoft.KeyVault/vaults/kv-1"
+    said = {
+        scope: functions_host.on_event(
+            to_functions_event(assignment_event(role_assignment(scope, "Owner", USER))), world.runtime
+        )
+        # (A management group's or the root's assignment is no subscription event: the parser rejects its id.)
+        for scope in (f"/subscriptions/{SUB}", vault)
+    }
+    reasons = {scope: result.reason for scope, result in said.items() if result is not None and not result.accepted}
+    assert reasons == {
+        f"/subscriptions/{SUB}": "a role assignment above a resource group: reported by the sweep, never changed",
+        vault: "not under a Cognitive Services account or its resource group",
+    }
+    assert calls(world) == []
