@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import pytest
 import requests
@@ -14,6 +14,8 @@ from emulator import Emulator
 from tests.conftest import reference_dir
 from tests.emulator.swagger import Swagger
 from warden.azure.credentials import StaticTokenCredential
+
+C = TypeVar("C")
 
 SUB = "00000000-1111-2222-3333-444444444444"
 OTHER_SUB = "99999999-1111-2222-3333-444444444444"
@@ -83,7 +85,12 @@ def deployment(account: str, name: str, policy: str = "Microsoft.DefaultV2", rg:
 
 def make_client(emu: Emulator, sub: str = SUB) -> CognitiveServicesManagementClient:
     """The real SDK client, with quick retry back-off so fault tests stay fast."""
-    return CognitiveServicesManagementClient(
+    return arm_client(CognitiveServicesManagementClient, emu, sub)
+
+
+def arm_client(kind: Callable[..., C], emu: Emulator, sub: str = SUB) -> C:
+    """Any real management client of the emulator's ARM plane, with quick retry back-off."""
+    return kind(
         StaticTokenCredential(),
         sub,
         base_url=emu.endpoint,

@@ -15,9 +15,8 @@ from azure.mgmt.monitor.v2021_05_01_preview.models import DiagnosticSettingsReso
 
 from emulator import Emulator
 from tests.conftest import reference_dir
-from tests.emulator.conftest import BEARER, SUB, account_id, openai_account, raw
+from tests.emulator.conftest import BEARER, SUB, account_id, arm_client, openai_account, raw
 from tests.emulator.swagger import Swagger
-from warden.azure.credentials import StaticTokenCredential
 
 API = "2021-05-01-preview"
 ACC = account_id("aoai-one")
@@ -57,14 +56,7 @@ def emu() -> Iterator[Emulator]:
 
 @pytest.fixture
 def monitor(emu: Emulator) -> Iterator[MonitorManagementClient]:
-    with MonitorManagementClient(
-        StaticTokenCredential(),
-        SUB,
-        base_url=emu.endpoint,
-        connection_verify=emu.ca_path,
-        retry_backoff_factor=0.01,
-        retry_backoff_max=1,
-    ) as client:
+    with arm_client(MonitorManagementClient, emu) as client:
         yield client
 
 
