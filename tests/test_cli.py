@@ -12,6 +12,7 @@ from typing import Any
 
 from emulator.builders import SUBSCRIPTION
 from tests.conftest import reference_dir
+from tests.test_routing import DESIGN_IDS
 from warden import cli_replay
 
 REPO = Path(__file__).resolve().parents[1]
@@ -394,19 +395,7 @@ def test_controls_lists_the_derived_permissions_and_never_list_keys() -> None:
     assert done.returncode == 0, done.stderr
     doc = json.loads(done.stdout)
     assert set(doc["permissions"]) == PERMISSIONS
-    assert set(doc["controls"]) == {
-        "network.public-access",
-        "network.outbound",
-        "identity.local-auth",
-        "identity.key-vault-keys",
-        "identity.role-assignments",
-        "encryption.cmk",
-        "encryption.cmk-freshness",
-        "encryption.vault-protection",
-        "data.training-files",
-        "ai.jailbreak-filter",
-        "logging.diagnostics",
-    }
+    assert set(doc["controls"]) == set(DESIGN_IDS)  # every control of the design guide is implemented
     assert "Microsoft.CognitiveServices/accounts/regenerateKey/action" in doc["controls"]["identity.local-auth"]
     assert "Microsoft.KeyVault/vaults/keys/rotate/action" in doc["controls"]["encryption.cmk-freshness"]
     assert "Microsoft.Authorization/roleAssignments/delete" in doc["controls"]["identity.role-assignments"]

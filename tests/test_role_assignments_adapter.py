@@ -16,7 +16,7 @@ from warden.access_model import RoleAssignment
 from warden.azure.clients import ClientFactory
 from warden.azure.cognitive import CognitiveAccounts
 from warden.azure.credentials import StaticTokenCredential
-from warden.azure.role_assignments import RoleAssignments, assignment_scope, check_assignment_id, check_scope
+from warden.azure.role_assignments import RoleAssignments, check_assignment_id, check_scope
 from warden.errors import (
     AzureError,
     ConflictError,
@@ -25,7 +25,7 @@ from warden.errors import (
     ResourceGoneError,
     TransientError,
 )
-from warden.ids import IdRuleError
+from warden.ids import IdRuleError, assignment_scope
 from warden.settings import RetryOptions
 
 ACC = account_id("aoai-prod")

@@ -28,7 +28,7 @@ class Scope:
     now: datetime
     subscriptions: tuple[str, ...] = ()
     exempt: Callable[[str, str], bool] = lambda resource_id, control_id: False
-    own_principals: frozenset[str] = frozenset()
+    own_principals: frozenset[str] = frozenset()  # lower-case
 
 
 class LazyFacts:
@@ -124,7 +124,7 @@ class LazyFacts:
 
     @property
     def own_principals(self) -> frozenset[str]:
-        return frozenset(p.strip().lower() for p in self._scope.own_principals)
+        return self._scope.own_principals
 
     @property
     def diagnostic_settings(self) -> tuple[DiagnosticSetting, ...]:

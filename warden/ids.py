@@ -118,6 +118,31 @@ def account_parts(resource_id: str) -> tuple[str, str, str]:
     return match["sub"], match["rg"], match["name"]
 
 
+#: The characters an ARM id or scope may hold where an SDK puts it into a URL path unquoted (`scope`,
+#: `roleAssignmentId`, `resourceUri` skip quoting): a `?`, `#` or `%` would change which URL is asked.
+URL_SAFE_ID = re.compile(r"[A-Za-z0-9/_.()\-]*", re.ASCII)
+_ASSIGNMENTS = "/providers/microsoft.authorization/roleassignments/"
+
+
+def assignment_scope(assignment_id: str) -> str:
+    """The scope in a role assignment's id (`{scope}/providers/Microsoft.Authorization/roleAssignments/{name}`),
+    as spelled there; `/` for an assignment at the tenant root (or an id that is no assignment's)."""
+    head, _, _ = ascii_lower(assignment_id).rpartition(_ASSIGNMENTS)
+    return assignment_id[: len(head)] or "/"
+
+
+def is_assignment_id(resource_id: str) -> bool:
+    """Whether the id names a role assignment (at any scope)."""
+    return _ASSIGNMENTS in ascii_lower(resource_id)
+
+
+def at_or_above(candidate: str, scope: str) -> bool:
+    """`candidate` is `scope` or contains it (by id segments, case-insensitively; `/` contains every scope)."""
+    mine = [ascii_lower(s) for s in candidate.split("/") if s]
+    theirs = [ascii_lower(s) for s in scope.split("/") if s]
+    return theirs[: len(mine)] == mine
+
+
 def subscription_of(scope: str) -> str:
     """The subscription id a scope or resource id lies in (`/subscriptions/{id}/...`, a leading slash optional);
     "" for a management group or the tenant root. Clients are built per subscription; by-scope calls ignore it."""

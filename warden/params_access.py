@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from warden.access_model import role_guid
 from warden.control import ParamError
 from warden.ids import is_guid
 
@@ -21,15 +22,15 @@ _WORKSPACE = re.compile(
 _SETTING_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
-def guids(value: object, what: str) -> tuple[str, ...]:
-    """A list of GUIDs (object ids, role definition ids), lower-cased, duplicates dropped."""
+def guids(value: object, what: str, *, last_segment: bool = False) -> tuple[str, ...]:
+    """A list of GUIDs (object ids, role definition ids), lower-cased, duplicates dropped. With `last_segment`, a
+    full id may be given (a role definition's): its last segment is the GUID."""
     if not isinstance(value, list):
         raise ParamError(f"expected a list of {what} (GUIDs), got {value!r}")
     out: dict[str, None] = {}
     for i, item in enumerate(value):
         text = item.strip() if isinstance(item, str) else ""
-        # A role definition's full id may be pasted: its GUID is what counts.
-        text = text.rstrip("/").rsplit("/", 1)[-1] if "/" in text and what.startswith("role") else text
+        text = role_guid(text) if last_segment else text
         if not is_guid(text):
             raise ParamError(f"{item!r} is not one of the {what}: expected a GUID like 8e3af657-a8ff-...", item=i)
         out[text.lower()] = None
@@ -41,7 +42,7 @@ def principal_ids(value: object) -> tuple[str, ...]:
 
 
 def role_ids(value: object) -> tuple[str, ...]:
-    return guids(value, "role definition ids")
+    return guids(value, "role definition ids", last_segment=True)
 
 
 def workspace_id(value: object) -> str:

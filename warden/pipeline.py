@@ -216,7 +216,7 @@ def _scope(rt: Runtime) -> Scope:
         now=now,
         subscriptions=tuple(sorted(rt.baseline.subscriptions)),
         exempt=lambda resource_id, control_id: is_exempt(resource_id, control_id, rt.baseline, now),
-        own_principals=rt.self_object_ids,
+        own_principals=frozenset(p.strip().lower() for p in rt.self_object_ids),
     )
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from warden.access_model import RoleAssignment
-from warden.ids import ascii_lower, same_id
+from warden.ids import ascii_lower, at_or_above, same_id
 from warden.model import Json
 
 OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
@@ -44,7 +44,7 @@ def group_scope(account_id: str) -> str:
 def level(scope: str, account_id: str) -> str:
     """Where an assignment listed at the account is granted: `account`, `resource group`, or `inherited`
     (the subscription, a management group, the root). A scope below the account is the `account`'s too."""
-    if same_id(scope, account_id) or ascii_lower(scope.rstrip("/")).startswith(ascii_lower(account_id) + "/"):
+    if at_or_above(account_id, scope):
         return "account"
     return "resource group" if same_id(scope, group_scope(account_id)) else "inherited"
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from warden import cmk_index
 from warden.errors import AuditWriteError, AzureError, RetryLaterError, TransientError, WardenError
-from warden.ids import account_parts, group_assignment_parts, vault_parts
+from warden.ids import account_parts, assignment_scope, group_assignment_parts, is_assignment_id, vault_parts
 from warden.intake import Triage, triage
 from warden.model import Json, Outcome, ResourceEvent, Trigger, account_id_of
 from warden.pipeline import OPENAI_KINDS, evaluate
@@ -130,8 +130,7 @@ def _vault_reach(event: ResourceEvent, rt: Runtime) -> Reach:
 
 
 def _not_an_account(event: ResourceEvent) -> str:
-    scope, found, _ = event.resource_id.lower().rpartition("/providers/microsoft.authorization/roleassignments/")
-    if found and scope.count("/") == 2:
+    if is_assignment_id(event.resource_id) and assignment_scope(event.resource_id).strip("/").count("/") == 1:
         # At a subscription (events come only for ids under one), an assignment reaches every account in it:
         # warden changes nothing there, and the sweep reports it on every account as needs-human, with its scope.
         return "a role assignment above a resource group: reported by the sweep, never changed"

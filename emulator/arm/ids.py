@@ -6,6 +6,15 @@ so every lookup goes through `key()`.
 
 from __future__ import annotations
 
+_PAIRS = ("{t0}/{n0}", "{t1}/{n1}", "{t2}/{n2}", "{t3}/{n3}", "{t4}/{n4}")
+#: Route templates for a resource that extension resources (role assignments, diagnostic settings) attach to.
+#: Templates cannot capture a variable number of segments, so each shape is spelled out: a resource in a group
+#: with up to four levels of children (a vault's key is one child), or at subscription level with up to two.
+RESOURCE_TEMPLATES: tuple[str, ...] = (
+    *("subscriptions/{sub}/resourcegroups/{rg}/providers/{ns}/" + "/".join(_PAIRS[:n]) for n in range(1, 6)),
+    *("subscriptions/{sub}/providers/{ns}/" + "/".join(_PAIRS[:n]) for n in range(1, 3)),
+)
+
 
 def key(resource_id: str) -> str:
     """The lookup key of an id: lower case, no trailing slash."""

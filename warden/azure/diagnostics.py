@@ -17,14 +17,11 @@ from warden.access_model import DiagnosticSetting, LogSetting
 from warden.azure.clients import ClientFactory
 from warden.azure.errors import classified_errors
 from warden.errors import AzureError
-from warden.ids import IdRuleError, check_arm_id, subscription_of
+from warden.ids import URL_SAFE_ID, IdRuleError, check_arm_id, subscription_of
 from warden.model import Json
 
 log = logging.getLogger(__name__)
 
-# The SDK puts `resourceUri` into the URL path unquoted (the swagger's x-ms-skip-url-encoding), so only the
-# characters ARM ids use may be in it: a `?`, `#` or `%` would change which URL is asked.
-_ID_CHARS = re.compile(r"[A-Za-z0-9/_.()\-]+", re.ASCII)
 # A setting name is quoted by the SDK, but the emulator and ARM decode the path once: a `/` would still split it.
 _NAME = re.compile(r"[A-Za-z0-9_.()\- ]+", re.ASCII)
 
@@ -34,7 +31,7 @@ def resource_uri(resource_id: str) -> str:
     without its leading slash, as the upstream examples write it (`subscriptions/...`). The SDK's `/{resourceUri}`
     template adds the one slash, so the URL never depends on azure-core collapsing a `//`."""
     value = check_arm_id(resource_id)
-    if not _ID_CHARS.fullmatch(value):
+    if not URL_SAFE_ID.fullmatch(value):  # the SDK puts `resourceUri` into the URL path unquoted
         raise IdRuleError(f"is {resource_id!r}, which holds characters an ARM id cannot (only A-Z a-z 0-9 / _ . ( ) -)")
     return value.lstrip("/")
 

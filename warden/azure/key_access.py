@@ -13,11 +13,11 @@ from typing import Any
 
 from azure.mgmt.authorization import AuthorizationManagementClient
 
+from warden.access_model import role_guid
 from warden.azure.clients import ClientFactory
 from warden.azure.errors import classified_errors
-from warden.azure.role_assignments import assignment_scope
 from warden.errors import ResourceGoneError
-from warden.ids import subscription_of
+from warden.ids import assignment_scope, at_or_above, subscription_of
 from warden.vault_model import AccessPolicy, KeyAccess, VaultSnapshot
 
 log = logging.getLogger(__name__)
@@ -83,13 +83,6 @@ def key_scope(vault: VaultSnapshot, key_name: str) -> str:
     return f"{vault.resource_id.rstrip('/')}/keys/{key_name}"
 
 
-def at_or_above(candidate: str, scope: str) -> bool:
-    """`candidate` is `scope` or contains it (by id segments, case-insensitively; `/` contains every scope)."""
-    mine = [s.lower() for s in candidate.split("/") if s]
-    theirs = [s.lower() for s in scope.split("/") if s]
-    return theirs[: len(mine)] == mine
-
-
 def by_access_policy(vault: VaultSnapshot, principal_id: str) -> KeyAccess:
     """A vault without RBAC authorization: the principal's access policies (all of them, as Key Vault adds
     them up) must hold get, wrapKey and unwrapKey."""
@@ -146,7 +139,7 @@ class KeyAccessChecker:
                 log.info("role assignment %s has a condition; not counted for key %s", assignment.id, scope)
                 continue
             role_id = str(assignment.role_definition_id or "")
-            guid = role_id.rstrip("/").rsplit("/", 1)[-1].lower()
+            guid = role_guid(role_id)
             if guid not in roles:
                 roles[guid] = self._role(client, role_id, guid)
             name, actions = roles[guid]

@@ -5,7 +5,6 @@ list with `$filter=atScope()`), and deleting one by its id. SDK models become wa
 from __future__ import annotations
 
 import logging
-import re
 from enum import Enum
 from typing import Any
 
@@ -14,21 +13,11 @@ from azure.mgmt.authorization import AuthorizationManagementClient
 from warden.access_model import RoleAssignment
 from warden.azure.clients import ClientFactory
 from warden.azure.errors import classified_errors
-from warden.ids import IdRuleError, is_guid, subscription_of
+from warden.ids import URL_SAFE_ID, IdRuleError, assignment_scope, is_guid, subscription_of
 
 log = logging.getLogger(__name__)
 
 _ASSIGNMENTS = "/providers/microsoft.authorization/roleassignments/"
-# A scope goes into the URL path unquoted (the SDK's `scope` and `roleAssignmentId` skip quoting), so only the
-# characters ARM ids use may: a `?`, `#` or `%` would change which URL is asked.
-_SCOPE_CHARS = re.compile(r"[A-Za-z0-9/_.()\-]*", re.ASCII)
-
-
-def assignment_scope(assignment_id: str) -> str:
-    """The scope in a role assignment's id (`{scope}/providers/Microsoft.Authorization/roleAssignments/{name}`),
-    for an answer that leaves `properties.scope` out; `/` for an assignment at the tenant root."""
-    head, _, _ = assignment_id.lower().rpartition(_ASSIGNMENTS)
-    return assignment_id[: len(head)] or "/"
 
 
 def check_scope(scope: str) -> str:
@@ -38,7 +27,7 @@ def check_scope(scope: str) -> str:
         return scope
     segs = scope.split("/")
     shaped = len(segs) > 1 and segs[0] == "" and all(s not in ("", ".", "..") for s in segs[1:])
-    if not (shaped and _SCOPE_CHARS.fullmatch(scope)):
+    if not (shaped and URL_SAFE_ID.fullmatch(scope)):
         raise IdRuleError(f"is {scope!r}, not an ARM scope (/, or /segment/... of ASCII id characters)")
     return scope
 

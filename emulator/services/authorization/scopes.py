@@ -14,17 +14,14 @@ from emulator.arm.errors import ArmError
 
 from .hierarchy import Tenant
 
-_PAIRS = ("{t0}/{n0}", "{t1}/{n1}", "{t2}/{n2}", "{t3}/{n3}", "{t4}/{n4}")
-# Route templates cannot capture a variable number of segments, so each scope shape is spelled out: the tenant
-# root, a management group, a subscription, a resource group, and resources with up to four levels of children
-# in a group (a vault's key is one child) or up to two at subscription level.
+# Every scope shape spelled out (route templates cannot capture a variable number of segments): the tenant
+# root, a management group, a subscription, a resource group, and the resources of ids.RESOURCE_TEMPLATES.
 SCOPE_TEMPLATES: tuple[str, ...] = (
     "",
     "providers/microsoft.management/managementgroups/{mg}",
     "subscriptions/{sub}",
     "subscriptions/{sub}/resourcegroups/{rg}",
-    *("subscriptions/{sub}/resourcegroups/{rg}/providers/{ns}/" + "/".join(_PAIRS[:n]) for n in range(1, 6)),
-    *("subscriptions/{sub}/providers/{ns}/" + "/".join(_PAIRS[:n]) for n in range(1, 3)),
+    *ids.RESOURCE_TEMPLATES,
 )
 UNSUPPORTED = (
     "The filter '{}' is not supported. Supported filters are either 'atScope()' or 'principalId eq '{{value}}' "
