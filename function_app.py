@@ -3,6 +3,8 @@
 import azure.functions as func
 
 from warden.azure import functions_host as host
+from warden.azure import sweep_queue
+from warden.settings import SWEEP_QUEUE_CONNECTION
 
 # An invalid baseline or WARDEN_* setting fails here, when the worker indexes the app, not on every event.
 host.check_startup()
@@ -27,6 +29,15 @@ def sweep(timer: func.TimerRequest) -> None:
 @app.timer_trigger(arg_name="timer", schedule="%WARDEN_DATA_SWEEP_SCHEDULE%", run_on_startup=False, use_monitor=True)
 def data_sweep(timer: func.TimerRequest) -> None:
     host.on_data_timer(timer)
+
+
+# One subscription of a fanned-out sweep (docs/scale.md "Fan-out"): the queue the timers fill when WARDEN_SWEEP_QUEUE
+# is set, reached through WARDEN_SWEEP_QUEUE_STORAGE (in Azure: WARDEN_SWEEP_QUEUE_STORAGE__queueServiceUri, the
+# managed identity). Raising makes the host redeliver the item (host.json extensions.queues).
+@app.function_name("sweep_item")
+@app.queue_trigger(arg_name="msg", queue_name="%WARDEN_SWEEP_QUEUE%", connection=SWEEP_QUEUE_CONNECTION)
+def sweep_item(msg: func.QueueMessage) -> None:
+    sweep_queue.handle_message(host.get_runtime(), msg)
 
 
 @app.function_name("health")

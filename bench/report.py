@@ -1,9 +1,12 @@
-"""The human-readable report: one block per section, the ratios, and the count checks (mismatches are loud)."""
+"""The human-readable report: one block per section, the ratios, the count checks (mismatches are loud), and
+last the one table of goal | target | measured | ok (bench/goals.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from typing import Any
+
+from bench import goals
 
 RULE = "=" * 100
 
@@ -39,7 +42,7 @@ def _events(ev: Mapping[str, Any]) -> Iterator[str]:
     yield f"   events/s            {ev['events_per_s']:.1f}   (wall {ev['wall_s']:.2f} s)"
     yield f"   latency, all        {_lat(ev['latency_ms'])}"
     for cost, stats in ev["latency_ms_by_requests"].items():
-        label = {"1": "compliant (1 req)", "5": "drifted (5 req)"}.get(cost, f"{cost} requests")
+        label = {"1": "compliant (1 req)", "3": "drifted (3 req)"}.get(cost, f"{cost} requests")
         yield f"   {label:<19} {_lat(stats)}  n={stats['n']}"
     yield f"   first event         {ev['first_event_ms']:.2f} ms (TLS handshake, client construction)"
     methods = ", ".join(f"{k} {v}" for k, v in sorted(ev["requests_by_method"].items()))
@@ -65,12 +68,16 @@ def _events(ev: Mapping[str, Any]) -> Iterator[str]:
 
 
 def _sweep(sw: Mapping[str, Any]) -> Iterator[str]:
-    yield f"   sweep of {sw['accounts']} accounts ({sw['drifted_accounts']} drifted), one run:"
-    yield f"     accounts/s        {sw['accounts_per_s']:.1f}   ({sw['seconds']:.2f} s)"
-    methods = ", ".join(f"{k} {v}" for k, v in sorted(sw["requests_by_method"].items()))
     yield (
-        f"     requests          {sw['requests']} ({methods}; {sw['list_pages']} list pages); "
-        f"{sw['requests_per_account']:.3f} per account; ideal {sw['ideal_requests']}"
+        f"   sweep of {sw['accounts']} accounts ({sw['drifted_accounts']} drifted), one run, via {sw['source']}: "
+        f"{sw['accounts_found']} candidate(s) found"
+    )
+    yield f"     accounts/s        {sw['accounts_per_s']:.1f}   ({sw['seconds']:.2f} s)"
+    kinds = ", ".join(f"{k} {v}" for k, v in sw["requests_by_kind"].items())
+    ideal = ", ".join(f"{k} {v}" for k, v in sw["ideal_by_kind"].items())
+    yield (
+        f"     requests          {sw['requests']} ({kinds}); {sw['requests_per_account']:.3f} per account; "
+        f"ideal {sw['ideal_requests']} ({ideal})"
     )
     yield f"     outcomes          {', '.join(f'{k} {v}' for k, v in sorted(sw['outcomes'].items()))}"
     split = ", ".join(f"{k} {v:.3f}" for k, v in sw["time_split_s"].items())
@@ -119,11 +126,32 @@ def _memory(result: Mapping[str, Any]) -> Iterator[str]:
 
 
 def _startup(st: Mapping[str, Any]) -> Iterator[str]:
+    proc = st["process"]
+    yield (
+        f'   whole process (median of {proc["runs"]}): python -c "import function_app" '
+        f"{proc['import_function_app_ms']:.0f} ms vs python -c pass {proc['python_pass_ms']:.0f} ms: "
+        f"{proc['difference_ms']:.0f} ms more"
+    )
     yield f"   cold start (fresh interpreters, median of {st['rows'][0]['runs']} runs, Python {st['python']}):"
     for row in st["rows"]:
         yield f"     {row['what']:<64} {row['median_ms']:7.1f} ms   ({row['modules_loaded']} modules loaded)"
     yield f"     `import function_app` loads {', '.join(st['function_app_loads'])}"
     yield f"     and defers {', '.join(st['function_app_defers'])} (imported only where used)"
+
+
+def _lro(lro: Mapping[str, Any]) -> Iterator[str]:
+    t = lro["time_to_compliant_ms"]
+    yield (
+        f"9. Time-to-compliant, one drifted-account event, ARM answering the PATCH 202 ({lro['mode']}), "
+        f"{lro['latency_ms']:.0f} ms injected on every request"
+    )
+    yield (
+        f"   median {t['median']:.1f} ms (min {t['min']:.1f}, max {t['max']:.1f}; {lro['runs']} events) vs "
+        f"{lro['necessary_requests']} necessary x {lro['latency_ms']:.0f} ms = ratio {lro['ratio']:.3f}"
+    )
+    yield f"   requests: {lro['requests_made']} made, {lro['necessary_requests']} necessary; outcomes {lro['outcomes']}"
+    for label in lro["requests"]:
+        yield f"      {label}"
 
 
 def _ratios(rows: list[dict[str, Any]]) -> Iterator[str]:
@@ -156,5 +184,26 @@ def render(result: Mapping[str, Any]) -> str:
         lines += list(_memory(result))
     if "startup" in result:
         lines += list(_startup(result["startup"]))
+    if "scale" in result:
+        from bench.scale_report import render as scale
+
+        lines += ["", *scale(result["scale"])]
+    if "storage_trips" in result:
+        from bench.storage_trips import render as trips
+
+        lines += ["", *trips(result["storage_trips"])]
+    if "echo_rate" in result:
+        from bench.echo_rate import render as echoes
+
+        lines += ["", *echoes(result["echo_rate"])]
+    if "lro" in result:
+        lines += ["", *_lro(result["lro"])]
     lines += ["", *_ratios(result["ratios"]), "", *_checks(result["checks"]), RULE]
+    lines += ["Goals of issue 11", *goals.render(result["goals"])]
+    if "quick=True" in result["config"]:
+        lines.append(
+            "(quick run: figures marked (quick run) or (at 1,000 accounts) come from the small sizes; "
+            "run `make bench` for the issue's)"
+        )
+    lines.append(RULE)
     return "\n".join(lines)

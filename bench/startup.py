@@ -5,6 +5,7 @@ cache and the .pyc files), timed around the import statement inside the child, s
 not included. "After function_app" imports the module in a child that has already imported function_app:
 what deferring that import moves out of the cold start. The last probe builds the Runtime as the first
 event does (`build_runtime`, static credential, one management client), the cost lazy construction defers.
+`measure_process` times the whole process instead: `python -c "import function_app"` against `python -c pass`.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ import json
 import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
-from bench.world import REPO
+REPO = Path(__file__).resolve().parents[1]
 
 #: Modules worth knowing whether `import function_app` pulls in.
 HEAVY = ("azure.functions", "azure.core", "azure.mgmt.cognitiveservices", "azure.identity", "azure.storage.blob")
@@ -68,6 +70,36 @@ def _median(label: str, body: str, runs: int, before: tuple[str, ...] = ()) -> d
     }
 
 
+def _wall(code: str) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, check=True, timeout=120)
+    return time.perf_counter() - started
+
+
+def process_wall(code: str, runs: int) -> float:
+    """Median wall seconds of a whole `python -c CODE` process (cwd = the repository), after one warm-up."""
+    _wall(code)
+    return statistics.median(_wall(code) for _ in range(runs))
+
+
+def measure_process(runs: int) -> dict[str, Any]:
+    """Cold start as a whole process: `python -c "import function_app"` against `python -c pass`, interpreter
+    start-up, site and exit included; the two alternate so that a drift in machine load hits both alike."""
+    _wall("pass")
+    _wall("import function_app")
+    passes, imports = [], []
+    for _ in range(runs):
+        passes.append(_wall("pass"))
+        imports.append(_wall("import function_app"))
+    pass_ms, app_ms = statistics.median(passes) * 1000, statistics.median(imports) * 1000
+    return {
+        "runs": runs,
+        "python_pass_ms": round(pass_ms, 1),
+        "import_function_app_ms": round(app_ms, 1),
+        "difference_ms": round(app_ms - pass_ms, 1),
+    }
+
+
 def measure_startup(runs: int) -> dict[str, Any]:
     """Median import times in fresh interpreters; which heavy modules `import function_app` loads."""
     app = ("function_app",)
@@ -103,6 +135,7 @@ def measure_startup(runs: int) -> dict[str, Any]:
     loaded = rows[0]["heavy_loaded"]
     return {
         "python": sys.version.split()[0],
+        "process": measure_process(runs),
         "rows": rows,
         "function_app_loads": loaded,
         "function_app_defers": [m for m in HEAVY if m not in loaded],

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from remediators.account_patch import AccountPatch
 from remediators.regenerate_key import KEY_NAMES, RegenerateKey
-from warden.control import ACCOUNT_WRITTEN, KEY_REGENERATED, KEYS_LISTED, Control, Fact, Facts, param
+from warden.control import ACCOUNT_WRITTEN, KEY_REGENERATED, KEYS_LISTED, Control, Fact, Facts, GraphQuery, param
 from warden.model import Finding
 from warden.params import boolean
 from warden.steps import Step
@@ -43,4 +43,8 @@ CONTROL = Control(
     facts=frozenset({Fact.ACCOUNT}),
     steps=(AccountPatch, RegenerateKey),
     detect=detect,
+    graph=GraphQuery(
+        where="tostring(properties.disableLocalAuth) !~ 'true'",
+        properties=("disableLocalAuth",),
+    ),
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from remediators.account_patch import AccountPatch
-from warden.control import ACCOUNT_WRITTEN, Control, Fact, Facts, param
+from warden.control import ACCOUNT_WRITTEN, Control, Fact, Facts, GraphQuery, param
 from warden.model import Finding, Json
 from warden.params import fqdn_patterns
 
@@ -61,4 +61,10 @@ CONTROL = Control(
     facts=frozenset({Fact.ACCOUNT}),
     steps=(AccountPatch,),
     detect=detect,
+    graph=GraphQuery(
+        # Any entry may be unapproved: every account with a list is a candidate, judged in memory.
+        where="tostring(properties.restrictOutboundNetworkAccess) !~ 'true'"
+        " or array_length(properties.allowedFqdnList) > 0",
+        properties=("restrictOutboundNetworkAccess", "allowedFqdnList"),
+    ),
 )

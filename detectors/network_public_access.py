@@ -10,7 +10,7 @@ import ipaddress
 from dataclasses import dataclass, field
 
 from remediators.account_patch import AccountPatch
-from warden.control import ACCOUNT_WRITTEN, Control, Fact, Facts, param
+from warden.control import ACCOUNT_WRITTEN, Control, Fact, Facts, GraphQuery, param
 from warden.model import Finding, Json
 from warden.params import ipv4_ranges
 
@@ -75,4 +75,5 @@ CONTROL = Control(
     facts=frozenset({Fact.ACCOUNT}),
     steps=(AccountPatch,),
     detect=detect,
+    graph=GraphQuery("tostring(properties.publicNetworkAccess) !~ 'Disabled'", ("publicNetworkAccess", "networkAcls")),
 )

@@ -18,6 +18,7 @@ from typing import Any
 from .facade import Emulator
 
 log = logging.getLogger(__name__)
+_FOREVER = 2**62  # a fault count no run reaches
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,6 +26,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=0, help="TCP port (default: any free port)")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     parser.add_argument("--requests-out", type=Path, help="write the request log here (JSON lines) on exit")
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=0.0,
+        help="delay every request by this many milliseconds before it is served (a `latency` fault on every "
+        "request, after the scenario's own faults; default 0)",
+    )
 
 
 def register(subparsers: Any) -> None:
@@ -59,6 +67,13 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as err:
         sys.stderr.write(f"emulator: invalid scenario {args.state}: {err}\n")
         return 2
+    if args.latency_ms < 0:
+        sys.stderr.write("emulator: --latency-ms must be >= 0\n")
+        return 2
+    if args.latency_ms:
+        # One latency fault that never fires out: every request sleeps (on its own server thread) before it is
+        # served. A scenario fault, armed first, takes precedence on the requests it matches.
+        emulator.add_fault("*", "", "latency", count=_FOREVER, delay=args.latency_ms / 1000)
     with emulator:
         sys.stdout.write(
             f"endpoint: {emulator.endpoint}\nvault: {emulator.vault_endpoint}\nopenai: {emulator.openai_endpoint}\n"

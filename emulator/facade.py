@@ -32,6 +32,7 @@ from .services import PROVIDERS, SERVICES
 from .services.keyvault import LISTENER as KEYVAULT_LISTENER
 from .services.openai import LISTENER as OPENAI_LISTENER
 from .services.openai import OpenAIPlane
+from .services.resourcegraph import graph_of
 
 log = logging.getLogger(__name__)
 # Wildcard bind addresses cannot be certificate names; clients reach them as 127.0.0.1 or localhost.
@@ -211,6 +212,15 @@ class Emulator:
         """Test hook: remove an ARM resource (and what is nested under it) outside any request, as someone
         else's change between two of warden's requests would; False when there was none."""
         return self._arm.store.delete(resource_id) is not None
+
+    def freeze_graph(self) -> None:
+        """Test hook: Resource Graph answers from the resources as they are now until thaw_graph(), as real ARG,
+        which indexes writes seconds to minutes late, would; ARM reads and writes are not affected."""
+        graph_of(self._arm).freeze()
+
+    def thaw_graph(self) -> None:
+        """Resource Graph reads the live store again (the default)."""
+        graph_of(self._arm).thaw()
 
     def set_job_status(self, account_id: str, job_id: str, status: str) -> None:
         """Test hook: set a fine-tuning job's status on the Azure OpenAI data plane (a running state drops

@@ -1,7 +1,8 @@
 """Step kind account.patch: one PATCH of an account's `properties`, carrying only the drifted properties.
 
 Every account-property fix for one account merges into one PATCH (so a second one can never meet a 412 from
-the first), sent with If-Match, and verified by re-reading the account.
+the first), sent with If-Match, and verified by re-reading the account (the poller's read of it once ARM finished
+the operation, when the PATCH was accepted as one and nothing ran after it: docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import ClassVar
 
 from warden.model import AccountSnapshot, Json
 from warden.ports import Ports
-from warden.steps import Step, Verify
+from warden.steps import Step, Verify, Written
 
 
 @dataclass(frozen=True)
@@ -62,5 +63,6 @@ class AccountPatch:
             raise ValueError(f"a stored {cls.kind} step has no properties: {sorted(data)}")
         return cls(str(data["target"]), dict(properties))
 
-    def apply(self, ports: Ports, etag: str | None) -> str | None:
+    def apply(self, ports: Ports, etag: str | None) -> Written:
+        # When ARM ran the PATCH as an operation, the account as the poller read it after it completed.
         return ports.accounts.patch_account(self.target, self.properties, etag=etag)

@@ -14,7 +14,7 @@ from typing import ClassVar
 from warden.errors import ResourceGoneError
 from warden.model import Encryption, Json
 from warden.ports import Ports
-from warden.steps import Step, Verify
+from warden.steps import Step, Verify, Written
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class PointAtKeyVersion:
             raise ValueError(f"a stored {cls.kind} step has no encryption: {sorted(data)}")
         return cls(str(data["target"]), Encryption.from_arm(enc), data.get("versionless") is True)
 
-    def apply(self, ports: Ports, etag: str | None) -> str | None:
+    def apply(self, ports: Ports, etag: str | None) -> Written:
         version: str | None = None
         if not self.versionless:
             key = ports.vault_port().read_key(str(self.before.key_vault_uri), str(self.before.key_name))

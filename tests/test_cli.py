@@ -122,11 +122,10 @@ def test_replay_of_the_demo_tenant(tmp_path: Path) -> None:
     ai_requests, access_requests = everything[first_ai:first_access], everything[first_access:]
     methods = [r["method"] for r in requests]
     # 6 account events (one a duplicate, one self-caused, both unread): a GET each, plus per drifted account
-    # (4) one PATCH, the SDK's poll of its operation and final GET, and one verifying GET, plus Key1 and Key2
-    # for the 2 accounts with local auth on.
-    assert (methods.count("GET"), methods.count("PATCH"), methods.count("POST")) == (19, 4, 4)
-    polls = [r for r in requests if "/operationStatuses/" in r["path"]]
-    assert len(polls) == 4 and all(r["method"] == "GET" and r["status"] == 200 for r in polls)
+    # (4) one PATCH (answered settled: nothing to poll) and one verifying GET, plus Key1 and Key2 for the 2
+    # accounts with local auth on.
+    assert (methods.count("GET"), methods.count("PATCH"), methods.count("POST")) == (11, 4, 4)
+    assert not [r for r in requests if "/operationStatuses/" in r["path"]]
     legacy = [(r["method"], r["body"]) for r in requests if "aoai-legacy-lab" in r["path"]]
     assert legacy[1] == (
         "PATCH",
@@ -138,7 +137,7 @@ def test_replay_of_the_demo_tenant(tmp_path: Path) -> None:
             }
         },
     )
-    assert [m for m, _ in legacy] == ["GET", "PATCH", "GET", "POST", "POST", "GET"]  # PATCH, final GET, ..., verify
+    assert [m for m, _ in legacy] == ["GET", "PATCH", "POST", "POST", "GET"]  # read, PATCH, Key1, Key2, verify
     assert not [r for r in everything if r["path"].lower().endswith("/listkeys")]
     _check_the_key_vault_demo(key_vault, kv_requests, json.loads((out / "state.json").read_text()))
     _check_the_ai_demo(ai, ai_requests, json.loads((out / "state.json").read_text()))
@@ -450,14 +449,15 @@ def test_sweep_and_replay_summaries_escape_control_characters(tmp_path: Path, mo
     # An id from a hostile tenant or event must not forge summary lines or reach the terminal as an escape.
     import types
 
-    from warden import cli, service, settings
+    from warden import cli, settings
+    from warden import sweep as sweeping
     from warden.azure import wiring
 
     hostile = "evt-1\nswept 999 account(s): 0 failed\x1b[2J\u202e"
     report = types.SimpleNamespace(accounts=1, outcomes={"compliant": 1}, errors=[f"{hostile}: HTTP 500"])
     monkeypatch.setattr(settings, "load_settings", types.SimpleNamespace)
     monkeypatch.setattr(wiring, "build_runtime", lambda s: None)
-    monkeypatch.setattr(service, "sweep", lambda rt, trigger: report)
+    monkeypatch.setattr(sweeping, "sweep", lambda rt, trigger: report)
     assert cli.main(["sweep"]) == 1
     result = cli_replay.ReplayResult(redelivery=[f"{hostile}: throttled"])
     monkeypatch.setattr(cli_replay, "replay", lambda *a, **k: result)

@@ -22,7 +22,6 @@ from azure.functions.decorators.function_app import FunctionRegister
 from azure.functions.timer import TimerRequest
 
 from emulator import Emulator
-from emulator.builders import SUBSCRIPTION as SUB
 from emulator.builders import account, account_id
 from tests.conftest import reference_dir
 from tests.integration.conftest import WARDEN_OID, baseline_text, write_event
@@ -54,6 +53,16 @@ EXPECTED_BINDINGS = {
             "schedule": "%WARDEN_DATA_SWEEP_SCHEDULE%",
             "runOnStartup": False,
             "useMonitor": True,
+        }
+    ],
+    # The fan-out's work items (docs/scale.md "Fan-out"): queue and connection resolved from app settings.
+    "sweep_item": [
+        {
+            "direction": "IN",
+            "type": "queueTrigger",
+            "name": "msg",
+            "queueName": "%WARDEN_SWEEP_QUEUE%",
+            "connection": "WARDEN_SWEEP_QUEUE_STORAGE",
         }
     ],
     "check": [
@@ -102,7 +111,7 @@ def index_like_the_worker() -> dict[str, Any]:
     return {f.get_function_name(): f for f in apps[0].get_functions()}
 
 
-def test_indexing_gives_six_functions_with_exact_bindings() -> None:
+def test_indexing_gives_seven_functions_with_exact_bindings() -> None:
     functions = index_like_the_worker()
     assert set(functions) == set(EXPECTED_BINDINGS)
     for name, function in functions.items():
@@ -194,14 +203,8 @@ def test_event_grid_function_remediates_a_real_payload(deployed: tuple[Emulator,
     emu, _ = deployed
     function = index_like_the_worker()["resource_event"].get_user_function()
     function(to_functions_event(write_event(account_id("aoai-a"), schema=schema)))
-    # The read, the PATCH, the SDK's poll of its operation and final GET, the verifying read.
-    assert [(r.method, r.kind) for r in emu.requests] == [
-        ("GET", "arm"),
-        ("PATCH", "arm"),
-        ("GET", "operation-status"),
-        ("GET", "arm"),
-        ("GET", "arm"),
-    ]
+    # The read, the PATCH (answered settled: nothing to poll), the verifying read.
+    assert [(r.method, r.kind) for r in emu.requests] == [("GET", "arm"), ("PATCH", "arm"), ("GET", "arm")]
     state = {r["name"]: r for r in emu.dump_state()["resources"]}
     assert state["aoai-a"]["properties"]["publicNetworkAccess"] == "Disabled"
 
@@ -240,9 +243,10 @@ def test_timer_function_sweeps_the_scope(deployed: tuple[Emulator, Path]) -> Non
     index_like_the_worker()["sweep"].get_user_function()(TimerRequest(past_due=False))
     patched = [r.path for r in emu.requests if r.method == "PATCH"]
     assert [p.rsplit("/", 1)[-1] for p in patched] == ["aoai-a"]
-    assert any(
-        r.path.lower() == f"/subscriptions/{SUB}/providers/microsoft.cognitiveservices/accounts" for r in emu.requests
-    )
+    # The account controls' drift is found by one Resource Graph query over the scope (docs/scale.md).
+    assert [r.path.lower() for r in emu.requests if r.method == "POST"] == [
+        "/providers/microsoft.resourcegraph/resources"
+    ]
 
 
 def test_the_data_sweep_runs_only_the_data_plane_controls(deployed: tuple[Emulator, Path]) -> None:

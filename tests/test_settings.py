@@ -8,7 +8,7 @@ import pytest
 
 from warden.errors import ConfigurationError
 from warden.model import Mode
-from warden.settings import DEFAULT_ARM_ENDPOINT, load_settings
+from warden.settings import DEFAULT_ARM_ENDPOINT, load_settings, queue_service_url
 
 UAMI_CLIENT = "C3E1A7B9-2D4F-4A6E-8B0C-1F5D9E3A7C21"
 UAMI_PRINCIPAL = "9d2c7e41-5b3a-4f8e-a1c6-7e0b2d9f3a15"
@@ -40,6 +40,9 @@ def test_the_managed_identity_client_id_joins_the_loop_guard(tmp_path: Path) -> 
         ({"WARDEN_SELF_OBJECT_IDS": "warden-app"}, "WARDEN_SELF_OBJECT_IDS: warden-app is not a GUID"),
         ({"AZURE_CLIENT_ID": "not-a-guid"}, "AZURE_CLIENT_ID: not-a-guid is not a GUID"),
         ({"WARDEN_POLLING_INTERVAL": "-1"}, "must be a finite number"),
+        ({"WARDEN_SWEEP_WORKERS": "0"}, "WARDEN_SWEEP_WORKERS='0' must be a whole number from 1 to 10"),
+        ({"WARDEN_SWEEP_WORKERS": "11"}, "from 1 to 10"),
+        ({"WARDEN_SWEEP_WORKERS": "four"}, "from 1 to 10"),
         ({"WARDEN_POLLING_INTERVAL": "nan"}, "must be a finite number"),
         ({"WARDEN_LRO_TIMEOUT": "soon"}, "WARDEN_LRO_TIMEOUT='soon' is not a number"),
         ({"WARDEN_ARM_CA_BUNDLE": "/nonexistent/ca.pem"}, "is not a file"),
@@ -68,16 +71,21 @@ def test_one_storage_setting_per_store(tmp_path: Path, kind: str) -> None:
         load_settings(env, base_dir=tmp_path)
 
 
+HOSTED = {
+    "WEBSITE_INSTANCE_ID": "abc",
+    "WARDEN_AUDIT_ACCOUNT_URL": "https://a.blob.core.windows.net",
+    "WARDEN_DATA_SWEEP_SCHEDULE": "0 30 2 * * *",
+    "WARDEN_SWEEP_QUEUE": "warden-sweep",
+    "WARDEN_SWEEP_QUEUE_STORAGE__queueServiceUri": "https://a.queue.core.windows.net",
+}
+
+
 def test_hosted_in_azure_needs_blob_storage(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="running in Azure"):
         load_settings({"WEBSITE_INSTANCE_ID": "abc"}, base_dir=tmp_path)
-    hosted = {
-        "WEBSITE_INSTANCE_ID": "abc",
-        "WARDEN_AUDIT_ACCOUNT_URL": "https://a.blob.core.windows.net",
-        "WARDEN_DATA_SWEEP_SCHEDULE": "0 30 2 * * *",
-    }
-    settings = load_settings(hosted, base_dir=tmp_path)
+    settings = load_settings(HOSTED, base_dir=tmp_path)
     assert settings.state_account_url == "https://a.blob.core.windows.net"  # the state follows the audit account
+    assert settings.sweep_queue == "warden-sweep"
 
 
 def test_hosted_in_azure_refuses_shared_keys(tmp_path: Path) -> None:
@@ -109,3 +117,42 @@ def test_the_openai_endpoint_redirect_is_https_loopback_only(tmp_path: Path, url
         load_settings({"WARDEN_OPENAI_ENDPOINT": url}, base_dir=tmp_path)
     loopback = load_settings({"WARDEN_OPENAI_ENDPOINT": "https://127.0.0.1:8443/"}, base_dir=tmp_path)
     assert loopback.openai_endpoint == "https://127.0.0.1:8443"
+
+
+def test_the_sweep_queue_is_off_by_default_and_on_the_state_account(tmp_path: Path) -> None:
+    assert load_settings({}, base_dir=tmp_path).sweep_queue is None  # the timers sweep in-process
+    azurite = {"WARDEN_STATE_CONNECTION_STRING": "UseDevelopmentStorage=true", "WARDEN_SWEEP_QUEUE": "sweep-1"}
+    assert load_settings(azurite, base_dir=tmp_path).sweep_queue == "sweep-1"
+    assert queue_service_url("https://a.blob.core.windows.net") == "https://a.queue.core.windows.net"
+    assert queue_service_url("https://a.blob.core.chinacloudapi.cn") == "https://a.queue.core.chinacloudapi.cn"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"WARDEN_SWEEP_QUEUE": "warden-sweep"}, "needs the state storage account"),
+        ({"WARDEN_STATE_CONNECTION_STRING": "x", "WARDEN_SWEEP_QUEUE": "Warden"}, "is not a queue name"),
+        ({"WARDEN_STATE_CONNECTION_STRING": "x", "WARDEN_SWEEP_QUEUE": "a--b"}, "is not a queue name"),
+        ({"WARDEN_STATE_CONNECTION_STRING": "x", "WARDEN_SWEEP_QUEUE": "-ab"}, "is not a queue name"),
+        ({"WARDEN_STATE_CONNECTION_STRING": "x", "WARDEN_SWEEP_QUEUE": "q" * 57}, "is not a queue name"),
+        (
+            {"WARDEN_STATE_ACCOUNT_URL": "https://a.dfs.core.windows.net", "WARDEN_SWEEP_QUEUE": "q1q"},
+            "cannot tell the queue endpoint",
+        ),
+        (
+            HOSTED | {"WARDEN_SWEEP_QUEUE_STORAGE__queueServiceUri": "https://b.queue.core.windows.net"},
+            "is not the state storage account's queue endpoint",
+        ),
+    ],
+)
+def test_an_invalid_sweep_queue_is_refused(tmp_path: Path, env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        load_settings(env, base_dir=tmp_path)
+
+
+@pytest.mark.parametrize("missing", ["WARDEN_SWEEP_QUEUE", "WARDEN_SWEEP_QUEUE_STORAGE__queueServiceUri"])
+def test_hosted_in_azure_needs_the_sweep_queue(tmp_path: Path, missing: str) -> None:
+    # The queue trigger names both: without them the Functions host cannot start its listener.
+    env = {k: v for k, v in HOSTED.items() if k != missing}
+    with pytest.raises(ConfigurationError, match="set WARDEN_SWEEP_QUEUE and WARDEN_SWEEP_QUEUE_STORAGE"):
+        load_settings(env, base_dir=tmp_path)

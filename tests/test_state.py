@@ -118,3 +118,15 @@ def test_any_event_id_makes_a_state_key_a_lone_surrogate_too(tmp_path: Path) -> 
     store = LocalStateStore(tmp_path)
     store.mark_done("e-\ud800", T0, "d")
     assert store.is_done("e-\ud800", "d") and not store.is_done("e-\udc00", "d")
+
+
+def test_attempts_written_as_iso_text_by_earlier_versions_still_count(tmp_path: Path) -> None:
+    store = LocalStateStore(tmp_path)
+    rid = "/subscriptions/s/resourceGroups/g/providers/Microsoft.CognitiveServices/accounts/a"
+    now = datetime(2026, 12, 1, 12, tzinfo=UTC)
+    store.record_attempt(rid, now)  # creates the folders and the file
+    path = next((tmp_path / "attempts").glob("*.json"))
+    path.write_text('["2026-12-01T11:30:00+00:00", "2026-12-01T11:50:00+00:00"]')
+    history = store.history(rid, now, timedelta(hours=1))
+    assert history.attempts_in_window == 2 and history.last_attempt == datetime(2026, 12, 1, 11, 50, tzinfo=UTC)
+    assert store.reserve(rid, now, timedelta(hours=1), cap=3) and not store.reserve(rid, now, timedelta(hours=1), cap=3)

@@ -11,12 +11,14 @@ import json
 import logging
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from warden.errors import AuditWriteError
+from warden.group_commit import GroupCommit
 from warden.model import AuditRecord, Json
 from warden.redact import clean, scrub
 
@@ -38,6 +40,94 @@ class AuditLog(Protocol):
         """Every stored entry in chain order, as written (with seq, prev_hash, hash). With `since`, only the day
         files/blobs that can hold entries at or after it: whole UTC days (a blob sink also its blob just before),
         so earlier entries come too; filter_entries(since=) cuts them. verify needs all: call it without `since`."""
+
+
+@runtime_checkable
+class HoldingAuditLog(AuditLog, Protocol):
+    """A sink that can hold records back and write them batched (both of warden's sinks; a test's wrapper may
+    not: then the caller appends)."""
+
+    def hold(self, records: Sequence[AuditRecord]) -> None:
+        """Write the records later, batched with others (see HeldBack); never raises for the write."""
+
+    def flush(self) -> None:
+        """Write what is held now (at shutdown, or before a reader in another process needs it)."""
+
+
+class HeldBack:
+    """Records whose write may wait (docs/audit.md "Self-caused echoes"), kept in memory and written as one batch:
+    once `limit` are held, `max_age` s after the first was held (a timer), with the next append of other records
+    (in the same write), before the log is read, and on `flush` (at shutdown); a process dying first loses them."""
+
+    def __init__(self, write: Callable[[Sequence[AuditRecord]], None], *, limit: int = 1000, max_age: float = 2.0):
+        self._write = write
+        self._limit = limit
+        self._max_age = max_age
+        self._lock = threading.Lock()
+        self._held: list[AuditRecord] = []
+        self._timer: threading.Timer | None = None
+        self.drain: Callable[[], list[AuditRecord]] = list  # more records each take carries (warden/echo_trace.py)
+
+    def hold(self, records: Sequence[AuditRecord]) -> None:
+        with self._lock:
+            self._held.extend(records)
+            full = len(self._held) >= self._limit
+            if not full and self._timer is None:
+                self._timer = threading.Timer(self._max_age, self._on_timer)
+                self._timer.daemon = True
+                self._timer.start()
+        if full:
+            try:
+                self.flush()
+            except AuditWriteError as exc:
+                if len(self._held) >= 10 * self._limit:  # the log stays down: fail the callers, never grow unbounded
+                    raise
+                log.warning("audit: could not write held-back records (kept for the next write): %s", exc)
+
+    def take(self) -> list[AuditRecord]:
+        """Everything held, now the caller's to write (or to `put_back`)."""
+        with self._lock:
+            taken, self._held = [*self._held, *self.drain()], []
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+        return taken
+
+    def put_back(self, records: Sequence[AuditRecord]) -> None:
+        """Records a failed write took: held again, ahead of newer ones, for the next write to carry."""
+        if records:
+            with self._lock:
+                self._held[:0] = records
+
+    def flush(self) -> None:
+        """Write what is held now; AuditWriteError (the records held again) when the log cannot be written."""
+        taken = self.take()
+        if not taken:
+            return
+        try:
+            self._write(taken)
+        except AuditWriteError:
+            self.put_back(taken)
+            raise
+
+    def _on_timer(self) -> None:
+        try:
+            self.flush()
+        except AuditWriteError as exc:  # held again: the next append, read or flush carries them
+            log.warning("audit: could not write %s", exc)
+
+
+class HoldsBack:
+    """What both sinks share for held-back records: `hold` and `flush` (HoldingAuditLog), on `self.held`."""
+
+    held: HeldBack
+
+    def hold(self, records: Sequence[AuditRecord]) -> None:
+        """Append later, batched (self-caused echoes only: docs/audit.md "Self-caused echoes")."""
+        self.held.hold(records)
+
+    def flush(self) -> None:
+        self.held.flush()
 
 
 class Entry(dict[str, Json]):
@@ -184,15 +274,17 @@ class HeadMark(tuple[int, str]):
     problem = ""
 
 
-class LocalAuditLog:
-    """The audit log in a folder: one JSON-lines file per UTC day (audit-YYYY-MM-DD.jsonl), fsynced appends
-    under an exclusive flock on `audit.lock` (threads and processes); `audit.head` holds the chain head as a
-    high-water mark: a removed newest file or tail is refused on append and reported by verify."""
+class LocalAuditLog(HoldsBack):
+    """The audit log in a folder: one JSON-lines file per UTC day (audit-YYYY-MM-DD.jsonl), fsynced appends under
+    an exclusive flock on `audit.lock` (a process's threads commit as a group); `audit.head` holds the chain head
+    as a high-water mark: a removed newest file or tail is refused on append and reported by verify."""
 
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
         self._lock_path = self.folder / "audit.lock"
         self._head_path = self.folder / "audit.head"
+        self.held = HeldBack(self.append)
+        self._group: GroupCommit[AuditRecord] = GroupCommit(self._write)
 
     def _day_files(self) -> list[Path]:
         names = self.folder.iterdir() if self.folder.is_dir() else ()
@@ -228,16 +320,20 @@ class LocalAuditLog:
         return bad
 
     def append(self, records: Sequence[AuditRecord]) -> None:
-        if not records:
-            return
+        if records:
+            self._group.submit(records)  # with what other threads append meanwhile: one lock, one fsync
+
+    def _write(self, records: Sequence[AuditRecord]) -> None:
+        held = self.held.take()  # held-back records go out first, in the same write
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             with self._lock_path.open("a+b") as lock:
                 fcntl.flock(lock.fileno(), fcntl.LOCK_EX)  # released when the file is closed
-                self._append_locked(records)
-        except AuditWriteError:
-            raise
+                self._append_locked([*held, *records])
         except Exception as exc:  # any failure at all means "not audited": the caller must change nothing
+            self.held.put_back(held)
+            if isinstance(exc, AuditWriteError):
+                raise
             raise AuditWriteError(f"cannot write the audit log in {self.folder}: {exc}") from exc
 
     def _append_locked(self, records: Sequence[AuditRecord]) -> None:
@@ -277,11 +373,12 @@ class LocalAuditLog:
                 raise
         finally:
             os.close(fd)
-        try:  # a new file, synced, then renamed over the mark: a crash leaves the old mark or the new, never none
+        try:
+            # A new file renamed over the mark, without an fsync of its own: the batch's fsync is the one per
+            # append. A crash leaves the old mark (it lags: allowed) or the new one (docs/audit.md).
             temp = self._head_path.with_name("audit.head.tmp")
             with temp.open("wb", buffering=0) as f:
                 f.write(json.dumps({"seq": seq, "hash": prev}).encode())
-                os.fsync(f.fileno())
             os.replace(temp, self._head_path)
         except OSError as exc:
             # The records are durable; a stale mark only lags (never blocks) and is rewritten next time.
@@ -292,6 +389,7 @@ class LocalAuditLog:
 
         With `since`, files of days before its UTC day are not opened: a batch is filed under its latest
         record's day or a later one, so an older file holds no entry at or after `since`."""
+        self.held.flush()  # a reader sees what this process held back too
         first = "" if since is None else f"audit-{_utc(since).date().isoformat()}.jsonl"  # names sort as days
         # A reader never creates the lock file (the folder may be a read-only copy); with none, no writer ran.
         with self._lock_path.open("rb") if self._lock_path.exists() else open(os.devnull, "rb") as lock:

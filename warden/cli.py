@@ -55,8 +55,8 @@ def _sweep(args: argparse.Namespace) -> int:
     """Sweep the baseline's scope with the app settings from the environment (WARDEN_*), as the timer does."""
     from warden.azure.wiring import build_runtime
     from warden.model import Mode, Trigger
-    from warden.service import sweep
     from warden.settings import load_settings
+    from warden.sweep import sweep
 
     settings = load_settings()
     if args.mode:

@@ -58,8 +58,9 @@ def replay(
     from warden.azure.wiring import build_runtime
     from warden.azure.worker_events import to_functions_event
     from warden.errors import InvalidEventError
-    from warden.service import record_rejected, sweep
+    from warden.service import record_rejected
     from warden.settings import Settings
+    from warden.sweep import sweep
 
     items = event_items(events)  # an unusable payload fails before the emulator starts
     clock = Clock()

@@ -59,6 +59,9 @@ FACT_PERMISSIONS: Mapping[Fact, tuple[str, ...]] = {
     Fact.DIAGNOSTICS: ("Microsoft.Insights/diagnosticSettings/read",),
 }
 
+#: Resource Graph's query action (the sweep of a control with a `graph` query, docs/scale.md).
+GRAPH_PERMISSION = "Microsoft.ResourceGraph/resources/read"
+
 #: Facts read from a data plane rather than ARM: they cost a call per account and emit no events, so the
 #: controls that read them run on a sweep of their own (docs/ai.md "The data-plane sweep").
 DATA_PLANE_FACTS = frozenset({Fact.TRAINING})
@@ -119,6 +122,17 @@ class EventRoute:
     condition: str = ""  # `only_if` in words, for docs and the routing table
 
 
+@dataclass(frozen=True)
+class GraphQuery:
+    """A control's drift condition in Resource Graph's query language (docs/scale.md), for the sweep to push
+    into one query across the tenant. `where` must hold for every account the detector could flag (a necessary
+    condition: a compliant account it lets through is judged in memory, one it keeps out is never read), and
+    `properties` names the ARM properties the detector reads: the query projects only those."""
+
+    where: str
+    properties: tuple[str, ...]
+
+
 class ParamError(ValueError):
     """A parameter value is invalid; `item` is the index of the list item at fault (for its line number)."""
 
@@ -137,7 +151,8 @@ class Control(Generic[P]):
     """One control. `params` is a frozen dataclass whose fields (defaults, `param()` metadata) are its
     parameters; `steps` are the step kinds its fixes may use, from which its permissions follow.
     `mode_ceiling` is the most the baseline's top-level mode gives it: a control that removes access runs in
-    dry-run until its own entry says `mode: enforce`."""
+    dry-run until its own entry says `mode: enforce`. `graph`, for a control that reads only the account, lets
+    the sweep find its candidates with one Resource Graph query instead of reading every account."""
 
     id: str
     summary: str
@@ -147,17 +162,25 @@ class Control(Generic[P]):
     steps: tuple[type[Step], ...]
     detect: Callable[[Facts, P], list[Finding]]
     mode_ceiling: Mode = Mode.ENFORCE
+    graph: GraphQuery | None = None
 
     @property
     def permissions(self) -> frozenset[str]:
         """The ARM/data-plane actions it needs: its facts' reads and its step kinds' changes."""
         reads = {p for fact in self.facts for p in FACT_PERMISSIONS[fact]}
+        if self.graph is not None:
+            reads.add(GRAPH_PERMISSION)  # the sweep's query; the rows it returns need the facts' reads as well
         return frozenset(reads | {p for step in self.steps for p in step.permissions})
 
     @property
     def data_plane(self) -> bool:
         """Whether it reads a data plane (fine-tuning files): then it runs on the data-plane sweep."""
         return bool(self.facts & DATA_PLANE_FACTS)
+
+    @property
+    def queryable(self) -> bool:
+        """Whether the sweep can judge it from a Resource Graph row: a query, and no fact but the account's."""
+        return self.graph is not None and self.facts <= {Fact.ACCOUNT, Fact.EXEMPTIONS}
 
     def wanted_for(self, operation: str, subject: str, facts: Facts) -> bool:
         """Whether an event of `operation` on `subject` re-checks it: a route without a condition says yes; routes

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import Protocol
 
 from warden.audit import record_to_json
 from warden.errors import (
@@ -26,12 +27,22 @@ from warden.errors import (
     TransientError,
     WardenError,
 )
-from warden.model import Action, AuditRecord, Decision, Finding, Json, Outcome, PlannedFinding, normalize_id
+from warden.model import (
+    AccountSnapshot,
+    Action,
+    AuditRecord,
+    Decision,
+    Finding,
+    Json,
+    Outcome,
+    PlannedFinding,
+    normalize_id,
+)
 from warden.pending import PendingSteps
 from warden.records import Recorder, result, steps_of
 from warden.redact import scrub
-from warden.runtime import Runtime
-from warden.steps import StepStatus, Verify, alone_unit, touched
+from warden.runtime import RunBudget, Runtime
+from warden.steps import StepStatus, Verify, alone_unit, new_etag, touched
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +51,16 @@ RESULT_WRITE_ATTEMPTS = 3
 TENANT_KEY = "*"
 HOUR = timedelta(hours=1)
 
-#: Re-reads the resource and re-runs the given controls' detectors: control id -> its findings now.
-Recheck = Callable[[frozenset[str]], Mapping[str, list[Finding]]]
+
+class Recheck(Protocol):
+    """Re-reads the resource and re-runs the given controls' detectors: control id -> its findings now. `read`:
+    the account as a read already made after the last step (StepRun.read), taken instead of a GET of it."""
+
+    def __call__(
+        self, controls: frozenset[str], read: AccountSnapshot | None = None, /
+    ) -> Mapping[str, list[Finding]]: ...
+
+
 #: After a recheck: the settings that differ from the first read although the action did not change them
 #: (given the names it changed). Someone else wrote around our change.
 ChangedElsewhere = Callable[[frozenset[str]], list[str]]
@@ -65,6 +84,7 @@ class StepRun:
     errors: list[str]
     failure: AzureError | None = None
     lost: int | None = None  # the step whose answer was lost (it may have applied): judged by the re-read
+    read: AccountSnapshot | None = None  # the account as the last step that ran left it, read once it completed
 
 
 def enforce(
@@ -78,18 +98,15 @@ def enforce(
     changed_elsewhere: ChangedElsewhere = _nothing_elsewhere,
     busy: Busy = _settled,
     attempted: Callable[[], None],
+    budget: RunBudget,
 ) -> list[Outcome]:
     """One outcome per planned finding. Re-raises a TransientError after the results are written, so that
     Event Grid redelivers and the next evaluation re-reads, re-plans and finishes what is pending.
 
     `attempted` counts an attempt on the resource once something may have changed: the evaluation passes one
     that counts once, however many actions it runs on the resource."""
-    cap = rt.baseline.limits.max_actions_per_hour
-    # The planner checked the tenant-wide cap on a count; concurrent evaluations may all have seen room. The
-    # reservation is the atomic check-and-count that decides (a slot stays used if the change fails).
     # A continuation was counted when its remediation started.
-    if not action.continues and not rt.state.reserve(TENANT_KEY, rt.clock(), HOUR, cap):
-        reason = f"tenant-wide cap of {cap} actions per hour reached (by concurrent actions)"
+    if not action.continues and (reason := _no_slot(rt, budget)):
         blocked = [replace(pf, decision=Decision.BLOCKED, reason=reason) for pf in planned]
         rt.audit.append([rec.decision(pf) for pf in blocked])
         return [Outcome.BLOCKED for _ in planned]
@@ -128,10 +145,14 @@ def _apply(action: Action, rt: Runtime, recheck: Recheck) -> StepRun:
     """Each step in order, with the etag its target has now (the one the previous step's answer carried)."""
     run = StepRun([StepStatus.NOT_ATTEMPTED] * len(action.steps), [""] * len(action.steps))
     etags: dict[str, str | None] = {}
+    resource = normalize_id(action.resource_id)
     for index, step in enumerate(action.steps):
         target = normalize_id(step.target)
+        # A read verifies only if made after every step that ran: this step voids a read an earlier step's
+        # operation ended with (docs/architecture.md, "Verifying from the operation's read").
+        run.read = None
         try:
-            new_etag = step.apply(rt.ports, etags.get(target, step.etag))
+            written = step.apply(rt.ports, etags.get(target, step.etag))
         except OutcomeUnknownError as exc:
             # Accepted, not followed to the end: it may still land, and a second write would meet a 409.
             run.statuses[index], run.errors[index], run.failure = StepStatus.UNKNOWN, str(exc), exc
@@ -155,8 +176,10 @@ def _apply(action: Action, rt: Runtime, recheck: Recheck) -> StepRun:
             run.statuses[index], run.errors[index], run.failure = StepStatus.FAILED, str(exc), exc
             break
         run.statuses[index] = StepStatus.APPLIED
-        if new_etag:
-            etags[target] = new_etag
+        if isinstance(written, AccountSnapshot) and normalize_id(written.resource_id) == resource:
+            run.read = written
+        if etag := new_etag(written):
+            etags[target] = etag
     return run
 
 
@@ -198,8 +221,13 @@ def _verify(action: Action, run: StepRun, recheck: Recheck) -> Verdict:
     rereads = [i for i, s in enumerate(action.steps) if s.verify is Verify.REREAD]
     if not any(run.statuses[i] is StepStatus.APPLIED or i == run.lost for i in rereads):
         return {}, None
+    controls = frozenset(action.serves)
     try:
-        return recheck(frozenset(action.serves)), None
+        if run.read is not None:
+            # The poller's read once ARM finished the last step's operation is the account's verifying read;
+            # every other fact is read fresh (docs/architecture.md, "Verifying from the operation's read").
+            return recheck(controls, run.read), None
+        return recheck(controls), None
     except AzureError as exc:
         log.warning("verifying %s after the change failed: %s", action.resource_id, scrub(str(exc)))
         return None, exc
@@ -253,6 +281,18 @@ def _outcome(
     if isinstance(run.failure, ResourceGoneError):
         return Outcome.RESOURCE_GONE, errors or str(run.failure)
     return Outcome.FAILED, errors or f"not attempted: an earlier step failed ({run.failure})"
+
+
+def _no_slot(rt: Runtime, budget: RunBudget) -> str:
+    """Why the action may not run ("" when it may). The planner checked both caps on counts; concurrent
+    evaluations (the sweep's workers, other instances) may all have seen room. Taking the slot is the atomic
+    check-and-count that decides (a slot stays used if the change fails)."""
+    run_cap, hour_cap = rt.baseline.limits.max_actions_per_run, rt.baseline.limits.max_actions_per_hour
+    if not budget.take(run_cap):
+        return f"per-run cap of {run_cap} actions reached (by concurrent actions)"
+    if not rt.state.reserve(TENANT_KEY, rt.clock(), HOUR, hour_cap):
+        return f"tenant-wide cap of {hour_cap} actions per hour reached (by concurrent actions)"
+    return ""
 
 
 def count_attempt(rt: Runtime, resource_id: str) -> None:

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from warden.access_model import DiagnosticSetting, RoleAssignment
 from warden.ai_model import Deployment, RaiPolicy, TrainingData
 from warden.control import Fact
-from warden.ids import account_parts
+from warden.ids import account_parts, normalize_id
 from warden.model import AccountSnapshot
 from warden.ports import Ports
 from warden.vault_model import KeyAccess, KeySnapshot, SecretSnapshot, VaultSnapshot
@@ -35,11 +35,15 @@ class LazyFacts:
     """Every fact of one resource for one evaluation: read on first use, then kept. Thread-unsafe on purpose:
     one evaluation runs on one thread, under the resource's lock."""
 
-    def __init__(self, resource_id: str, ports: Ports, scope: Scope) -> None:
+    def __init__(self, resource_id: str, ports: Ports, scope: Scope, *, account: AccountSnapshot | None = None) -> None:
+        """`account`, when given, is the account as a list page or a query row already showed it: the first
+        use reads no more (a verifying read after `forget` does)."""
         self._resource_id = resource_id
         self._ports = ports
         self._scope = scope
         self._cache: dict[tuple[Fact, Hashable], Any] = {}
+        if account is not None:
+            self._cache[(Fact.ACCOUNT, None)] = account
 
     def _get(self, fact: Fact, args: Hashable, load: Callable[[], T]) -> T:
         key = (fact, args)
@@ -52,6 +56,16 @@ class LazyFacts:
         """Drop a fact (every fact when None), so that the next use reads it fresh (after a change, to verify)."""
         for key in [k for k in self._cache if fact is None or k[0] is fact]:
             del self._cache[key]
+
+    def seed_account(self, account: AccountSnapshot | None) -> None:
+        """Take `account` as the ACCOUNT fact instead of reading it: a read already made (the poller's read after
+        ARM finished an operation on it). Only the account: every other fact is still read on first use. None:
+        there is no such read, the account is read on first use."""
+        if account is None:
+            return
+        if normalize_id(account.resource_id) != normalize_id(self._resource_id):
+            raise ValueError(f"a read of {account.resource_id} cannot stand for {self._resource_id}")
+        self._cache[(Fact.ACCOUNT, None)] = account
 
     def view(self, declared: Iterable[Fact]) -> FactView:
         return FactView(self, frozenset(declared))

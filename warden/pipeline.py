@@ -19,7 +19,7 @@ from warden.control import Control
 from warden.errors import AzureError, NotFoundYetError, ResourceGoneError, TransientError
 from warden.execute import HOUR, TENANT_KEY, count_attempt, enforce
 from warden.facts import LazyFacts, Scope
-from warden.model import AccountSnapshot, Decision, Finding, Outcome, Trigger, normalize_id
+from warden.model import AccountSnapshot, AuditRecord, Decision, Finding, Outcome, Trigger, normalize_id
 from warden.pending import PendingSteps
 from warden.planner import effective_mode, is_exempt, plan
 from warden.records import OUTCOME_OF, Context, Recorder
@@ -54,13 +54,18 @@ def evaluate(
     rt: Runtime,
     ctx: Context,
     budget: RunBudget,
+    *,
+    shown: AccountSnapshot | None = None,
 ) -> EvaluationResult:
-    """Re-read one account and bring the given controls back to the baseline. Raises TransientError to retry."""
+    """Re-read one account and bring the given controls back to the baseline. Raises TransientError to retry.
+
+    `shown` is the account as the sweep's list page showed it (fresh from ARM, etag included): then it is not
+    read again before judging; every change is still verified by a read."""
     wanted = frozenset(controls) & rt.active_controls()
     chosen = [c for c in rt.controls if c.id in wanted]
     rec = Recorder(ctx, rt.clock, time.monotonic())
     result = EvaluationResult(resource_id)
-    facts = LazyFacts(resource_id, rt.ports, _scope(rt))
+    facts = LazyFacts(resource_id, rt.ports, scope_of(rt), account=shown)
     account = _read(resource_id, facts, rt, rec, result)
     if account is None:
         return result
@@ -93,7 +98,8 @@ def evaluate(
     now = rt.clock()
     window = rt.baseline.limits.attempt_window
     history = {normalize_id(account.resource_id): rt.state.history(account.resource_id, now, window)}
-    recent = rt.state.history(TENANT_KEY, now, HOUR).attempts_in_window if findings else 0
+    # Advisory (the planner's reason); `reserve` decides atomically, so a count that may lag a minute is enough.
+    recent = rt.state.recent(TENANT_KEY, now, HOUR) if findings else 0
     the_plan = plan(
         findings,
         baseline=rt.baseline,
@@ -104,13 +110,13 @@ def evaluate(
         mode_override=rt.mode_override,
     )
     not_enforced = [pf for pf in the_plan.decisions if pf.decision is not Decision.ENFORCE]
-    if compliant or not_enforced:
-        rt.audit.append(compliant + [rec.decision(pf) for pf in not_enforced])
+    _claim_and_record(rt, resource_id, bool(the_plan.enforce), compliant + [rec.decision(pf) for pf in not_enforced])
     result.cooldown_until = the_plan.cooldown_until
     result.outcomes.extend(OUTCOME_OF[pf.decision] for pf in not_enforced)
 
-    def recheck(control_ids: frozenset[str]) -> Mapping[str, list[Finding]]:
+    def recheck(control_ids: frozenset[str], read: AccountSnapshot | None = None) -> Mapping[str, list[Finding]]:
         facts.forget()  # every fact read fresh: a step may have changed a key or a vault, not only the account
+        facts.seed_account(read)  # the poller's read after the last step's operation ended (docs/architecture.md)
         found, unread = detect_each([c for c in rt.controls if c.id in control_ids], facts, rt.baseline)
         if unread:  # the verifying read failed: execute records the action as not verified
             raise next(iter(unread.values()))
@@ -133,7 +139,6 @@ def evaluate(
     attempted = functools.cache(lambda: count_attempt(rt, account.resource_id))
 
     for action in the_plan.enforce:
-        budget.actions_used += 0 if action.continues else 1
         planned = [pf for pf in the_plan.decisions if pf.action is action]
         outcomes = enforce(
             action,
@@ -145,12 +150,23 @@ def evaluate(
             changed_elsewhere=changed_elsewhere,
             busy=busy,
             attempted=attempted,
+            budget=budget,
         )
         result.outcomes.extend(outcomes)
     transient = next((exc for exc in unread.values() if isinstance(exc, TransientError)), None)
     if transient is not None:
         raise transient  # after the others' actions: the redelivery judges the control again
     return result
+
+
+def _claim_and_record(rt: Runtime, resource_id: str, enforcing: bool, records: list[AuditRecord]) -> None:
+    """With something to enforce, hold the resource's lock (`resource_id`: the id the caller opened the
+    evaluation with) before anything of the plan is recorded or done: an optimistic evaluation that loses the
+    claim (LockContendedError) is judged again under the lock (warden/service.py). Then the records."""
+    if enforcing:
+        rt.state.claim(resource_id)
+    if records:
+        rt.audit.append(records)
 
 
 def detect_each(
@@ -209,7 +225,7 @@ def _wanted(control: Control[Any], ctx: Context, facts: LazyFacts) -> bool:
         return True
 
 
-def _scope(rt: Runtime) -> Scope:
+def scope_of(rt: Runtime) -> Scope:
     """The evaluation's instant, read once, and what the baseline says about scope and exemptions then."""
     now = rt.clock()
     return Scope(

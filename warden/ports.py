@@ -6,7 +6,7 @@ join as controls need them (Key Vault, the Azure OpenAI data plane, role assignm
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -25,9 +25,12 @@ class AccountPort(Protocol):
         """GET the account fresh (one request); ResourceGoneError when it does not exist."""
         ...
 
-    def patch_account(self, resource_id: str, properties: Mapping[str, Json], *, etag: str | None = None) -> str | None:
+    def patch_account(
+        self, resource_id: str, properties: Mapping[str, Json], *, etag: str | None = None
+    ) -> AccountSnapshot | str | None:
         """PATCH only the given `properties` entries and wait for the operation to finish; with `etag`, only if
-        the account is unchanged since it was read (ConflictError otherwise). Returns the account's new etag."""
+        the account is unchanged since it was read (ConflictError otherwise). Returns the account as read after
+        the operation completed when ARM accepted it as one (202/201: the poller's final GET), else its new etag."""
         ...
 
     def regenerate_key(self, resource_id: str, key_name: str) -> None:
@@ -39,13 +42,23 @@ class AccountPort(Protocol):
         rotation); the other key in the answer is dropped unread."""
         ...
 
-    def list_accounts(self, subscription_id: str) -> Sequence[tuple[str, str]]:
-        """(resource id, kind) of every Cognitive Services account in the subscription (for the sweep)."""
+    def list_account_pages(self, subscription_id: str) -> Iterator[Sequence[AccountSnapshot]]:
+        """Every Cognitive Services account in the subscription, one list page at a time (for the sweep): a
+        list body carries each account's properties and etag, so a compliant one needs no GET."""
         ...
 
     def list_accounts_in_group(self, subscription_id: str, resource_group: str) -> Sequence[tuple[str, str]]:
         """(resource id, kind) of every Cognitive Services account in one resource group (all pages): the
         accounts a role assignment made at that group reaches."""
+        ...
+
+
+class ResourceGraphPort(Protocol):
+    """Azure Resource Graph: one query across many subscriptions (docs/scale.md)."""
+
+    def account_pages(self, query: str, subscriptions: Sequence[str]) -> Iterator[Sequence[AccountSnapshot]]:
+        """The accounts `query` returns in `subscriptions`, one page at a time to the last; each row is shaped as
+        an ARM account (id, name, type, kind, location, the projected properties) and carries no etag."""
         ...
 
 
@@ -182,6 +195,7 @@ class Ports:
     training: TrainingDataPort | None = None
     roles: RoleAssignmentPort | None = None
     diagnostics: DiagnosticsPort | None = None
+    graph: ResourceGraphPort | None = None  # None: the sweep lists every subscription's pages instead
 
     def vault_port(self) -> VaultPort:
         """`vaults`, or ConfigurationError when a Key Vault read or change meets a Ports without one."""

@@ -122,8 +122,24 @@ def is_secret_key(key: str, siblings: Mapping[str, Json]) -> bool:
     return False
 
 
+def _scoped(pattern: re.Pattern[str]) -> str:
+    """A pattern's text with its flags scoped to itself, so that the patterns can be joined into one."""
+    body, flags = pattern.pattern, ""
+    if body.startswith("(?i)"):
+        body, flags = body[4:], "i"
+    flags += "s" if pattern.flags & re.S else ""
+    return f"(?{flags}:{body})" if flags else f"(?:{body})"
+
+
+#: Any of the inline secrets: one pass finds that a text holds none (most do), so the patterns run only on the
+#: texts that may hold one (each record has a dozen texts: a sweep's audit spent most of its time here).
+_ANY_INLINE_SECRET = re.compile("|".join(_scoped(p) for p, _ in _INLINE_SECRETS))
+
+
 def scrub(text: str) -> str:
     """`text` with inline secrets (connection-string keys, SAS signatures, bearer tokens, JWTs) redacted."""
+    if not text or not _ANY_INLINE_SECRET.search(text):
+        return text
     for pattern, replacement in _INLINE_SECRETS:
         text = pattern.sub(replacement, text)
     return text

@@ -8,19 +8,20 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
 from warden import cmk_index
-from warden.errors import AuditWriteError, AzureError, RetryLaterError, TransientError, WardenError
+from warden.audit import HoldsBack
+from warden.errors import AzureError, RetryLaterError, TransientError
 from warden.ids import account_parts, assignment_scope, group_assignment_parts, is_assignment_id, vault_parts
 from warden.intake import Triage, triage
-from warden.model import Json, Outcome, ResourceEvent, Trigger, account_id_of
+from warden.model import AuditRecord, Json, Outcome, ResourceEvent, Trigger, account_id_of
 from warden.pipeline import OPENAI_KINDS, evaluate
 from warden.records import Context, Recorder
 from warden.redact import bounded_text, for_log
 from warden.runtime import RunBudget, Runtime
-from warden.state import event_digest
-from warden.throttle import SweepThrottle
+from warden.state import LockContendedError, event_digest
 
 log = logging.getLogger(__name__)
 
@@ -57,14 +58,17 @@ def handle_event(event: ResourceEvent, rt: Runtime, budget: RunBudget | None = N
     # forged echo, say) neither passes for it nor makes it look handled (docs/state.md "Done markers").
     said = event_digest(event)
     if verdict.self_caused:
-        # Our own PATCH comes back as an event: recorded once for the trail, never remediated (loop guard).
-        if rt.state.is_done(event.event_id, said):
-            return _duplicate(rt, ctx, event, accepted=False)
-        rt.audit.append([_recorder(rt, ctx).event(event.resource_id, Outcome.IGNORED, verdict.reason)])
-        rt.state.mark_done(event.event_id, rt.clock(), said)
+        # Our own PATCH comes back as an event: traced, never remediated (loop guard). No state round trip and a
+        # held-back, batched trace record: a duplicate is known from memory in this process only; delivered to
+        # another instance it is traced once more, which is harmless (docs/audit.md "Self-caused echoes").
+        rec = _recorder(rt, ctx)
+        if rt.state.echo_seen(event.event_id, said):
+            _trace(rt, [rec.event(event.resource_id, Outcome.IGNORED, _duplicate_reason(event))])
+            return EventResult(event.event_id, False, "duplicate delivery")
+        _trace(rt, [rec.event(event.resource_id, Outcome.IGNORED, verdict.reason)])
         return EventResult(event.event_id, False, verdict.reason)
     if not verdict.accepted:
-        log.info("dropped event %s: %s", for_log(event.event_id), for_log(verdict.reason))
+        log.debug("dropped event %s: %s", for_log(event.event_id), for_log(verdict.reason))
         return EventResult(event.event_id, False, verdict.reason)
     # Child and extension resources (deployments, RAI policies, role assignments) are judged on their account.
     target = account_id_of(event.resource_id)
@@ -72,19 +76,45 @@ def handle_event(event: ResourceEvent, rt: Runtime, budget: RunBudget | None = N
         return _fan_out(event, verdict, rt, ctx, find, said=said, budget=budget or RunBudget())
     if target is None:
         why = _not_an_account(event)
-        log.info("dropped event %s: %s", for_log(event.event_id), for_log(why))
+        log.debug("dropped event %s: %s", for_log(event.event_id), for_log(why))
         return EventResult(event.event_id, False, why)
-    if rt.state.is_done(event.event_id, said):
-        return _duplicate(rt, ctx, event)
-    with rt.state.lock(target):
-        if rt.state.is_done(event.event_id, said):  # a concurrent delivery finished while we waited
+    budget = budget or RunBudget()
+    try:
+        # Optimistic: the account's state is read, and its lock taken only before a first action (`claim`, in
+        # `evaluate`), so an event that changes nothing costs no lock (docs/state.md "How an event uses it").
+        return _judge(
+            event, rt, ctx, verdict=verdict, target=target, said=said, budget=budget, opened=rt.state.optimistic
+        )
+    except LockContendedError:
+        # Another instance took the lock first (the same event redelivered, or another about the account): wait
+        # for it and judge again from a fresh read; nothing was recorded or changed before the claim.
+        log.info("%s: locked by another instance; judging event %s again", for_log(target), for_log(event.event_id))
+        return _judge(event, rt, ctx, verdict=verdict, target=target, said=said, budget=budget, opened=rt.state.lock)
+
+
+def _judge(
+    event: ResourceEvent,
+    rt: Runtime,
+    ctx: Context,
+    *,
+    verdict: Triage,
+    target: str,
+    said: str,
+    budget: RunBudget,
+    opened: Callable[[str], AbstractContextManager[None]],
+) -> EventResult:
+    """One evaluation of the event's account inside `opened` (the store's `optimistic` or `lock`)."""
+    with opened(target):
+        # The marker is read with the account's state, once: a delivery of this event that finished before (or
+        # while we waited for the lock) is seen here.
+        if rt.state.is_done(event.event_id, said, target):
             return _duplicate(rt, ctx, event)
-        result = evaluate(target, verdict.controls, rt, ctx, budget or RunBudget())
+        result = evaluate(target, verdict.controls, rt, ctx, budget)
         if result.cooldown_until is not None:
             # Not done: leaving the drift until the next sweep would reward flipping a setting back quickly.
             # Event Grid redelivers with back-off; the attempt cap still hands endless flipping to a human.
             raise RetryLaterError(f"{target}: cool-down until {result.cooldown_until.isoformat()}")
-        rt.state.mark_done(event.event_id, rt.clock(), said)
+        rt.state.mark_done(event.event_id, rt.clock(), said, target)
     return EventResult(event.event_id, True, outcomes=result.outcomes)
 
 
@@ -178,12 +208,24 @@ def _fan_out(
     return result
 
 
-def _duplicate(rt: Runtime, ctx: Context, event: ResourceEvent, *, accepted: bool = True) -> EventResult:
+def _duplicate_reason(event: ResourceEvent) -> str:
+    return f"duplicate delivery: event {event.event_id} with this content was already handled"
+
+
+def _duplicate(rt: Runtime, ctx: Context, event: ResourceEvent) -> EventResult:
     """A redelivery of an event already handled (same id, same content): dropped, and the drop audited."""
-    reason = f"duplicate delivery: event {event.event_id} with this content was already handled"
+    reason = _duplicate_reason(event)
     log.info("%s", for_log(reason))
     rt.audit.append([_recorder(rt, ctx).event(event.resource_id, Outcome.IGNORED, reason)])
-    return EventResult(event.event_id, accepted, "duplicate delivery")
+    return EventResult(event.event_id, True, "duplicate delivery")
+
+
+def _trace(rt: Runtime, records: list[AuditRecord]) -> None:
+    """Records of self-caused echoes: held back and written batched when the sink can (docs/audit.md)."""
+    if isinstance(rt.audit, HoldsBack):  # a class check: a Protocol isinstance costs more than the rest
+        rt.audit.hold(records)
+    else:
+        rt.audit.append(records)
 
 
 #: Longest rejection message stored; the message quotes the event, which a hostile sender controls.
@@ -217,88 +259,6 @@ def check_account(rt: Runtime, account_id: str, controls: frozenset[str] | None 
     with rt.state.lock(account_id):
         result = evaluate(account_id, controls or active, rt, Context(Trigger.ADMIN), RunBudget())
     return EventResult("", True, outcomes=result.outcomes)
-
-
-@dataclass
-class SweepReport:
-    accounts: int = 0  # accounts checked
-    outcomes: dict[str, int] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
-    stopped: str = ""  # why the sweep stopped before the end ("" when it finished); also in `errors`
-    unchecked: int = 0  # accounts listed but left unchecked by the stop
-
-
-def sweep(rt: Runtime, trigger: Trigger = Trigger.SWEEP, *, data_plane: bool | None = None) -> SweepReport:
-    """Re-check every account in scope: events can be lost, and some drift emits no event at all. Stops early,
-    with one record, when the tenant keeps throttling or the time budget runs out (warden/throttle.py).
-
-    `data_plane` picks the controls: False those that read ARM only (the hourly sweep), True those that read a
-    data plane (a call per account: a sweep on its own schedule), None every active control."""
-    report = SweepReport()
-    budget = RunBudget()  # one per-run cap across the whole sweep
-    throttle = SweepThrottle(rt.clock, rt.sleep)
-    active = rt.active_controls()
-    controls = frozenset(c.id for c in rt.controls if c.id in active and data_plane in (None, c.data_plane))
-    if not controls:
-        return report
-    ctx = Context(trigger)
-    rec = _recorder(rt, ctx)
-    subscriptions = sorted(rt.baseline.subscriptions)
-    for position, subscription in enumerate(subscriptions):
-        scope = f"/subscriptions/{subscription}"
-        if why := throttle.before_next():
-            _stop(rt, rec, report, scope=scope, why=why, left=[], unlisted=len(subscriptions) - position)
-            return report
-        try:
-            account_ids = rt.ports.accounts.list_accounts(subscription)
-        except AzureError as exc:
-            throttle.saw(exc)
-            report.errors.append(f"subscription {subscription}: {exc}")
-            log.warning("sweep could not list subscription %s: %s", subscription, exc)
-            rt.audit.append([rec.event(scope, Outcome.FAILED, "sweep could not list accounts", error=str(exc))])
-            continue
-        throttle.saw(None)
-        # The list already says which accounts are not Azure OpenAI: those need no read.
-        todo = [rid for rid, kind in account_ids if kind.lower() in OPENAI_KINDS]
-        for index, resource_id in enumerate(todo):
-            if why := throttle.before_next():
-                unlisted = len(subscriptions) - position - 1
-                _stop(rt, rec, report, scope=scope, why=why, left=todo[index:], unlisted=unlisted)
-                return report
-            report.accounts += 1
-            try:
-                with rt.state.lock(resource_id):
-                    result = evaluate(resource_id, controls, rt, ctx, budget)
-            except AuditWriteError:
-                raise  # no audit, no action: stop rather than go on changing things unrecorded
-            except Exception as exc:
-                # One account's failure, even an unforeseen one, must not leave the rest unchecked; the next
-                # sweep retries it. Evaluate audited the classified ones; this records the rest too.
-                throttle.saw(exc)
-                report.errors.append(f"{resource_id}: {exc}")
-                log.warning("sweep failed on %s: %s", resource_id, exc)
-                if not isinstance(exc, WardenError):
-                    error = f"{type(exc).__name__}: {exc}"
-                    rt.audit.append([rec.event(resource_id, Outcome.FAILED, "sweep evaluation failed", error=error)])
-                continue
-            throttle.saw(None)
-            for outcome in result.outcomes:
-                report.outcomes[outcome.value] = report.outcomes.get(outcome.value, 0) + 1
-    return report
-
-
-def _stop(
-    rt: Runtime, rec: Recorder, report: SweepReport, *, scope: str, why: str, left: list[str], unlisted: int
-) -> None:
-    """The one record of a sweep that stops early: why, and what it left unchecked (the next sweep's work)."""
-    reason = f"sweep stopped early: {why}; {len(left)} account(s) left unchecked"
-    if unlisted:
-        reason += f" and {unlisted} subscription(s) not listed"
-    observed: dict[str, Json] = {"uncheckedAccounts": len(left), "unlistedSubscriptions": unlisted}
-    log.warning("%s", reason)
-    rt.audit.append([rec.event(scope, Outcome.FAILED, reason, observed=observed)])
-    report.stopped, report.unchecked = reason, len(left)
-    report.errors.append(reason)
 
 
 def _recorder(rt: Runtime, ctx: Context) -> Recorder:

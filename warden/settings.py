@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,12 @@ from warden.ids import is_guid
 from warden.model import Mode
 
 DEFAULT_ARM_ENDPOINT = "https://management.azure.com"
+#: The queue trigger's `connection` (function_app.py): in Azure `WARDEN_SWEEP_QUEUE_STORAGE__queueServiceUri`
+#: names the queue endpoint of the state storage account, reached with the managed identity (docs/scale.md).
+SWEEP_QUEUE_CONNECTION = "WARDEN_SWEEP_QUEUE_STORAGE"
+# A queue name (3-63 lower-case letters, digits, single inner hyphens), at most 56 long so that the host's
+# poison queue `<name>-poison` is a valid name too.
+_QUEUE_NAME = re.compile(r"[a-z0-9](?!.*--)[a-z0-9-]{1,54}[a-z0-9]")
 
 
 @dataclass(frozen=True)
@@ -53,9 +60,15 @@ class Settings:
     audit_connection_string: str | None = None
     audit_container: str = "warden-audit"
     state_dir: Path = Path(".warden/state")
-    state_account_url: str | None = None  # shared state for scaled-out instances (Blob leases, etags)
+    state_account_url: str | None = None  # shared state for scaled-out instances (blobs, etags)
     state_connection_string: str | None = None
     state_container: str = "warden-state"
+    # The fan-out queue on the state storage account (docs/scale.md "Fan-out"): the timers enqueue one work
+    # item per subscription there. None: the timers sweep in-process (the local default).
+    sweep_queue: str | None = None
+    # Accounts one sweep judges at once (docs/scale.md "Workers"): ARM's per-subscription read and write limits
+    # are per hour, so more workers finish sooner without asking for more requests.
+    sweep_workers: int = 8
     polling_interval: float = 5.0
     lro_timeout: float = 300.0  # a long-running operation still running after this is retried later
     retry: RetryOptions | None = None  # None: azure-core's defaults
@@ -101,6 +114,59 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+#: The most workers WARDEN_SWEEP_WORKERS may ask for: the SDK's HTTP transport (requests) keeps 10 connections
+#: per host, and a worker past them would open (and drop) a TLS connection per request.
+MAX_SWEEP_WORKERS = 10
+
+
+def _workers(env: Mapping[str, str]) -> int:
+    text = env.get("WARDEN_SWEEP_WORKERS", "").strip()
+    if not text:
+        return Settings.sweep_workers
+    if not text.isdigit() or not 1 <= int(text) <= MAX_SWEEP_WORKERS:
+        raise ConfigurationError(f"WARDEN_SWEEP_WORKERS={text!r} must be a whole number from 1 to {MAX_SWEEP_WORKERS}")
+    return int(text)
+
+
+def queue_service_url(blob_url: str) -> str:
+    """The queue endpoint of the storage account whose blob endpoint is `blob_url` (the fan-out queue lives on
+    the state storage account: one account, one identity grant)."""
+    parts = urlsplit(blob_url)
+    account, _, rest = parts.netloc.partition(".")
+    if not rest.startswith("blob."):
+        raise ConfigurationError(
+            f"WARDEN_SWEEP_QUEUE: cannot tell the queue endpoint of {blob_url!r} (want https://ACCOUNT.blob.SUFFIX)"
+        )
+    return f"{parts.scheme}://{account}.queue.{rest.removeprefix('blob.')}"
+
+
+def _sweep_queue(env: Mapping[str, str], state_url: str | None, state_connection: str | None) -> str | None:
+    """WARDEN_SWEEP_QUEUE, checked: a valid name, on a state storage account, and (when the queue trigger's
+    identity-based connection is set) the same account's queue endpoint as the trigger's."""
+    name = env.get("WARDEN_SWEEP_QUEUE", "").strip() or None
+    if name is None:
+        return None
+    if not _QUEUE_NAME.fullmatch(name):
+        raise ConfigurationError(
+            f"WARDEN_SWEEP_QUEUE={name!r} is not a queue name: 3-56 lower-case letters, digits and single "
+            "hyphens, starting and ending with a letter or digit"
+        )
+    if not (state_url or state_connection):
+        raise ConfigurationError(
+            "WARDEN_SWEEP_QUEUE needs the state storage account: set WARDEN_STATE_ACCOUNT_URL (or "
+            "WARDEN_AUDIT_ACCOUNT_URL), or a connection string for Azurite"
+        )
+    queue_url = queue_service_url(state_url) if state_url else None
+    trigger = env.get(f"{SWEEP_QUEUE_CONNECTION}__queueServiceUri", "").strip().rstrip("/")
+    if queue_url and trigger and trigger != queue_url:
+        # The timer would enqueue where the queue trigger does not listen: items would never be handled.
+        raise ConfigurationError(
+            f"{SWEEP_QUEUE_CONNECTION}__queueServiceUri={trigger!r} is not the state storage account's queue "
+            f"endpoint {queue_url!r}"
+        )
+    return name
+
+
 def load_settings(env: Mapping[str, str] | None = None, *, base_dir: Path | None = None) -> Settings:
     """Read WARDEN_* settings; raise ConfigurationError naming the setting that is wrong."""
     env = os.environ if env is None else env
@@ -144,6 +210,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, base_dir: Path | None
             )
     if not (state_url or state_connection):  # the state defaults to the audit log's storage account, as a pair
         state_url, state_connection = audit_url, audit_connection
+    sweep_queue = _sweep_queue(env, state_url, state_connection)
     if env.get("WEBSITE_INSTANCE_ID"):
         # Hosted in Azure: the app folder is the deployed package (read-only, per instance), so a local audit
         # log or state would fail or be lost, and would not be shared by scaled-out instances; and storage is
@@ -155,6 +222,12 @@ def load_settings(env: Mapping[str, str] | None = None, *, base_dir: Path | None
             raise ConfigurationError("running in Azure: set WARDEN_DATA_SWEEP_SCHEDULE (e.g. '0 30 2 * * *')")
         if audit_connection or state_connection:
             raise ConfigurationError("running in Azure: storage connection strings (shared keys) are refused")
+        if not (sweep_queue and env.get(f"{SWEEP_QUEUE_CONNECTION}__queueServiceUri")):
+            # The queue trigger names both (function_app.py): the host cannot start its listener without them.
+            raise ConfigurationError(
+                f"running in Azure: set WARDEN_SWEEP_QUEUE and {SWEEP_QUEUE_CONNECTION}__queueServiceUri "
+                "(the sweep's fan-out queue on the state storage account, docs/scale.md)"
+            )
     return Settings(
         baseline_path=base / env.get("WARDEN_BASELINE", "baseline.yaml"),
         arm_endpoint=endpoint,
@@ -177,6 +250,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, base_dir: Path | None
         state_account_url=state_url,
         state_connection_string=state_connection,
         state_container=env.get("WARDEN_STATE_CONTAINER", "warden-state"),
+        sweep_queue=sweep_queue,
+        sweep_workers=_workers(env),
         polling_interval=polling,
         lro_timeout=lro_timeout,
     )

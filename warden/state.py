@@ -11,25 +11,45 @@ import hashlib
 import json
 import logging
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
+from warden.errors import TransientError
 from warden.model import Json, RemediationHistory, ResourceEvent, normalize_id
 
 log = logging.getLogger(__name__)
 
 
+class LockContendedError(TransientError):
+    """`claim` lost: another holder has the resource's lock, or its state changed since it was read. The caller
+    judges again under `lock`, which waits (left uncaught, Event Grid redelivers)."""
+
+
 class StateStore(Protocol):
-    def is_done(self, event_id: str, digest: str = "") -> bool:
+    def is_done(self, event_id: str, digest: str = "", resource_id: str = "") -> bool:
         """Whether this event (id and content digest, `event_digest`) was already handled to the end, so a
-        redelivery is a no-op; without a digest, whether any event with this id was."""
+        redelivery is a no-op; without a digest, whether any event with this id was. With the resource the event
+        is about, the marker is looked up with that resource's state (read once under its lock)."""
         ...
 
-    def mark_done(self, event_id: str, when: datetime, digest: str = "") -> None:
-        """Record that the event was handled; called only after its audit trail is complete."""
+    def mark_done(self, event_id: str, when: datetime, digest: str = "", resource_id: str = "") -> None:
+        """Record that the event was handled; called only after its audit trail is complete. With a resource,
+        under its lock, the marker goes out with the lock's one write of that resource's state."""
+        ...
+
+    def echo_seen(self, event_id: str, digest: str) -> bool:
+        """Whether this process already saw this self-caused event (and remember it): memory only, no round trip.
+        A duplicate delivered to another instance is traced once more, which is harmless (docs/state.md)."""
+        ...
+
+    def recent(self, key: str, now: datetime, window: timedelta) -> int:
+        """Actions counted under `key` within `window`: an advisory count (the planner's), which may lag other
+        instances by up to a minute; `reserve` is the atomic decision."""
         ...
 
     def history(self, resource_id: str, now: datetime, window: timedelta) -> RemediationHistory:
@@ -47,6 +67,17 @@ class StateStore(Protocol):
 
     def lock(self, resource_id: str) -> AbstractContextManager[None]:
         """Hold the resource exclusively: two events for one resource give one remediation."""
+        ...
+
+    def optimistic(self, resource_id: str) -> AbstractContextManager[None]:
+        """An evaluation that may change nothing: the resource's state is read (once) without taking its lock;
+        `claim` takes it before the first action. A store whose lock costs no round trip may take it here."""
+        ...
+
+    def claim(self, resource_id: str) -> None:
+        """Before the first action on the resource: hold its lock. Nothing to do inside `lock`; inside
+        `optimistic`, take it on the state as read, or raise LockContendedError (another holder has it, or the state
+        changed since it was read: judge again under `lock`)."""
         ...
 
     def pending(self, resource_id: str) -> list[dict[str, Json]]:
@@ -68,6 +99,24 @@ class StateStore(Protocol):
     def unlink(self, group: str, member: str) -> None:
         """Remove a member's link from `group`; nothing happens when there is none."""
         ...
+
+
+class EchoMemory:
+    """The self-caused events this process saw lately (the newest `size`), keyed on id and content digest."""
+
+    def __init__(self, size: int = 65536) -> None:
+        self._size = size
+        self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def seen(self, event_id: str, digest: str) -> bool:
+        with self._lock:
+            if (event_id, digest) in self._seen:
+                return True
+            self._seen[(event_id, digest)] = None
+            if len(self._seen) > self._size:
+                self._seen.popitem(last=False)
+            return False
 
 
 def pending_entries(data: str | bytes, where: str) -> list[dict[str, Json]]:
@@ -132,15 +181,22 @@ class LocalStateStore:
         self._root = Path(folder)
         for sub in ("done", "attempts", "locks", "pending", "links"):
             (self._root / sub).mkdir(parents=True, exist_ok=True)
+        self._echoes = EchoMemory()
 
-    def is_done(self, event_id: str, digest: str = "") -> bool:
+    def echo_seen(self, event_id: str, digest: str) -> bool:
+        return self._echoes.seen(event_id, digest)
+
+    def recent(self, key: str, now: datetime, window: timedelta) -> int:
+        return self.history(key, now, window).attempts_in_window
+
+    def is_done(self, event_id: str, digest: str = "", resource_id: str = "") -> bool:
         if digest:
             return self._marker(event_id, digest).exists()
         key = _key(event_id)
         return (self._root / "done" / key).exists() or any((self._root / "done").glob(f"{key}.*"))
 
-    def mark_done(self, event_id: str, when: datetime, digest: str = "") -> None:
-        # ASCII JSON: an id with a lone surrogate is written escaped.
+    def mark_done(self, event_id: str, when: datetime, digest: str = "", resource_id: str = "") -> None:
+        # One file per event whatever the resource (no round trip to save). ASCII JSON: a lone surrogate is escaped.
         self._marker(event_id, digest).write_text(json.dumps({"eventId": event_id, "at": when.isoformat()}))
 
     def _marker(self, event_id: str, digest: str) -> Path:
@@ -149,8 +205,10 @@ class LocalStateStore:
         return self._root / "done" / name
 
     def history(self, resource_id: str, now: datetime, window: timedelta) -> RemediationHistory:
-        times = [t for t in self._attempts(resource_id) if now - window <= t <= now]
-        return RemediationHistory(attempts_in_window=len(times), last_attempt=max(times, default=None))
+        end = now.timestamp()
+        times = [t for t in self._attempts(resource_id) if end - window.total_seconds() <= t <= end]
+        last = datetime.fromtimestamp(max(times), UTC) if times else None
+        return RemediationHistory(attempts_in_window=len(times), last_attempt=last)
 
     def record_attempt(self, resource_id: str, when: datetime) -> None:
         # Attempts older than a week can no longer matter to any window a baseline allows.
@@ -162,17 +220,26 @@ class LocalStateStore:
     def _add_attempt(self, resource_id: str, when: datetime, keep: timedelta, *, cap: int | None) -> bool:
         path = self._attempts_path(resource_id)
         with _flock(self._root / "locks" / f"{path.name}.attempts"):
-            times = [t for t in self._attempts(resource_id) if when - t < keep]
+            at = when.timestamp()
+            times = [t for t in self._attempts(resource_id) if at - t < keep.total_seconds()]
             if cap is not None and len(times) >= cap:
                 return False
-            times.append(when)
+            times.append(at)
             tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps([t.isoformat() for t in times]))
+            # Epoch seconds, compared as numbers: a tenant's counter holds every action of the hour, and is read
+            # on each evaluation with a finding and rewritten on each action.
+            tmp.write_text(json.dumps(times))
             tmp.replace(path)
             return True
 
     def lock(self, resource_id: str) -> AbstractContextManager[None]:
         return _flock(self._root / "locks" / _key(normalize_id(resource_id)))
+
+    def optimistic(self, resource_id: str) -> AbstractContextManager[None]:
+        return self.lock(resource_id)  # a flock costs no round trip: held from the start
+
+    def claim(self, resource_id: str) -> None:
+        """Held since `optimistic` or `lock`."""
 
     def pending(self, resource_id: str) -> list[dict[str, Json]]:
         path = self._pending_path(resource_id)
@@ -222,17 +289,26 @@ class LocalStateStore:
     def _attempts_path(self, resource_id: str) -> Path:
         return self._root / "attempts" / f"{_key(normalize_id(resource_id))}.json"
 
-    def _attempts(self, resource_id: str) -> list[datetime]:
+    def _attempts(self, resource_id: str) -> list[float]:
         path = self._attempts_path(resource_id)
         if not path.exists():
             return []
         try:
-            return [datetime.fromisoformat(t) for t in json.loads(path.read_text())]
+            return [_instant(t) for t in json.loads(path.read_text())]
         except (ValueError, TypeError) as exc:
             # A damaged file must not stop every remediation (the tenant counter is shared by all): start
             # the count afresh, loudly.
             log.warning("state: unreadable attempts file %s (%s); counting from zero", path, exc)
             return []
+
+
+def _instant(value: object) -> float:
+    """A stored attempt as epoch seconds: as written now, or from the ISO text earlier versions wrote."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).timestamp()
+    raise TypeError(f"not an instant: {value!r}")
 
 
 @contextmanager

@@ -9,18 +9,28 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol, TypeAlias
 
-from warden.model import Json
+from warden.model import AccountSnapshot, Json
 
 if TYPE_CHECKING:
     from warden.ports import Ports
+
+#: What a step's `apply` hands back: the target's new etag (None: the answer carried none), or, for an account
+#: PATCH that ARM accepted as an operation, the account as the poller read it once the operation completed.
+Written: TypeAlias = AccountSnapshot | str | None
+
+
+def new_etag(written: Written) -> str | None:
+    return written.etag if isinstance(written, AccountSnapshot) else written
 
 
 class Verify(enum.StrEnum):
     """How an applied step is shown to have worked."""
 
-    REREAD = "re-read"  # re-read the target and re-run the detectors of the controls it serves
+    # re-read the target and re-run the detectors of the controls it serves; the account's read may be the one the
+    # poller made after ARM finished the last step's operation (`Written`, docs/architecture.md)
+    REREAD = "re-read"
     RESPONSE = "response"  # the service's own answer is the proof (no read may show it: key values)
 
 
@@ -63,9 +73,10 @@ class Step(Protocol):
         """Its stored form (a pending step, kept in the state store until it is applied); never a secret."""
         ...
 
-    def apply(self, ports: Ports, etag: str | None) -> str | None:
+    def apply(self, ports: Ports, etag: str | None) -> Written:
         """Carry it out through a port, only if the target still has `etag` (when given); returns the target's
-        new etag when the answer carries one. Raises warden.errors on failure, never returns a bool."""
+        new etag when the answer carries one, or the account as read after the write's operation completed
+        (its etag included). Raises warden.errors on failure, never returns a bool."""
         ...
 
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import heapq
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from emulator.kernel.http import Reply, Request
@@ -19,6 +20,7 @@ from . import ids
 from .errors import ArmError
 
 SKIP_TOKEN = "$skipToken"  # noqa: S105 - a query parameter name, not a secret
+T = TypeVar("T")
 
 
 def _encode(last_key: str) -> str:
@@ -36,16 +38,31 @@ def _decode(token: str) -> str:
     return after
 
 
-def page(req: Request, endpoint: str, page_size: int, items: Iterable[dict[str, Any]]) -> Reply:
-    """One page of `items` (resources with an `id`), in id order, after the token's id if one is given."""
-    ordered = sorted(items, key=lambda r: ids.key(str(r.get("id", ""))))
+def token_after(req: Request) -> str | None:
+    """The id key the request's `$skipToken` names (None without one); 400 InvalidSkipToken if malformed."""
     token = req.query.get(SKIP_TOKEN)
-    if token is not None:
-        after = _decode(token)
-        ordered = [r for r in ordered if ids.key(str(r.get("id", ""))) > after]
-    body: dict[str, Any] = {"value": ordered[:page_size]}
-    if len(ordered) > page_size:
+    return _decode(token) if token is not None else None
+
+
+def first_after(keyed: Iterable[tuple[str, T]], after: str | None, count: int) -> list[T]:
+    """The `count` items with the smallest keys above `after` (every key when None), in key order: filtered
+    before anything is ordered, and a bounded heap instead of a sort of everything."""
+    above = keyed if after is None else (pair for pair in keyed if pair[0] > after)
+    return [item for _, item in heapq.nsmallest(count, above, key=lambda pair: pair[0])]
+
+
+def reply(req: Request, endpoint: str, page_size: int, chunk: list[dict[str, Any]]) -> Reply:
+    """The page reply for `chunk`: up to `page_size + 1` items in id order after the token; the extra one only
+    tells that a `nextLink` is due."""
+    body: dict[str, Any] = {"value": chunk[:page_size]}
+    if len(chunk) > page_size:
         api_version = quote(req.query.get("api-version", ""), safe="")
-        last = ids.key(str(ordered[page_size - 1].get("id", "")))
+        last = ids.key(str(chunk[page_size - 1].get("id", "")))
         body["nextLink"] = f"{endpoint}{req.raw_path}?api-version={api_version}&{SKIP_TOKEN}={_encode(last)}"
     return Reply(200, body)
+
+
+def page(req: Request, endpoint: str, page_size: int, items: Iterable[dict[str, Any]]) -> Reply:
+    """One page of `items` (resources with an `id`), in id order, after the token's id if one is given."""
+    keyed = ((ids.key(str(r.get("id", ""))), r) for r in items)
+    return reply(req, endpoint, page_size, first_after(keyed, token_after(req), page_size + 1))

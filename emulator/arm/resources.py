@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from emulator.kernel.http import Reply, Request
 
-from . import ids, merge
+from . import ids, merge, paging
 from .errors import ArmError, json_object, parent_not_found, resource_not_found
 from .lro import Operation, new_operation_id
 from .types import Resource, ResourceType
@@ -250,5 +250,7 @@ def listing(arm: Arm, rtype: ResourceType, req: Request, under: str) -> Reply:
     of a child type is missing); extension types list what is at exactly that scope."""
     if rtype.nested and arm.store.get(under) is None:
         raise parent_not_found(under)
-    items = arm.store.of_type(rtype.type, under, exact_scope=rtype.extension)
-    return arm.page(req, items)
+    # Only the page is read and copied (arm/store.py page_of_type), so listing every page stays linear.
+    size = arm.options.page_size
+    chunk = arm.store.page_of_type(rtype.type, under, paging.token_after(req), size + 1, exact_scope=rtype.extension)
+    return paging.reply(req, arm.world.endpoint, size, chunk)

@@ -6,6 +6,7 @@ test thread never see a half-applied change.
 
 from __future__ import annotations
 
+import bisect
 import copy
 import threading
 import time
@@ -24,11 +25,16 @@ def resource_type(resource: Mapping[str, Any]) -> str:
 
 
 class Store:
-    """Resources keyed by case-insensitive id, in insertion order."""
+    """Resources keyed by case-insensitive id, in insertion order, with the keys also kept sorted (so a list
+    page or a Resource Graph scan reaches its first item by bisection instead of sorting every key).
+
+    A stored resource is never changed in place: every write stores a new object. `in_key_order` relies on it.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._resources: dict[str, Resource] = {}
+        self._order: list[str] = []  # the keys of _resources, sorted
         # Test hook: seconds every write sleeps before taking the lock and again between its read and its
         # store, so a race test can widen both windows (a check made outside the lock, a lock-free write).
         self.write_delay = 0.0
@@ -44,11 +50,14 @@ class Store:
             raise ValueError("scenario 'resources' must be a list")
         with self._lock:
             self._resources.clear()
-            for index, raw in enumerate(resources):
-                try:
-                    self._add_loaded(raw)
-                except ValueError as err:
-                    raise ValueError(f"resources[{index}]: {err}") from None
+            try:
+                for index, raw in enumerate(resources):
+                    try:
+                        self._add_loaded(raw)
+                    except ValueError as err:
+                        raise ValueError(f"resources[{index}]: {err}") from None
+            finally:
+                self._order = sorted(self._resources)
 
     def _add_loaded(self, raw: Any) -> None:
         if not isinstance(raw, Mapping) or not isinstance(raw.get("id"), str):
@@ -84,6 +93,34 @@ class Store:
                 and (not exact_scope or ids.key(ids.scope_of(rid)) == ids.key(under))
             ]
 
+    def page_of_type(
+        self, type_: str, under: str, after: str | None, limit: int, *, exact_scope: bool = False
+    ) -> list[Resource]:
+        """What `of_type` returns, in key order, only keys above `after` (a list's skip token), at most `limit`:
+        only the page is copied, and the scan starts by bisection, so listing N resources is not O(N^2)."""
+        prefix = ids.key(under) + "/"
+        found: list[Resource] = []
+        with self._lock:
+            start = bisect.bisect_left(self._order, prefix)
+            if after is not None and after >= prefix:
+                start = bisect.bisect_right(self._order, after)
+            for index in range(start, len(self._order)):  # an index, not a slice: no copy of the tail
+                rid = self._order[index]
+                if not rid.startswith(prefix) or len(found) >= limit:
+                    break
+                res = self._resources[rid]
+                if ids.same_type(resource_type(res), type_) and (
+                    not exact_scope or ids.key(ids.scope_of(rid)) == ids.key(under)
+                ):
+                    found.append(copy.deepcopy(res))
+        return found
+
+    def in_key_order(self) -> list[Resource]:
+        """Every stored resource, in key order, NOT copied: read-only for the caller (a write stores a new
+        object, so the list stays a consistent view of this instant while later writes land)."""
+        with self._lock:
+            return [self._resources[rid] for rid in self._order]
+
     def ids_under(self, prefix_id: str) -> list[str]:
         """Every stored id equal to or under `prefix_id` (a resource group, a resource and its children)."""
         prefix = ids.key(prefix_id)
@@ -95,8 +132,13 @@ class Store:
         key = ids.key(resource_id)
         with self._lock:
             gone = self._resources.pop(key, None)
-            for rid in [r for r in self._resources if r.startswith(key + "/")]:
+            # Nested keys (`key/...`) sort together, between `key/` and `key0` ('0' follows '/').
+            low, high = bisect.bisect_left(self._order, key + "/"), bisect.bisect_left(self._order, key + "0")
+            for rid in self._order[low:high]:
                 del self._resources[rid]
+            del self._order[low:high]
+            if gone is not None:
+                del self._order[bisect.bisect_left(self._order, key)]
             return gone
 
     def put(self, resource: Mapping[str, Any]) -> bool:
@@ -105,6 +147,8 @@ class Store:
         with self._lock:
             created = rid not in self._resources
             self._resources[rid] = copy.deepcopy(dict(resource))
+            if created:
+                bisect.insort(self._order, rid)
             return created
 
     def mutate(self, resource_id: str, change: Callable[[Resource], Resource]) -> Resource | None:

@@ -12,7 +12,7 @@ from emulator.arm.plane import ProviderFactory
 from emulator.kernel.service import Service
 from emulator.kernel.world import World
 
-from . import authorization, cognitiveservices, insights, keyvault, openai
+from . import authorization, cognitiveservices, insights, keyvault, openai, resourcegraph
 
 #: Resource providers served by the ARM plane.
 PROVIDERS: tuple[ProviderFactory, ...] = (
@@ -20,6 +20,7 @@ PROVIDERS: tuple[ProviderFactory, ...] = (
     authorization.provider,
     keyvault.provider,
     insights.provider,
+    resourcegraph.provider,
 )
 #: Data planes, each a kernel Service built for the world; asked before ARM, which takes what none claims.
 SERVICES: tuple[Callable[[World], Service], ...] = (keyvault.KeyVaultPlane, openai.OpenAIPlane)

@@ -184,6 +184,7 @@ def test_provider_registration_lists_types_and_api_versions(emu: Emulator) -> No
         "Microsoft.Authorization",
         "Microsoft.KeyVault",
         "Microsoft.Insights",
+        "Microsoft.ResourceGraph",
     ]
     unknown = raw(emu, "GET", f"/subscriptions/{SUB}/providers/Microsoft.Nothing", params=ARM_API)
     assert unknown.status_code == 404

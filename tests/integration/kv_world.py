@@ -10,7 +10,7 @@ from emulator.builders import SUBSCRIPTION as SUB
 from emulator.builders import account, account_id, key_version, vault, vault_id
 from tests.integration.conftest import World
 from warden.model import Mode, Trigger
-from warden.service import SweepReport, sweep
+from warden.sweep import SweepReport, sweep
 
 T0 = datetime(2026, 12, 1, tzinfo=UTC)
 VAULT = "kv-cmk"

@@ -37,11 +37,13 @@ def test_a_redelivery_is_dropped_and_the_drop_is_audited(make_world: Any) -> Non
     assert last["reason"] == "duplicate delivery: event e-7 with this content was already handled"
 
 
-def test_a_redelivered_self_caused_event_is_recorded_once_and_its_duplicate_drop_too(make_world: Any) -> None:
+def test_a_redelivered_self_caused_event_is_counted_in_its_one_trace_record(make_world: Any) -> None:
+    """An echo and its redelivery are counted in one aggregated trace record (docs/audit.md "Self-caused
+    echoes"): no state is read or written for them, and nothing is remediated."""
     world = make_world([account("aoai-a", **OPEN)])
     echo = write_event(RID, event_id="e-9", oid=WARDEN_OID)
     world.deliver(echo, echo)
-    first, second = world.audit()
-    assert first["reason"].startswith("caused by warden's own identity")
-    assert second["reason"].startswith("duplicate delivery: event e-9")
+    [record] = world.audit()
+    assert record["reason"].startswith("caused by warden's own identity")
+    assert record["observed"]["echoes"]["count"] == 2
     assert world.requests() == []

@@ -225,9 +225,9 @@ def test_self_caused_redelivery_is_recorded_once(make_world) -> None:
     world = make_world([account("aoai-a", **OPEN)], baseline_text())
     event = write_event(RID, oid=WARDEN_OID)
     world.deliver(event, event)
-    # Recorded once as self-caused; the redelivery's drop is audited as a duplicate (every drop is).
-    assert kinds(world) == [("event", "ignored"), ("event", "ignored")]
-    assert "duplicate delivery" in world.audit()[1]["reason"]
+    # One trace record for both deliveries, counting them (docs/audit.md "Self-caused echoes").
+    assert kinds(world) == [("event", "ignored")]
+    assert world.audit()[0]["observed"]["echoes"]["count"] == 2
 
 
 def test_operation_that_cannot_be_followed_is_not_verified_and_counted(make_world) -> None:
@@ -250,9 +250,7 @@ def test_412_with_an_unchanged_etag_is_retried_without_if_match(make_world) -> N
         ("GET", 200),
         ("PATCH", 412),
         ("GET", 200),
-        ("PATCH", 200),
-        ("GET", 200),  # the SDK's poll of the operation
-        ("GET", 200),  # and its final GET
+        ("PATCH", 200),  # settled: no poll (arm_writes.SettledPolling)
         ("GET", 200),
     ]
     patches = [r for r in world.requests() if r.method == "PATCH"]
@@ -290,9 +288,7 @@ def test_an_applied_patch_whose_reply_is_lost_is_not_called_failed(make_world, e
         assert [(r.method, r.status) for r in world.requests()] == [
             ("GET", 200),
             ("PATCH", 503),
-            ("PATCH", 200),
-            ("GET", 200),  # the SDK's poll of the operation
-            ("GET", 200),  # and its final GET
+            ("PATCH", 200),  # settled: no poll (arm_writes.SettledPolling)
             ("GET", 200),  # the pipeline's re-read
         ]
         assert result["outcome"] == "remediated"

@@ -136,7 +136,7 @@ def test_a_404_within_the_read_lag_is_redelivered_and_resource_gone_once_confirm
 
 
 def test_the_sweeps_404_is_final_for_that_sweep(make_world) -> None:
-    from warden.service import sweep
+    from warden.sweep import sweep
 
     world = make_world([account("aoai-a", **OPEN)])
     world.runtime.sleep = lambda seconds: pytest.fail("the sweep's 404 needs no confirming read")

@@ -11,7 +11,7 @@ from emulator.builders import account_id, secret_version
 from tests.integration.conftest import World, baseline_text
 from tests.integration.kv_world import T0, VAULT, VAULT_URI, plain_account, protected_vault, records, writes
 from warden.model import Trigger
-from warden.service import sweep
+from warden.sweep import sweep
 
 NAME = "aoai-legacy"
 RID = account_id(NAME)

@@ -115,7 +115,7 @@ def test_the_same_event_twice_gives_one_patch(make_world) -> None:
     event = write_event(account_id("aoai-a"))
     world.deliver(event, event)
     assert [m for m, _ in calls(world)].count("PATCH") == 1
-    assert len(calls(world)) == 5  # GET, PATCH, poll, final GET, verifying GET: the redelivery costs nothing
+    assert len(calls(world)) == 3  # GET, PATCH, verifying GET: the redelivery costs nothing
 
 
 def test_dry_run_writes_nothing_and_records_what_it_would_change(make_world) -> None:
@@ -160,14 +160,15 @@ def test_other_kinds_are_not_judged(make_world) -> None:
 
 
 def test_sweep_skips_other_kinds_without_reading_them(make_world) -> None:
-    from warden.service import sweep
+    from warden.sweep import sweep
 
     world = make_world([account("aoai-a", kind="SpeechServices", **OPEN), account("aoai-b", **OPEN)])
     report = sweep(world.runtime)
     assert report.accounts == 1
     reads = [r.path.rsplit("/", 1)[-1] for r in world.requests() if r.method == "GET"]
-    # The list, the read, the operation's poll and final GET, the verifying read.
-    assert reads[:2] == ["accounts", "aoai-b"] and reads[3:] == ["aoai-b", "aoai-b"] and len(reads) == 5
+    # The query keeps the other kind out; then the read and, after the PATCH, the verifying read.
+    assert [r.method for r in world.requests()] == ["POST", "GET", "PATCH", "GET"]
+    assert reads == ["aoai-b", "aoai-b"]
 
 
 @pytest.mark.parametrize("kind,status", [("throttle", 429), ("server-error", 503)])
@@ -176,7 +177,7 @@ def test_transient_fault_on_patch_is_retried_to_a_compliant_account(make_world, 
     world.emulator.add_fault("PATCH", "/accounts/aoai-a$", kind, count=2, status=status, retry_after=0.05)
     world.deliver(write_event(account_id("aoai-a")))
     statuses = [(r.method, r.status) for r in world.requests()]
-    assert statuses == [("GET", 200), ("PATCH", status), ("PATCH", status), ("PATCH", 200), *[("GET", 200)] * 3]
+    assert statuses == [("GET", 200), ("PATCH", status), ("PATCH", status), ("PATCH", 200), ("GET", 200)]
     assert world.account_props("aoai-a")["publicNetworkAccess"] == "Disabled"
     assert outcomes(world) == [("intent", ""), ("result", "remediated")]
 
@@ -242,7 +243,7 @@ def test_malformed_event_is_rejected_and_recorded(make_world) -> None:
 
 
 def test_per_run_cap_blocks_past_the_limit_in_a_sweep(make_world) -> None:
-    from warden.service import sweep
+    from warden.sweep import sweep
 
     world = make_world([account("aoai-a", **OPEN), account("aoai-b", **OPEN)], baseline_text(max_actions=1))
     report = sweep(world.runtime)
@@ -254,7 +255,7 @@ def test_per_run_cap_blocks_past_the_limit_in_a_sweep(make_world) -> None:
 def test_listkeys_is_never_called(make_world) -> None:
     world = make_world([account("aoai-a", **OPEN)])
     world.deliver(write_event(account_id("aoai-a")))
-    from warden.service import sweep
+    from warden.sweep import sweep
 
     sweep(world.runtime)
     assert not [r for r in world.requests() if r.path.lower().endswith("/listkeys")]

@@ -12,6 +12,7 @@ from warden.execute import count_attempt, enforce
 from warden.model import Action, Decision, Finding, Mode, PlannedFinding, Trigger
 from warden.pending import PendingSteps
 from warden.records import Context, Recorder
+from warden.runtime import RunBudget
 
 RID = account_id("aoai-a")
 PUBLIC, LOCAL = "network.public-access", "identity.local-auth"
@@ -40,6 +41,7 @@ def test_a_second_change_to_one_target_carries_the_etag_the_first_returned(make_
         recheck=lambda ids: {c: [] for c in ids},
         pending=PendingSteps(rt.state, RID, rt.clock),
         attempted=lambda: count_attempt(rt, RID),
+        budget=RunBudget(),
     )
     patches = [r for r in world.requests() if r.method == "PATCH"]
     assert [p.status for p in patches] == [200, 200]

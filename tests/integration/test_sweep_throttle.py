@@ -11,8 +11,8 @@ from pathlib import Path
 from emulator.builders import account
 from tests.integration.conftest import World
 from warden.errors import TransientError
-from warden.service import sweep
 from warden.settings import RetryOptions
+from warden.sweep import sweep
 from warden.throttle import SWEEP_BUDGET, THROTTLED_IN_A_ROW, SweepThrottle
 
 OPEN = {"publicNetworkAccess": "Enabled", "networkAcls": {"defaultAction": "Allow", "ipRules": []}}
@@ -22,6 +22,7 @@ NAMES = [f"aoai-{n}" for n in range(6)]
 
 def _throttled_world(make_world) -> tuple[World, list[float]]:
     world = make_world([account(n, **OPEN) for n in NAMES], retry=FAST)
+    world.runtime.sweep_workers = 1  # one account at a time, so the order of reads and waits is exact
     slept: list[float] = []
     world.runtime.sleep = slept.append
     # Every account read answers 429 (Retry-After 0.05 s, which azure-core honours between its own tries).
@@ -33,8 +34,9 @@ def test_a_throttled_sweep_waits_then_stops_with_a_record(make_world) -> None:
     world, slept = _throttled_world(make_world)
     report = sweep(world.runtime)
     reads = [r for r in world.requests() if r.method == "GET"]
-    # The list, then THROTTLED_IN_A_ROW accounts of 3 tries each; never every account (that was 1 + 6 * 3).
-    assert len(reads) == 1 + THROTTLED_IN_A_ROW * 3 and [r.status for r in reads[1:]] == [429] * 6
+    # The query, then THROTTLED_IN_A_ROW accounts of 3 tries each; never every account (that was 6 * 3).
+    assert [r.method for r in world.requests()].count("POST") == 1
+    assert len(reads) == THROTTLED_IN_A_ROW * 3 and [r.status for r in reads] == [429] * 6
     assert slept == [0.05]  # the sweep waited the tenant's Retry-After once, between the two accounts
     assert report.accounts == THROTTLED_IN_A_ROW and report.unchecked == len(NAMES) - THROTTLED_IN_A_ROW
     assert report.stopped.startswith("sweep stopped early: the tenant keeps throttling")
@@ -97,9 +99,24 @@ def test_a_long_retry_after_is_not_slept_inside_a_request(make_world) -> None:
     """ARM's subscription limit can ask for most of an hour: azure-core would sleep that inside the read, past
     the function's timeout. The read gives up at once, and the sweep decides (here: wait, then stop)."""
     world = make_world([account(n, **OPEN) for n in NAMES], retry=FAST)
+    world.runtime.sweep_workers = 1
     slept: list[float] = []
     world.runtime.sleep = slept.append
     world.emulator.add_fault("GET", "/accounts/aoai-", "throttle", count=1000, retry_after=61)
     report = sweep(world.runtime)
-    assert [r.status for r in world.requests()] == [200, 429, 429]  # the list, one try per account
+    assert [r.status for r in world.requests()] == [200, 429, 429]  # the query, one try per account
     assert slept == [61.0] and report.unchecked == len(NAMES) - 2
+
+
+def test_a_throttled_sweep_with_many_workers_still_stops(make_world) -> None:
+    """With the pool, the accounts already handed to workers finish; no new one starts once the throttle says
+    stop, so a throttling tenant never gets a request for every account."""
+    names = [f"aoai-{n:02d}" for n in range(40)]
+    world = make_world([account(n, **OPEN) for n in names], retry=FAST)
+    world.runtime.sweep_workers = 4
+    world.runtime.sleep = lambda seconds: None
+    world.emulator.add_fault("GET", "/accounts/aoai-", "throttle", count=10000, retry_after=0.01)
+    report = sweep(world.runtime)
+    assert report.stopped.startswith("sweep stopped early: the tenant keeps throttling")
+    assert report.accounts + report.unchecked == len(names) and report.unchecked >= len(names) - 8
+    assert not [r for r in world.requests() if r.method == "PATCH"]

@@ -14,8 +14,8 @@ from tests.integration.conftest import baseline_text
 from tests.integration.kv_world import records
 from warden.cli_replay import replay
 from warden.model import Mode, Trigger
-from warden.service import sweep
 from warden.settings import RetryOptions
+from warden.sweep import sweep
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 RID = account_id("aoai-ft")

@@ -30,13 +30,13 @@ def container(azurite: str, container_name: str) -> Iterator[ContainerClient]:
 
 @pytest.fixture
 def make_store(azurite: str, container_name: str) -> Iterator[MakeStore]:
-    """make_store(lease_seconds=15, lock_timeout=30): a BlobStateStore on its own client (one "instance")."""
+    """make_store(lock_seconds=900, lock_timeout=30): a BlobStateStore on its own client (one "instance")."""
     clients: list[ContainerClient] = []
 
-    def make(*, lease_seconds: int = 15, lock_timeout: float = 30) -> BlobStateStore:
+    def make(*, lock_seconds: float = 900, lock_timeout: float = 30) -> BlobStateStore:
         client = ContainerClient.from_connection_string(azurite, container_name)
         clients.append(client)
-        return BlobStateStore(client, lease_seconds=lease_seconds, lock_timeout=lock_timeout)
+        return BlobStateStore(client, lock_seconds=lock_seconds, lock_timeout=lock_timeout)
 
     yield make
     for client in clients:

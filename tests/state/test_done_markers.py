@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from tests.state.conftest import MakeStore
-from warden.azure.state_blob import done_blob_name
+from warden.azure.state_names import done_blob_name
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

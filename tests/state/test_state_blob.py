@@ -16,13 +16,8 @@ from azure.storage.blob import ContainerClient
 
 from emulator.azurite import DEV_ACCOUNT, DEV_KEY
 from tests.state.conftest import RID, MakeStore
-from warden.azure.state_blob import (
-    BlobStateStore,
-    attempts_blob_name,
-    done_blob_name,
-    from_settings,
-    lock_blob_name,
-)
+from warden.azure.state_blob import BlobStateStore, from_settings
+from warden.azure.state_names import attempts_blob_name, done_blob_name, resource_blob_name
 from warden.errors import AzureError, ConfigurationError, PermissionDeniedError, TransientError
 
 T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -64,8 +59,8 @@ def test_attempts_older_than_a_week_are_pruned(make_store: MakeStore, container:
     store.record_attempt(RID, T0 - timedelta(days=8))
     store.record_attempt(RID, T0 - timedelta(days=6))
     store.record_attempt(RID, T0)
-    stored = json.loads(container.download_blob(attempts_blob_name(RID)).readall())
-    assert stored == [(T0 - timedelta(days=6)).isoformat(), T0.isoformat()]
+    stored = json.loads(container.download_blob(resource_blob_name(RID)).readall())  # the resource's one blob
+    assert stored["attempts"] == [(T0 - timedelta(days=6)).isoformat(), T0.isoformat()]
 
 
 def test_concurrent_attempts_from_two_instances_are_all_counted(make_store: MakeStore) -> None:
@@ -99,9 +94,10 @@ def test_concurrent_attempts_from_two_instances_are_all_counted(make_store: Make
 
 
 def test_blob_names_hash_the_normalized_resource_id() -> None:
-    assert lock_blob_name(RID) == lock_blob_name(RID.upper() + "/")
+    assert resource_blob_name(RID) == resource_blob_name(RID.upper() + "/")
     assert attempts_blob_name(RID) == attempts_blob_name(f" {RID.lower()} ")
-    assert lock_blob_name(RID).startswith("locks/") and attempts_blob_name(RID).endswith(".json")
+    assert attempts_blob_name(RID).startswith("attempts/") and attempts_blob_name(RID).endswith(".json")
+    assert resource_blob_name(RID).startswith("resources/") and resource_blob_name(RID).endswith(".json")
     assert done_blob_name("E1") != done_blob_name("e1")  # event ids are compared as given
 
 
@@ -122,10 +118,13 @@ def test_a_missing_container_is_an_error_not_an_empty_state(azurite: str) -> Non
         pass
 
 
-def test_a_corrupt_attempts_blob_is_reported(make_store: MakeStore, container: ContainerClient) -> None:
-    container.upload_blob(attempts_blob_name(RID), b'{"not": "a list"}')
-    with pytest.raises(AzureError, match="not a JSON list"):
+def test_a_corrupt_state_blob_is_reported(make_store: MakeStore, container: ContainerClient) -> None:
+    container.upload_blob(resource_blob_name(RID), b'{"attempts": "not a list of times"}')
+    with pytest.raises(AzureError, match="not a resource state"):
         make_store().history(RID, T0, DAY)
+    container.upload_blob(attempts_blob_name("*"), b'{"not": "a list"}')
+    with pytest.raises(AzureError, match="not a JSON list"):
+        make_store().history("*", T0, DAY)
 
 
 def _closed_port() -> int:
@@ -220,10 +219,10 @@ def test_from_settings_wants_exactly_one_way_in(azurite: str) -> None:
         from_settings("https://acct.blob.core.windows.net", azurite, "state")
 
 
-@pytest.mark.parametrize("seconds", [14, 61, -1])
-def test_lease_seconds_must_be_a_finite_lease_the_service_accepts(container: ContainerClient, seconds: int) -> None:
-    with pytest.raises(ConfigurationError, match="lease_seconds"):
-        BlobStateStore(container, lease_seconds=seconds)
+@pytest.mark.parametrize("seconds", [0, -1])
+def test_a_lock_must_hold_for_some_time(container: ContainerClient, seconds: int) -> None:
+    with pytest.raises(ConfigurationError, match="lock_seconds"):
+        BlobStateStore(container, lock_seconds=seconds)
 
 
 def test_reservations_never_exceed_the_cap_across_instances(make_store: MakeStore) -> None:

@@ -163,3 +163,21 @@ def test_two_events_for_one_resource_at_two_instances_give_one_remediation(
     outcomes = sorted(e.get("outcome", "") for e in b.audit.entries() if e["kind"] in ("result", "evaluation"))
     assert outcomes == ["compliant", "remediated"]  # the second evaluation ran after the first, under the lock
     assert a.state.is_done("e-1") and a.state.is_done("e-2")
+
+
+def test_a_drifted_event_delivered_nine_times_at_three_instances_gives_one_intent_and_one_patch(
+    emulator: Emulator, azurite: str, tmp_path: Path
+) -> None:
+    """Each delivery reads the state without a lock; those that find drift claim the lock on what they read, and
+    only one claim wins. The others judge again under the lock (a duplicate then) or find the account compliant."""
+    instances = _instances(emulator, azurite, tmp_path, count=3)
+    event = write_event(account_id("aoai-a"), event_id="e-many")
+    _deliver_at_once([(rt, event) for rt in instances for _ in range(3)])
+
+    assert len([r for r in emulator.requests if r.method == "PATCH"]) == 1
+    entries = list(instances[0].audit.entries())
+    assert len([e for e in entries if e["kind"] == "intent"]) == 1  # no audit trail of a second action either
+    assert [e["outcome"] for e in entries if e["kind"] == "result"] == ["remediated"]
+    rt = instances[2]
+    assert rt.state.history(account_id("aoai-a"), rt.clock(), rt.baseline.limits.attempt_window).attempts_in_window == 1
+    assert rt.state.is_done("e-many")

@@ -25,7 +25,7 @@ from azure.core.exceptions import AzureError as SdkError
 from azure.core.exceptions import HttpResponseError, ResourceExistsError
 from azure.storage.blob import ContainerClient
 
-from warden.audit import GENESIS_HASH, batch_day, chain, entry_head, parse_lines, tail_entry
+from warden.audit import GENESIS_HASH, HeldBack, HoldsBack, batch_day, chain, entry_head, parse_lines, tail_entry
 from warden.azure.audit_blob_read import (
     PREFIX,
     TAIL_BYTES,
@@ -121,7 +121,7 @@ def fit_record(record: AuditRecord, line_bytes: int) -> AuditRecord:
     )
 
 
-class BlobAuditLog:
+class BlobAuditLog(HoldsBack):
     """AuditLog on append blobs. Writers race through `appendpos_condition` (412 → re-read the head, re-chain,
     retry); a blob is closed by appending a `rollover` marker entry naming the next blob, so every writer
     agrees where the chain continues using appends only (which an immutability policy still allows).
@@ -143,6 +143,7 @@ class BlobAuditLog:
         self._head: _Head | None = None  # known after our own append or a re-read; dropped on any failure
         self._seen_seq = 0  # the log never legitimately ends below the highest seq this instance saw
         self.stats = AppendStats()
+        self.held = HeldBack(self.append)
 
     @property
     def container_name(self) -> str:
@@ -248,13 +249,15 @@ class BlobAuditLog:
     def append(self, records: Sequence[AuditRecord]) -> None:
         if not records:
             return
-        batch = _Batch(records)
+        held = self.held.take()  # held-back records go out first, in the same block
+        batch = _Batch([*held, *records])
         with self._queue_lock:
             self._queued.append(batch)
         with self._lock:  # a writer before us may have appended our batch with its own: then we are done
             if not batch.done:
                 self._write_queued(batch)
         if batch.error is not None:  # one exception per caller: the writer's own may be raised in other threads
+            self.held.put_back(held[batch.written :])  # those in blocks that landed stay written
             raise AuditWriteError(str(batch.error)) from (batch.error.__cause__ or batch.error)
 
     def _write_queued(self, mine: _Batch) -> None:
@@ -364,6 +367,7 @@ class BlobAuditLog:
 
         With `since`, only the blobs from its UTC day on and the one just before (see blobs_since): older
         month folders are not listed and older blobs not downloaded."""
+        self.held.flush()  # a reader sees what this instance held back too
         try:
             blobs = list_audit_blobs(self._container) if since is None else blobs_since(self._container, utc_day(since))
             for _, name, size in blobs:

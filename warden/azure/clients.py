@@ -5,7 +5,9 @@ containers of the audit log and the state store.
 
 from __future__ import annotations
 
+import os
 import threading
+import urllib.request
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from azure.core import PipelineClient
@@ -45,6 +47,24 @@ class BoundedRetryPolicy(RetryPolicy[Any, Any]):
         return super().is_retry(settings, response)
 
 
+#: The CA bundle requests would take from the environment for a connection verified against the system's CAs.
+CA_BUNDLE_SETTINGS = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+
+
+def uses_environment() -> bool:
+    """Whether requests should read proxy settings from the environment on every request: only when a proxy is
+    set. The scan costs each request a walk of the environment (a sixth of a sweep's CPU, measured with yappi:
+    docs/scale.md); a CA bundle set there is read once instead (`environment_ca`)."""
+    return bool(urllib.request.getproxies())
+
+
+def environment_ca(verify: str | bool) -> str | bool:
+    """`verify`, or for True the CA bundle the environment names (as requests would pick it per request)."""
+    if verify is True:
+        return next((os.environ[name] for name in CA_BUNDLE_SETTINGS if os.environ.get(name)), True)
+    return verify
+
+
 class ClientFactory:
     """Builds and caches SDK clients; tests inject fast retry options so that fault tests stay fast."""
 
@@ -58,7 +78,8 @@ class ClientFactory:
         **client_options: Any,
     ) -> None:
         self.credential = credential
-        self._options: dict[str, Any] = {"connection_verify": connection_verify, **client_options}
+        self._options: dict[str, Any] = {"connection_verify": environment_ca(connection_verify), **client_options}
+        self._options.setdefault("use_env_settings", uses_environment())
         self._retry = retry or RetryOptions()
         if base_url:
             self._options["base_url"] = base_url
@@ -88,6 +109,18 @@ class ClientFactory:
             client: C = self._clients[key]
         return client
 
+    def tenant(self, client_type: type[C], **options: Any) -> C:
+        """A management-plane client that takes no subscription (Resource Graph: its scopes travel in the body),
+        built on first use with the same endpoint, audience and retry policy."""
+        key = (client_type, "")
+        with self._lock:
+            if key not in self._clients:
+                build: Any = client_type  # (credential, **options), base_url among them
+                policy = self.retry_policy()
+                self._clients[key] = build(self.credential, retry_policy=policy, **self._options, **options)
+            client: C = self._clients[key]
+        return client
+
     def data_plane(self, client_type: type[C], url: str, **options: Any) -> C:
         """A data-plane client of `client_type` (Key Vault's KeyClient, SecretClient) for one service URL, built
         on first use with the management clients' credential, CA bundle and retry policy (not their ARM
@@ -97,6 +130,7 @@ class ClientFactory:
             if key not in self._clients:
                 build: Any = client_type  # every data-plane client takes (url, credential, **options)
                 options.update(retry_policy=self.retry_policy(), connection_verify=self.connection_verify)
+                options.setdefault("use_env_settings", self._options["use_env_settings"])
                 self._clients[key] = build(url, self.credential, **options)
             client: C = self._clients[key]
         return client
@@ -119,7 +153,9 @@ class ClientFactory:
                     self.retry_policy(),
                     BearerTokenCredentialPolicy(self.credential, scope),
                 ]
-                transport = RequestsTransport(connection_verify=self.connection_verify)
+                transport = RequestsTransport(
+                    connection_verify=self.connection_verify, use_env_settings=self._options["use_env_settings"]
+                )
                 self._clients[key] = PipelineClient(base_url, policies=policies, transport=transport)
             client: PipelineClient[HttpRequest, HttpResponse] = self._clients[key]
         return client

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from io import BytesIO
 from typing import Any
 
 from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 from azure.mgmt.cognitiveservices.models import Account
 
-from warden.azure.arm_writes import begin_with_if_match, finish
+from warden.azure.arm_writes import Answers, SettledPolling, begin_with_if_match, finish
 from warden.azure.clients import ClientFactory
 from warden.azure.errors import classified_errors
 from warden.errors import AzureError
@@ -105,13 +105,16 @@ class CognitiveAccounts:
             account = self._clients(sub).accounts.get(rg, name)
         return to_snapshot(account)
 
-    def patch_account(self, resource_id: str, properties: Mapping[str, Json], *, etag: str | None = None) -> str | None:
+    def patch_account(
+        self, resource_id: str, properties: Mapping[str, Json], *, etag: str | None = None
+    ) -> AccountSnapshot | str | None:
         # Sent as raw JSON so the body carries exactly these ARM properties and nothing the model adds.
         body = json.dumps({"properties": dict(properties)}).encode()
+        answers = Answers("PATCH")
         # If-Match: a change made after our read must not be overwritten by a fix planned on the old state
         # (networkAcls is replaced whole); ARM answers 412 and the redelivered event re-reads and re-plans.
         poller = begin_with_if_match(
-            lambda match: self._begin_update(resource_id, body, match),
+            lambda match: self._begin_update(resource_id, body, match, answers),
             etag,
             lambda: self.read_account(resource_id).etag == etag,
             f"patch {resource_id}",
@@ -119,8 +122,14 @@ class CognitiveAccounts:
         # ARM accepted the change: from here on a failure leaves its outcome unknown, not "not applied".
         updated = finish(poller, f"patch {resource_id}", self._lro_timeout)
         log.info("patched %s: %s", resource_id, sorted(properties))
-        # The account as the operation left it: its etag is what a next change must send as If-Match.
-        return updated.etag if isinstance(updated, Account) else None
+        if not isinstance(updated, Account):
+            return None
+        if answers.read_after_completion():
+            # The poller GETs the account once ARM reported the operation finished: that read is handed on,
+            # so the executor can verify from it instead of a second GET (docs/architecture.md).
+            return to_snapshot(updated)
+        # The account as the write's answer shows it: its etag is what a next change must send as If-Match.
+        return updated.etag
 
     def regenerate_key(self, resource_id: str, key_name: str) -> None:
         sub, rg, name = parse_account_id(resource_id)
@@ -140,7 +149,7 @@ class CognitiveAccounts:
         # Only the named key is kept, hidden; the other one in the answer is dropped here with `keys`.
         return SecretText(value)
 
-    def _begin_update(self, resource_id: str, body: bytes, etag: str | None) -> Any:
+    def _begin_update(self, resource_id: str, body: bytes, etag: str | None, answers: Answers) -> Any:
         """Send the PATCH. A refusal (4xx) means nothing was changed; a server error or a lost answer after the
         SDK's retries may follow a PATCH ARM carried out (ReplyLostError: only a re-read tells)."""
         sub, rg, name = parse_account_id(resource_id)
@@ -150,13 +159,23 @@ class CognitiveAccounts:
                 name,
                 BytesIO(body),
                 content_type="application/json",
-                polling_interval=self._polling_interval,
+                # The SDK would build ARMPolling(polling_interval, **kwargs); this one also knows a settled 200.
+                polling=SettledPolling(self._polling_interval, raw_response_hook=answers),
                 headers={"If-Match": etag} if etag else {},
+                raw_response_hook=answers,
             )
 
-    def list_accounts(self, subscription_id: str) -> list[tuple[str, str]]:
-        with classified_errors(f"list accounts of subscription {subscription_id}"):
-            return [(a.id, a.kind or "") for a in self._clients(subscription_id).accounts.list() if a.id]
+    def list_account_pages(self, subscription_id: str) -> Iterator[list[AccountSnapshot]]:
+        what = f"list accounts of subscription {subscription_id}"
+        with classified_errors(what):
+            pages = self._clients(subscription_id).accounts.list().by_page()
+        while True:
+            with classified_errors(what):  # each page is a request of its own
+                page = next(pages, None)
+                snapshots = None if page is None else [to_snapshot(a) for a in page if a.id]
+            if snapshots is None:
+                return
+            yield snapshots
 
     def list_accounts_in_group(self, subscription_id: str, resource_group: str) -> list[tuple[str, str]]:
         with classified_errors(f"list accounts of resource group {resource_group} in subscription {subscription_id}"):

@@ -5,6 +5,7 @@ function_app.py only declares triggers; everything they do is here, so it is tes
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import threading
@@ -14,18 +15,24 @@ from pathlib import Path
 import azure.functions as func
 
 from warden import __version__
+from warden.audit import HoldsBack
 from warden.audit_review import filter_entries
+from warden.azure import sweep_queue
+from warden.azure.echo_fast import recognise
 from warden.azure.eventgrid import RejectedEvent
 from warden.azure.wiring import build_runtime
 from warden.azure.worker_events import decode_worker_event
 from warden.baseline import load_baseline
 from warden.cli_log import positive_count, since_time
-from warden.errors import BaselineError, ConfigurationError
+from warden.echo_trace import Echo, EchoTrace, trace_for
+from warden.errors import AuditWriteError, BaselineError, ConfigurationError
+from warden.intake import triage
 from warden.planner import effective_mode
 from warden.redact import for_log
 from warden.runtime import Runtime
-from warden.service import EventResult, SweepReport, check_account, handle_event, record_rejected, sweep
+from warden.service import EventResult, check_account, handle_event, record_rejected
 from warden.settings import load_settings
+from warden.sweep import SweepReport, sweep
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +59,17 @@ def get_runtime() -> Runtime:
     with _runtime_lock:
         if _runtime is None:
             _runtime = build_runtime(load_settings(base_dir=_APP_DIR))
+            atexit.register(_flush_held, _runtime)
         return _runtime
+
+
+def _flush_held(rt: Runtime) -> None:
+    """At shutdown: write the self-caused echoes' trace records the audit sink still holds (docs/audit.md)."""
+    if isinstance(rt.audit, HoldsBack):
+        try:
+            rt.audit.flush()
+        except AuditWriteError as exc:
+            log.error("audit: held-back echo records lost at shutdown: %s", exc)
 
 
 def reset_runtime() -> None:
@@ -64,32 +81,65 @@ def reset_runtime() -> None:
 
 def on_event(event: func.EventGridEvent | func.CloudEvent, rt: Runtime | None = None) -> EventResult | None:
     """One Event Grid delivery, decoded once; None when it was rejected. A TransientError propagates so that
-    Event Grid redelivers the event."""
+    Event Grid redelivers the event. A self-caused echo is only counted (docs/audit.md "Self-caused echoes"):
+    recognised before the decode when its shape is plain (warden/azure/echo_fast.py), after it otherwise."""
     rt = rt or get_runtime()
+    trace = _echo_trace(rt)
+    if trace is not None and (echo := recognise(event, rt)) is not None:
+        return _count_echo(trace, echo)
     decoded = decode_worker_event(event)
     if isinstance(decoded, RejectedEvent):
         # Retrying cannot fix a malformed event: record it (with its envelope and payload) instead of failing.
         record_rejected(rt, decoded.event_id, decoded.message, decoded.raw)
         return None
+    if trace is not None:
+        verdict = triage(
+            decoded,
+            subscriptions=rt.baseline.subscriptions,
+            self_object_ids=rt.self_object_ids,
+            self_app_ids=rt.self_app_ids,
+            implemented_controls=rt.active_controls(),
+        )
+        if verdict.self_caused:  # an echo of an unusual shape: the same count, at the full path's cost
+            return _count_echo(trace, Echo.of(decoded, verdict.reason))
     result = handle_event(decoded, rt)
-    log.info(  # the id and reason quote the event: scrubbed and escaped like any line built from event content
-        "event %s: accepted=%s %s %s",
-        for_log(result.event_id),
-        result.accepted,
-        for_log(result.reason),
-        [o.value for o in result.outcomes],
-    )
+    if log.isEnabledFor(logging.INFO):  # the strings below cost more than a dropped event's triage
+        log.info(  # the id and reason quote the event: scrubbed and escaped like any line built from event content
+            "event %s: accepted=%s %s %s",
+            for_log(result.event_id),
+            result.accepted,
+            for_log(result.reason),
+            [o.value for o in result.outcomes],
+        )
     return result
 
 
+def _echo_trace(rt: Runtime) -> EchoTrace | None:
+    """The trace that counts echoes for rt's audit sink; None for a sink that cannot hold records back (a test's
+    wrapper): its echoes take handle_event's path, one record each."""
+    return trace_for(rt.audit.held, rt.clock) if isinstance(rt.audit, HoldsBack) else None
+
+
+def _count_echo(trace: EchoTrace, echo: Echo) -> EventResult:
+    """Our own change's event: counted in the trace, never remediated, no state read or written (loop guard)."""
+    trace.count(echo)
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug("event %s: %s", for_log(echo.event_id), for_log(echo.reason))
+    return EventResult(echo.event_id, False, echo.reason)
+
+
 def on_timer(timer: func.TimerRequest) -> None:
-    """The hourly sweep: the controls that read ARM only."""
-    _log_sweep("sweep", sweep(get_runtime(), data_plane=False))
+    """The hourly sweep: the controls that read ARM only. With WARDEN_SWEEP_QUEUE set it only plans: one work
+    item per subscription on the queue (docs/scale.md "Fan-out")."""
+    if not sweep_queue.plan_timer(get_runtime(), load_settings(base_dir=_APP_DIR), timer, data_plane=False):
+        _log_sweep("sweep", sweep(get_runtime(), data_plane=False))
 
 
 def on_data_timer(timer: func.TimerRequest) -> None:
-    """The data-plane sweep (WARDEN_DATA_SWEEP_SCHEDULE): the controls that read fine-tuning files."""
-    _log_sweep("data sweep", sweep(get_runtime(), data_plane=True))
+    """The data-plane sweep (WARDEN_DATA_SWEEP_SCHEDULE): the controls that read fine-tuning files; fanned out
+    like the hourly sweep when WARDEN_SWEEP_QUEUE is set."""
+    if not sweep_queue.plan_timer(get_runtime(), load_settings(base_dir=_APP_DIR), timer, data_plane=True):
+        _log_sweep("data sweep", sweep(get_runtime(), data_plane=True))
 
 
 def _log_sweep(name: str, report: SweepReport) -> None:

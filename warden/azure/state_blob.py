@@ -1,11 +1,11 @@
-"""Remediation state in Azure Blob Storage, shared by every scaled-out instance: done markers per event,
-attempt lists per resource updated under etag conditions, and per-resource locks held as blob leases.
+"""Remediation state in Azure Blob Storage, shared by every scaled-out instance: one state blob per resource
+(attempts, pending steps, done markers and its lock; warden/azure/state_doc.py, state_lock.py) read once per
+evaluation and written once, and counters (the tenant-wide cap), all under etag conditions.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import random
@@ -13,68 +13,45 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
 from azure.core import MatchConditions
 from azure.core.credentials import TokenCredential
-from azure.core.exceptions import AzureError as SdkError
 from azure.core.exceptions import (
     HttpResponseError,
     ResourceExistsError,
     ResourceModifiedError,
     ResourceNotFoundError,
 )
-from azure.storage.blob import BlobClient, BlobLeaseClient, ContainerClient, ContentSettings
+from azure.storage.blob import BlobClient, ContainerClient, ContentSettings
 
 from warden.azure.clients import container_client
 from warden.azure.errors import classified_errors
+from warden.azure.state_doc import Changes, ResourceDoc
+from warden.azure.state_lock import LOCK_SECONDS, Locks, new_owner
+from warden.azure.state_names import (
+    attempts_blob_name,
+    done_blob_name,
+    link_blob_name,
+    marker_key,
+    resource_blob_name,
+)
 from warden.errors import AzureError, ConfigurationError, TransientError
 from warden.model import Json, RemediationHistory, normalize_id
-from warden.state import link_entry, pending_entries, text_bytes
+from warden.state import EchoMemory, LockContendedError, link_entry, pending_entries
 
 log = logging.getLogger(__name__)
 
-MIN_LEASE_SECONDS, MAX_LEASE_SECONDS = 15, 60  # what the Blob service accepts for a finite lease
-RETENTION = timedelta(days=7)  # attempts older than this can no longer matter to any attempt window
+LINK_MEMO_AGE = 3600.0  # seconds a link this instance wrote is not rewritten with the same value
+MEMO_AGE = 60.0  # seconds a counter read or written here stands in for the planner's advisory count
 CONFLICT_ATTEMPTS = 50  # lost etag races before record_attempt gives up (TransientError: redelivered)
-FIRST_BACKOFF, MAX_BACKOFF = 0.05, 1.0  # seconds between tries for a lease another holder has
 _JSON = ContentSettings(content_type="application/json")
 
 
-def _digest(text: str) -> str:
-    return hashlib.sha256(text_bytes(text)).hexdigest()
-
-
-def lock_blob_name(resource_id: str) -> str:
-    """locks/<sha256 of the normalized id>: one lease-able blob per resource, whatever the id's case."""
-    return f"locks/{_digest(normalize_id(resource_id))}"
-
-
-def done_blob_name(event_id: str, digest: str = "") -> str:
-    """events/<sha256 of the event id>.<content digest (warden.state.event_digest)>: found without knowing when
-    the event was handled; one id's markers share the prefix events/<sha256 of the id>."""
-    return f"events/{_digest(event_id)}" + (f".{_digest(digest)}" if digest else "")
-
-
-def attempts_blob_name(resource_id: str) -> str:
-    """attempts/<sha256 of the normalized id>.json: a JSON list of ISO times."""
-    return f"attempts/{_digest(normalize_id(resource_id))}.json"
-
-
-def pending_blob_name(resource_id: str) -> str:
-    """pending/<sha256 of the normalized id>.json: the steps a partial remediation left (warden/pending.py)."""
-    return f"pending/{_digest(normalize_id(resource_id))}.json"
-
-
-def link_blob_name(group: str, member: str = "") -> str:
-    """links/<sha256 of the group>/<sha256 of the member>.json (the group's prefix alone without a member)."""
-    prefix = f"links/{_digest(group.lower())}/"
-    return prefix + (f"{_digest(normalize_id(member))}.json" if member else "")
-
-
 def _code(exc: HttpResponseError) -> str:
-    """The storage error code ("LeaseAlreadyPresent"...); the SDK sets it, at times as an enum."""
+    """The storage error code ("BlobNotFound"...); the SDK sets it, at times as an enum."""
     code = getattr(exc, "error_code", None) or ""
     return str(code.value if isinstance(code, Enum) else code)
 
@@ -84,65 +61,66 @@ def storage_errors(what: str) -> AbstractContextManager[None]:
     return classified_errors(f"state store: {what}")
 
 
-class _Renewal:
-    """Renews a held lease every `interval` seconds on a daemon thread, so work may outlast one lease period."""
+@dataclass
+class _Session:
+    """One thread's open evaluation of a resource: its state as read or last written, what changed since, and
+    its lock (held from the start by `lock`, from `claim` on in `optimistic`)."""
 
-    def __init__(self, lease: BlobLeaseClient, interval: float, resource_id: str) -> None:
-        self._lease = lease
-        self._interval = interval
-        self._resource_id = resource_id
-        self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="warden-lease-renewal", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stopped.set()
-        self._thread.join()  # an in-flight renew finishes first: release never races it
-
-    def _run(self) -> None:
-        while not self._stopped.wait(self._interval):
-            try:
-                self._lease.renew()
-            except HttpResponseError as exc:
-                if exc.status_code == 409:  # expired and taken by another holder: exclusion is gone
-                    log.error("state: lost the lock on %s (%s); another instance may hold it", self._resource_id, exc)
-                    return
-                log.warning("state: could not renew the lock on %s (%s); retrying", self._resource_id, exc)
-            except SdkError as exc:  # a failed renewal leaves two more tries before the lease runs out
-                log.warning("state: could not renew the lock on %s (%s); retrying", self._resource_id, exc)
+    doc: ResourceDoc
+    changes: Changes
+    owner: str
+    held: bool
 
 
 class BlobStateStore:
     """StateStore on one blob container, shared by all instances of the app.
 
-    - lock: a lease on locks/<sha>; waiters poll with backoff until `lock_timeout` (then TransientError).
-      The lease is renewed every lease_seconds/3 while held; a crashed holder's lease expires by itself
-      after `lease_seconds`, and the next waiter takes it over.
-    - is_done/mark_done: the existence of events/<sha>; the handling time is in its metadata.
-    - history/record_attempt: attempts/<sha>.json, read-modify-written under If-Match / If-None-Match: *.
+    - The resource's state blob (resources/<sha>.json) is read once per evaluation, served from memory, and
+      written once at its end with what changed. Its lock is a field of that blob: `lock` reads and claims it
+      (one write on the etag read; waiters poll with backoff until `lock_timeout`, then TransientError);
+      `optimistic` only reads, and `claim` takes it before the first action. The final write releases it; a
+      crashed holder's lock is taken over `lock_seconds` after it was taken.
+    - is_done/mark_done with the resource: a marker in its state blob; without: the existence of events/<sha>.
+    - reserve (counters such as the tenant-wide cap): attempts/<sha>.json under If-Match / If-None-Match: *.
     """
 
     def __init__(
-        self, container_client: ContainerClient, *, lease_seconds: int = 60, lock_timeout: float = 120
+        self, container_client: ContainerClient, *, lock_seconds: float = LOCK_SECONDS, lock_timeout: float = 120
     ) -> None:
-        if not MIN_LEASE_SECONDS <= lease_seconds <= MAX_LEASE_SECONDS:
-            raise ConfigurationError(
-                f"lease_seconds={lease_seconds} is outside {MIN_LEASE_SECONDS}..{MAX_LEASE_SECONDS} (service limits)"
-            )
+        if lock_seconds <= 0:
+            raise ConfigurationError(f"lock_seconds={lock_seconds:g}: a lock must hold for some time")
         self._container = container_client
-        self._lease_seconds = lease_seconds
-        self._lock_timeout = lock_timeout
+        self._locks = Locks(self._read_doc, self._put_named, lock_seconds, lock_timeout)
+        self._local = threading.local()  # this thread's open evaluations: normalized id -> _Session
+        self._memo_lock = threading.Lock()
+        self._memo: dict[str, tuple[list[datetime], str | None, float]] = {}  # counter key -> times, etag, when
+        self._echoes = EchoMemory()
+        self._legacy: set[str] | None = None  # pending/<sha>.json blobs of an older version, once listed
+        self._linked: dict[tuple[str, str], tuple[dict[str, Json], float]] = {}  # links this instance wrote
 
     @property
     def container_name(self) -> str:
         return str(self._container.container_name)
 
-    def is_done(self, event_id: str, digest: str = "") -> bool:
+    def echo_seen(self, event_id: str, digest: str) -> bool:
+        return self._echoes.seen(event_id, digest)
+
+    def _session(self, resource_id: str) -> _Session | None:
+        sessions: dict[str, _Session] = getattr(self._local, "sessions", {})
+        return sessions.get(normalize_id(resource_id))
+
+    def is_done(self, event_id: str, digest: str = "", resource_id: str = "") -> bool:
+        if resource_id and digest:
+            return marker_key(event_id, digest) in self._doc(resource_id).done
         with storage_errors(f"reading the done marker of event {event_id!a}"):
-            if not digest:  # any marker of the id (a missing container raises: it never reads as "not done")
-                return any(True for _ in self._container.list_blobs(name_starts_with=done_blob_name(event_id)))
+            if not digest:  # any marker of the id, anywhere (tests, people: one listing per prefix, then each doc)
+                if any(True for _ in self._container.list_blobs(name_starts_with=done_blob_name(event_id))):
+                    return True
+                prefix = done_blob_name(event_id).removeprefix("events/") + "."
+                return any(
+                    any(k.startswith(prefix) for k in self._read_doc(item.name).done)
+                    for item in self._container.list_blobs(name_starts_with="resources/")
+                )
             try:
                 self._container.get_blob_client(done_blob_name(event_id, digest)).get_blob_properties()
             except ResourceNotFoundError as exc:
@@ -151,7 +129,10 @@ class BlobStateStore:
                 return False
         return True
 
-    def mark_done(self, event_id: str, when: datetime, digest: str = "") -> None:
+    def mark_done(self, event_id: str, when: datetime, digest: str = "", resource_id: str = "") -> None:
+        if resource_id and digest:
+            self._change(resource_id, Changes(done={marker_key(event_id, digest): when.isoformat()}))
+            return
         body = json.dumps({"eventId": event_id, "at": when.isoformat()}).encode()  # ASCII: any id
         with storage_errors(f"writing the done marker of event {event_id!a}"):
             self._container.get_blob_client(done_blob_name(event_id, digest)).upload_blob(
@@ -159,132 +140,184 @@ class BlobStateStore:
             )
 
     def history(self, resource_id: str, now: datetime, window: timedelta) -> RemediationHistory:
-        with storage_errors(f"reading the attempts on {resource_id}"):
-            times, _ = self._read_attempts(self._container.get_blob_client(attempts_blob_name(resource_id)))
+        if resource_id.startswith("/"):
+            times = self._doc(resource_id).attempts
+        else:
+            with storage_errors(f"reading the attempts on {resource_id}"):
+                times, _ = self._read_attempts(self._container.get_blob_client(attempts_blob_name(resource_id)))
         in_window = [t for t in times if now - window <= t <= now]
         return RemediationHistory(attempts_in_window=len(in_window), last_attempt=max(in_window, default=None))
 
+    def recent(self, key: str, now: datetime, window: timedelta) -> int:
+        """The counter as this instance last read or wrote it (within MEMO_AGE), else read: advisory only."""
+        with self._memo_lock:
+            memo = self._memo.get(key)
+        if memo is None or time.monotonic() - memo[2] > MEMO_AGE:
+            with storage_errors(f"reading the attempts on {key}"):
+                times, etag = self._read_attempts(self._container.get_blob_client(attempts_blob_name(key)))
+            self._remember(key, times, etag)
+        else:
+            times = memo[0]
+        return sum(1 for t in times if now - window <= t <= now)
+
     def record_attempt(self, resource_id: str, when: datetime) -> None:
-        self._add_attempt(resource_id, when, RETENTION, cap=None)
+        self._change(resource_id, Changes(attempts=[when]))
 
     def reserve(self, key: str, now: datetime, window: timedelta, cap: int) -> bool:
-        return self._add_attempt(key, now, window, cap=cap)
-
-    def _add_attempt(self, resource_id: str, when: datetime, keep: timedelta, *, cap: int | None) -> bool:
-        """Append `when` to the key's list (pruned to `keep`) unless `cap` entries are already within it;
-        read-modify-write under the blob's etag, so concurrent instances neither lose nor over-grant."""
-        blob = self._container.get_blob_client(attempts_blob_name(resource_id))
-        with storage_errors(f"recording an attempt on {resource_id}"):
+        """Append `now` to the counter's list (pruned to `window`) unless `cap` entries are already within it;
+        read-modify-write under the blob's etag, starting from this instance's last copy when it has one."""
+        blob = self._container.get_blob_client(attempts_blob_name(key))
+        with self._memo_lock:
+            memo = self._memo.get(key)
+        with storage_errors(f"recording an attempt on {key}"):
             for attempt in range(CONFLICT_ATTEMPTS):
-                times, etag = self._read_attempts(blob)
-                recent = [t for t in times if when - t < keep]
-                if cap is not None and len(recent) >= cap:
+                times, etag = (memo[0], memo[1]) if memo is not None else self._read_attempts(blob)
+                recent = [t for t in times if now - t < window]
+                if cap is not None and len(recent) >= cap and memo is not None:
+                    memo = None  # never refuse on a copy: read the list itself first
+                    continue
+                if len(recent) >= cap:
+                    self._remember(key, times, etag)
                     return False
-                kept = sorted([*recent, when])
-                data = json.dumps([t.isoformat() for t in kept]).encode()
+                kept = sorted([*recent, now])
                 try:
-                    if etag is None:
-                        blob.upload_blob(
-                            data, overwrite=True, match_condition=MatchConditions.IfMissing, content_settings=_JSON
-                        )
-                    else:
-                        blob.upload_blob(
-                            data,
-                            overwrite=True,
-                            etag=etag,
-                            match_condition=MatchConditions.IfNotModified,
-                            content_settings=_JSON,
-                        )
+                    self._remember(key, kept, self._put(blob, json.dumps([t.isoformat() for t in kept]).encode(), etag))
                     return True
                 except (ResourceExistsError, ResourceModifiedError):
                     # Another instance wrote first (409 on create, 412 on update): re-read and re-apply. If the
                     # SDK retried a write whose reply was lost, the attempt counts twice: the safe direction.
+                    memo = None
                     time.sleep(random.uniform(0, min(0.5, 0.01 * 2**attempt)))  # noqa: S311 (not crypto)
-        raise TransientError(
-            f"state store: gave up recording an attempt on {resource_id} after {CONFLICT_ATTEMPTS} lost races"
-        )
+        raise TransientError(f"state store: gave up recording an attempt on {key} after {CONFLICT_ATTEMPTS} lost races")
+
+    def _remember(self, key: str, times: list[datetime], etag: str | None) -> None:
+        with self._memo_lock:
+            self._memo[key] = (times, etag, time.monotonic())
+
+    def _put(self, blob: BlobClient, data: bytes, etag: str | None) -> str:
+        """Write under the etag it was read with (If-None-Match: * when there was none); the new etag."""
+        if etag is None:
+            result = blob.upload_blob(
+                data, overwrite=True, match_condition=MatchConditions.IfMissing, content_settings=_JSON
+            )
+        else:
+            result = blob.upload_blob(
+                data, overwrite=True, etag=etag, match_condition=MatchConditions.IfNotModified, content_settings=_JSON
+            )
+        return str(result.get("etag"))
+
+    def _put_named(self, name: str, data: bytes, etag: str | None) -> str:
+        return self._put(self._container.get_blob_client(name), data, etag)
 
     def lock(self, resource_id: str) -> AbstractContextManager[None]:
-        return self._held(resource_id)
+        return self._open(resource_id, wait=True)
+
+    def optimistic(self, resource_id: str) -> AbstractContextManager[None]:
+        return self._open(resource_id, wait=False)
+
+    def claim(self, resource_id: str) -> None:
+        """In `optimistic`: take the lock with one write on the etag the state was read with; LockContendedError when
+        another holder has it or the blob changed since (the caller judges again under `lock`)."""
+        session = self._session(resource_id)
+        if session is None or session.held:
+            return  # inside `lock` (held), or outside any evaluation (nothing to guard)
+        name = resource_blob_name(resource_id)
+        claimed = self._locks.claim(name, session.doc, session.owner)
+        if claimed is None:
+            raise LockContendedError(f"state store: {resource_id} was locked or changed by another instance since read")
+        session.doc, session.held = claimed, True
 
     @contextmanager
-    def _held(self, resource_id: str) -> Iterator[None]:
-        lease = self._acquire(resource_id)
-        renewal = _Renewal(lease, self._lease_seconds / 3, resource_id)
-        renewal.start()
+    def _open(self, resource_id: str, *, wait: bool) -> Iterator[None]:
+        """An evaluation of the resource: its state read once (and its lock claimed, with `wait`), written once at
+        the end with what changed; the lock, if held, released by that write, also when the work raised."""
+        key, name, owner = normalize_id(resource_id), resource_blob_name(resource_id), new_owner()
+        sessions: dict[str, _Session] = self._local.__dict__.setdefault("sessions", {})
+        if key in sessions:
+            raise RuntimeError(f"state store: {resource_id} is already open in this thread")
+        doc = self._locks.acquire(resource_id, name, owner) if wait else self._read_doc(name)
+        session = sessions[key] = _Session(doc, Changes(), owner, held=wait)
         try:
             yield
         finally:
-            renewal.stop()
-            try:
-                lease.release()
-            except SdkError as exc:
-                # The work is done; the lease then expires by itself and the next waiter takes it over.
-                log.warning(
-                    "state: could not release the lock on %s (%s); it expires within %d s",
-                    resource_id,
-                    exc,
-                    self._lease_seconds,
-                )
+            sessions.pop(key, None)
+            if session.held:
+                session.changes.release = owner
+            # A failed final write leaves a held lock to expire by itself (lock_seconds): storage is down anyway.
+            written = self._write(resource_id, session.doc, session.changes)
+            if session.held:
+                self._locks.check_released(resource_id, written, owner)
 
-    def _acquire(self, resource_id: str) -> BlobLeaseClient:
-        blob = self._container.get_blob_client(lock_blob_name(resource_id))
-        deadline = time.monotonic() + self._lock_timeout
-        delay = FIRST_BACKOFF
-        while True:
-            with storage_errors(f"locking {resource_id}"):
-                lease = self._try_acquire(blob, resource_id)
-            if lease is not None:
-                return lease
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TransientError(
-                    f"state store: {resource_id} stayed locked by another holder for {self._lock_timeout:g} s "
-                    f"(a crashed holder's lease expires after {self._lease_seconds} s)",
-                    status=409,
-                    code="LeaseAlreadyPresent",
-                )
-            time.sleep(min(remaining, random.uniform(delay / 2, delay)))  # noqa: S311 (not crypto)
-            delay = min(delay * 2, MAX_BACKOFF)
+    def _doc(self, resource_id: str) -> ResourceDoc:
+        """The resource's state: this thread's copy inside an evaluation, else read."""
+        session = self._session(resource_id)
+        if session is not None:
+            return session.doc.with_changes(session.changes, None) if session.changes else session.doc
+        return self._read_doc(resource_blob_name(resource_id))
 
-    def _try_acquire(self, blob: BlobClient, resource_id: str) -> BlobLeaseClient | None:
-        """The lease, or None while another holder has it; creates the lock blob on a resource's first lock."""
-        for _ in range(2):
-            lease = BlobLeaseClient(blob)
+    def _change(self, resource_id: str, changes: Changes) -> None:
+        """Inside the resource's lock: kept for the one write at its end (pending steps are written at once, so a
+        crash cannot lose them). Outside it: written now."""
+        session = self._session(resource_id)
+        if session is None:
+            self._write(resource_id, None, changes)
+            return
+        kept = session.changes
+        kept.attempts += changes.attempts
+        kept.done |= changes.done
+        if changes.pending is not None:
+            kept.pending = changes.pending
+            session.doc = self._write(resource_id, session.doc, kept) or session.doc
+            session.changes = Changes()
+
+    def _write(self, resource_id: str, doc: ResourceDoc | None, changes: Changes) -> ResourceDoc | None:
+        """Apply `changes` to the blob (starting from `doc`, re-read when another writer got there first)."""
+        if not changes:
+            return doc
+        name = resource_blob_name(resource_id)
+        blob = self._container.get_blob_client(name)
+        now = _latest(changes)
+        with storage_errors(f"writing the state of {resource_id}"):
+            for attempt in range(CONFLICT_ATTEMPTS):
+                base = doc if doc is not None else self._read_doc(name)
+                new = base.with_changes(changes, now)
+                try:
+                    new.etag = self._put(blob, new.dump(), base.etag)
+                    return new
+                except (ResourceExistsError, ResourceModifiedError):
+                    doc = None  # another writer (outside any lock: a test, a person) got there first
+                    time.sleep(random.uniform(0, min(0.5, 0.01 * 2**attempt)))  # noqa: S311 (not crypto)
+        raise TransientError(f"state store: gave up writing the state of {resource_id} after {CONFLICT_ATTEMPTS} races")
+
+    def _read_doc(self, name: str) -> ResourceDoc:
+        with storage_errors(f"reading the state blob {name}"):
             try:
-                lease.acquire(lease_duration=self._lease_seconds)
-                return lease
+                download = self._container.get_blob_client(name).download_blob()
+                data = download.readall()
             except ResourceNotFoundError as exc:
                 if _code(exc) != "BlobNotFound":
                     raise
-                with contextlib.suppress(ResourceExistsError):  # another instance created it first: fine
-                    blob.upload_blob(normalize_id(resource_id).encode(), overwrite=False)
-            except ResourceExistsError as exc:
-                if _code(exc) == "LeaseAlreadyPresent":
-                    return None
-                raise
-        return None
+                return ResourceDoc(pending=self._legacy_pending(name))
+        return ResourceDoc.parse(data, str(download.properties.etag), name)
+
+    def _legacy_pending(self, name: str) -> list[dict[str, Json]]:
+        """Pending steps an older version left in pending/<sha>.json (listed once per process: usually none);
+        carried into the resource's state blob at its next write."""
+        if self._legacy is None:
+            self._legacy = {i.name for i in self._container.list_blobs(name_starts_with="pending/")}
+        legacy = "pending/" + name.removeprefix("resources/")
+        if legacy not in self._legacy:
+            return []
+        try:
+            return pending_entries(self._container.get_blob_client(legacy).download_blob().readall(), legacy)
+        except ResourceNotFoundError:
+            return []
 
     def pending(self, resource_id: str) -> list[dict[str, Json]]:
-        blob = self._container.get_blob_client(pending_blob_name(resource_id))
-        with storage_errors(f"reading the pending steps of {resource_id}"):
-            try:
-                data = blob.download_blob().readall()
-            except ResourceNotFoundError as exc:
-                if _code(exc) != "BlobNotFound":
-                    raise
-                return []
-        return pending_entries(data, blob.blob_name)
+        return list(self._doc(resource_id).pending)
 
     def set_pending(self, resource_id: str, entries: list[dict[str, Json]]) -> None:
-        # Written under the resource's lease (the pipeline holds it), so no etag condition is needed.
-        blob = self._container.get_blob_client(pending_blob_name(resource_id))
-        with storage_errors(f"writing the pending steps of {resource_id}"):
-            if entries:
-                blob.upload_blob(json.dumps(entries).encode(), overwrite=True, content_settings=_JSON)
-            else:
-                with contextlib.suppress(ResourceNotFoundError):
-                    blob.delete_blob()
+        self._change(resource_id, Changes(pending=list(entries)))
 
     def links(self, group: str) -> dict[str, dict[str, Json]]:
         out: dict[str, dict[str, Json]] = {}
@@ -302,11 +335,17 @@ class BlobStateStore:
     def link(self, group: str, member: str, value: dict[str, Json]) -> None:
         blob = self._container.get_blob_client(link_blob_name(group, member))
         body = json.dumps({"member": member, "value": value}).encode()
+        key = (group.lower(), normalize_id(member))
+        known = self._linked.get(key)
+        if known is not None and known[0] == value and time.monotonic() - known[1] < LINK_MEMO_AGE:
+            return  # written by this instance lately: every evaluation of a CMK account notes it again
         with storage_errors(f"linking {member} under {group}"):
             blob.upload_blob(body, overwrite=True, content_settings=_JSON)
+        self._linked[key] = (dict(value), time.monotonic())
 
     def unlink(self, group: str, member: str) -> None:
         blob = self._container.get_blob_client(link_blob_name(group, member))
+        self._linked.pop((group.lower(), normalize_id(member)), None)
         with storage_errors(f"unlinking {member} from {group}"), contextlib.suppress(ResourceNotFoundError):
             blob.delete_blob()
 
@@ -328,13 +367,19 @@ class BlobStateStore:
         return times, str(download.properties.etag)
 
 
+def _latest(changes: Changes) -> datetime | None:
+    """The newest time among the changes: what is pruned is judged against it (the store has no clock)."""
+    times = [*changes.attempts, *(datetime.fromisoformat(v) for v in changes.done.values())]
+    return max(times, default=None)
+
+
 def from_settings(
     account_url: str | None,
     connection_string: str | None,
     container: str,
     credential: TokenCredential | None = None,
     *,
-    lease_seconds: int = 60,
+    lock_seconds: float = LOCK_SECONDS,
     lock_timeout: float = 120,
 ) -> BlobStateStore:
     """A BlobStateStore from app settings: `account_url` with an Entra credential in Azure (no shared keys;
@@ -342,4 +387,4 @@ def from_settings(
     client = container_client(account_url, connection_string, container, credential, purpose="blob state store")
     with storage_errors(f"creating the state container {container}"), contextlib.suppress(ResourceExistsError):
         client.create_container()
-    return BlobStateStore(client, lease_seconds=lease_seconds, lock_timeout=lock_timeout)
+    return BlobStateStore(client, lock_seconds=lock_seconds, lock_timeout=lock_timeout)

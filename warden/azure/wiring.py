@@ -19,6 +19,7 @@ from warden.ports import (
     DeploymentPort,
     DiagnosticsPort,
     Ports,
+    ResourceGraphPort,
     RoleAssignmentPort,
     TrainingDataPort,
     VaultPort,
@@ -70,7 +71,8 @@ def build_audit(settings: Settings, credential: TokenCredential | None = None) -
 
 
 def build_state(settings: Settings, credential: TokenCredential | None = None) -> StateStore:
-    """Blob leases and etags when a storage account is set (scaled-out instances), else the local folder."""
+    """Blobs and etags when a storage account is set (scaled-out instances; a lock is a field of the resource's
+    blob), else the local folder."""
     if settings.state_account_url or settings.state_connection_string:
         from warden.azure.state_blob import from_settings
 
@@ -135,6 +137,12 @@ def _diagnostics(clients: ClientFactory) -> DiagnosticsPort:
     return DiagnosticSettings(clients)
 
 
+def _resource_graph(clients: ClientFactory) -> ResourceGraphPort:
+    from warden.azure.resource_graph import ResourceGraph
+
+    return ResourceGraph(clients)
+
+
 def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Runtime:
     """Validate the baseline and wire the ports; raises BaselineError/ConfigurationError at start-up.
 
@@ -168,6 +176,7 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utc_now
             training=cast(TrainingDataPort, LazyPort(lambda: _training(clients, settings))),
             roles=cast(RoleAssignmentPort, LazyPort(lambda: _role_assignments(clients))),
             diagnostics=cast(DiagnosticsPort, LazyPort(lambda: _diagnostics(clients))),
+            graph=cast(ResourceGraphPort, LazyPort(lambda: _resource_graph(clients))),
         ),
         audit=build_audit(settings, credential),
         state=build_state(settings, credential),
@@ -176,4 +185,5 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utc_now
         mode_override=settings.mode_override,
         self_object_ids=settings.self_object_ids,
         self_app_ids=settings.self_app_ids,
+        sweep_workers=settings.sweep_workers,
     )

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from emulator.arm import ids
+from emulator.arm import ids, paging
 from emulator.arm.errors import ArmError
 from emulator.arm.plane import Arm
 from emulator.arm.types import Hooks, Params, Resource, ResourceType, Route, Section
@@ -115,8 +115,15 @@ class DeletedAccounts:
         )
 
     def list(self, arm: Arm, req: Request, p: Params) -> Reply:
+        """One page of the subscription's soft-deleted accounts: filtered by the subscription and the token
+        first, and only the page copied (copying every record for every page made listing O(N^2))."""
         prefix = f"/subscriptions/{p['sub']}/".lower()
-        return arm.page(req, [r for r in self.dump() if ids.key(r["id"]).startswith(prefix)])
+        after, size = paging.token_after(req), arm.options.page_size
+        self._purge_due()
+        with self._lock:
+            mine = ((key, record) for key, record in self._gone.items() if key.startswith(prefix))
+            chunk = copy.deepcopy(paging.first_after(mine, after, size + 1))
+        return paging.reply(req, arm.world.endpoint, size, chunk)
 
     def _key(self, p: Params) -> str:
         return ids.key(
