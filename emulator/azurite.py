@@ -1,5 +1,5 @@
-"""Azurite, the Azure Storage emulator (npm package `azurite`), started for a test session or a benchmark: blob
-service only, in memory, no telemetry, on a free loopback port. The tests' fixture and bench/ share it.
+"""Azurite, the Azure Storage emulator (npm package `azurite`), started for a test session or a benchmark: its blob
+or queue service, in memory, no telemetry, on a free loopback port. The tests' fixtures and bench/ share it.
 """
 
 from __future__ import annotations
@@ -28,24 +28,22 @@ def _free_port() -> int:
 
 
 @contextmanager
-def azurite(workdir: Path) -> Iterator[str]:
-    """Azurite running for the duration (its log in `workdir/azurite.log`); yields its connection string."""
-    if not AZURITE.exists():
+def _service(workdir: Path, service: str, extra: list[str]) -> Iterator[int]:
+    """One Azurite service (`blob` or `queue`) running for the duration, its log in workdir; yields its port."""
+    binary = AZURITE.with_name(f"azurite-{service}")
+    if not binary.exists():
         raise AzuriteError(
-            f"Azurite is not installed ({AZURITE} is missing): run `npm ci` (or `npm install`) in the repository root"
+            f"Azurite is not installed ({binary} is missing): run `npm ci` (or `npm install`) in the repository root"
         )
     port = _free_port()
-    args = ["--silent", "--inMemoryPersistence", "--disableTelemetry", "--blobHost", "127.0.0.1"]
-    args += ["--blobPort", str(port), "--skipApiVersionCheck", "--extentMemoryLimit", "256"]
-    log_path = workdir / "azurite.log"
+    args = ["--silent", "--inMemoryPersistence", "--disableTelemetry", f"--{service}Host", "127.0.0.1"]
+    args += [f"--{service}Port", str(port), "--skipApiVersionCheck", *extra]
+    log_path = workdir / f"azurite-{service}.log"
     with log_path.open("wb") as output:
-        proc = subprocess.Popen([str(AZURITE), *args], cwd=workdir, stdout=output, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen([str(binary), *args], cwd=workdir, stdout=output, stderr=subprocess.STDOUT)
         try:
             _wait_listening(proc, port, log_path)
-            yield (
-                f"DefaultEndpointsProtocol=http;AccountName={DEV_ACCOUNT};AccountKey={DEV_KEY};"
-                f"BlobEndpoint=http://127.0.0.1:{port}/{DEV_ACCOUNT};"
-            )
+            yield port
         finally:
             proc.terminate()
             try:
@@ -53,6 +51,24 @@ def azurite(workdir: Path) -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+@contextmanager
+def azurite(workdir: Path) -> Iterator[str]:
+    """Azurite's blob service running for the duration; yields its connection string."""
+    with _service(workdir, "blob", ["--extentMemoryLimit", "256"]) as port:
+        yield (
+            f"DefaultEndpointsProtocol=http;AccountName={DEV_ACCOUNT};AccountKey={DEV_KEY};"
+            f"BlobEndpoint=http://127.0.0.1:{port}/{DEV_ACCOUNT};"
+        )
+
+
+@contextmanager
+def azurite_queue(workdir: Path) -> Iterator[str]:
+    """Azurite's queue service running for the duration; yields its `QueueEndpoint=...;` connection part, to
+    append to the blob service's connection string (one development account, as in Azure)."""
+    with _service(workdir, "queue", []) as port:
+        yield f"QueueEndpoint=http://127.0.0.1:{port}/{DEV_ACCOUNT};"
 
 
 def _wait_listening(proc: subprocess.Popen[bytes], port: int, log_path: Path) -> None:

@@ -36,15 +36,20 @@ class EventResult:
     outcomes: list[Outcome] = field(default_factory=list)
 
 
-def handle_event(event: ResourceEvent, rt: Runtime, budget: RunBudget | None = None) -> EventResult:
-    """Triage an event (no Azure call for drops), then evaluate its resource once, under its lock."""
-    verdict = triage(
+def triage_for(event: ResourceEvent, rt: Runtime) -> Triage:
+    """The event's triage against this runtime's baseline scope, own identity and active controls."""
+    return triage(
         event,
         subscriptions=rt.baseline.subscriptions,
         self_object_ids=rt.self_object_ids,
         self_app_ids=rt.self_app_ids,
         implemented_controls=rt.active_controls(),
     )
+
+
+def handle_event(event: ResourceEvent, rt: Runtime, budget: RunBudget | None = None) -> EventResult:
+    """Triage an event (no Azure call for drops), then evaluate its resource once, under its lock."""
+    verdict = triage_for(event, rt)
     ctx = Context(
         Trigger.EVENT,
         event.event_id,

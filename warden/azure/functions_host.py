@@ -26,15 +26,17 @@ from warden.baseline import load_baseline
 from warden.cli_log import positive_count, since_time
 from warden.echo_trace import Echo, EchoTrace, trace_for
 from warden.errors import AuditWriteError, BaselineError, ConfigurationError
-from warden.intake import triage
 from warden.planner import effective_mode
 from warden.redact import for_log
 from warden.runtime import Runtime
-from warden.service import EventResult, check_account, handle_event, record_rejected
+from warden.service import EventResult, check_account, handle_event, record_rejected, triage_for
 from warden.settings import load_settings
 from warden.sweep import SweepReport, sweep
 
 log = logging.getLogger(__name__)
+# azure-core logs every request's and answer's headers at INFO, the level the Functions host forwards: for a
+# sweep's thousands of requests that would be most of the log volume. Its warnings and errors still reach the host.
+logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(logging.WARNING)
 
 _APP_DIR = Path(__file__).resolve().parents[2]
 DEFAULT_AUDIT_LIMIT = 1000
@@ -93,13 +95,7 @@ def on_event(event: func.EventGridEvent | func.CloudEvent, rt: Runtime | None = 
         record_rejected(rt, decoded.event_id, decoded.message, decoded.raw)
         return None
     if trace is not None:
-        verdict = triage(
-            decoded,
-            subscriptions=rt.baseline.subscriptions,
-            self_object_ids=rt.self_object_ids,
-            self_app_ids=rt.self_app_ids,
-            implemented_controls=rt.active_controls(),
-        )
+        verdict = triage_for(decoded, rt)
         if verdict.self_caused:  # an echo of an unusual shape: the same count, at the full path's cost
             return _count_echo(trace, Echo.of(decoded, verdict.reason))
     result = handle_event(decoded, rt)
