@@ -363,7 +363,8 @@ def test_sweep_command_uses_the_environment_settings(tmp_path: Path) -> None:
             check=False,
         )
         assert done.returncode == 0, done.stderr
-        assert "swept 15 account(s)" in done.stdout and "would-remediate" in done.stdout
+        # The demo baseline has controls a query cannot express: the sweep lists the pages.
+        assert "swept 15 account(s) in 1 list page(s)" in done.stdout and "would-remediate" in done.stdout
         assert all(r.method == "GET" for r in emu.requests)
 
 
@@ -452,9 +453,10 @@ def test_sweep_and_replay_summaries_escape_control_characters(tmp_path: Path, mo
     from warden import cli, settings
     from warden import sweep as sweeping
     from warden.azure import wiring
+    from warden.sweep import SweepReport
 
     hostile = "evt-1\nswept 999 account(s): 0 failed\x1b[2J\u202e"
-    report = types.SimpleNamespace(accounts=1, outcomes={"compliant": 1}, errors=[f"{hostile}: HTTP 500"])
+    report = SweepReport(accounts=1, outcomes={"compliant": 1}, errors=[f"{hostile}: HTTP 500"])
     monkeypatch.setattr(settings, "load_settings", types.SimpleNamespace)
     monkeypatch.setattr(wiring, "build_runtime", lambda s: None)
     monkeypatch.setattr(sweeping, "sweep", lambda rt, trigger: report)

@@ -117,3 +117,15 @@ def test_a_control_without_a_query_cannot_join_one() -> None:
     assert not listed.queryable and GRAPH_PERMISSION not in listed.permissions
     with pytest.raises(ValueError, match="drift condition"):
         candidate_query([listed], ["openai"])
+
+
+def test_the_summary_says_how_the_accounts_were_found_never_a_bare_zero() -> None:
+    from warden.sweep import SweepReport
+
+    quiet = SweepReport(source="resource-graph", pages=1)
+    assert quiet.summary() == (
+        "swept 0 candidate account(s) from a Resource Graph query (1 page(s)); every other account in scope is "
+        "compliant by the query: no findings"
+    )
+    listed = SweepReport(accounts=3, source="list pages", pages=2, outcomes={"compliant": 3})
+    assert listed.summary() == "swept 3 account(s) in 2 list page(s): 3 compliant"

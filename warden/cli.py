@@ -62,8 +62,7 @@ def _sweep(args: argparse.Namespace) -> int:
     if args.mode:
         settings = replace(settings, mode_override=Mode(args.mode))
     report = sweep(build_runtime(settings), trigger=Trigger.CLI_SWEEP)
-    outcomes = ", ".join(f"{n} {printable(o)}" for o, n in sorted(report.outcomes.items())) or "no findings"
-    print(f"swept {report.accounts} account(s): {outcomes}")
+    print(printable(report.summary()))
     for error in report.errors:
         print(f"error: {printable(error)}", file=sys.stderr)
     return 1 if report.errors else 0

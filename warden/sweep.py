@@ -29,6 +29,15 @@ class SweepReport:
     def count(self, outcome: str) -> None:
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
 
+    def summary(self) -> str:
+        """One line for the timer's log and `warden sweep`: how the accounts were found, and what came of them.
+        After a query, the accounts it did not return are compliant by it: the count says so, never "0 swept"."""
+        outcomes = ", ".join(f"{n} {o}" for o, n in sorted(self.outcomes.items())) or "no findings"
+        if self.source == "resource-graph":
+            found = f"{self.accounts} candidate account(s) from a Resource Graph query ({self.pages} page(s))"
+            return f"swept {found}; every other account in scope is compliant by the query: {outcomes}"
+        return f"swept {self.accounts} account(s) in {self.pages} list page(s): {outcomes}"
+
 
 def sweep(
     rt: Runtime,

@@ -139,7 +139,7 @@ def on_data_timer(timer: func.TimerRequest) -> None:
 
 
 def _log_sweep(name: str, report: SweepReport) -> None:
-    log.info("%s: %d accounts, outcomes %s, %d errors", name, report.accounts, report.outcomes, len(report.errors))
+    log.info("%s: %s; %d error(s)", name, report.summary(), len(report.errors))
     for error in report.errors:
         log.warning("%s error: %s", name, error)
 
