@@ -42,8 +42,7 @@ class LazyFacts:
         self._ports = ports
         self._scope = scope
         self._cache: dict[tuple[Fact, Hashable], Any] = {}
-        if account is not None:
-            self._cache[(Fact.ACCOUNT, None)] = account
+        self.seed_account(account)
 
     def _get(self, fact: Fact, args: Hashable, load: Callable[[], T]) -> T:
         key = (fact, args)
@@ -58,9 +57,9 @@ class LazyFacts:
             del self._cache[key]
 
     def seed_account(self, account: AccountSnapshot | None) -> None:
-        """Take `account` as the ACCOUNT fact instead of reading it: a read already made (the poller's read after
-        ARM finished an operation on it). Only the account: every other fact is still read on first use. None:
-        there is no such read, the account is read on first use."""
+        """Take `account` as the ACCOUNT fact instead of reading it: a read already made (a list page, a query
+        row, the poller's read after ARM finished an operation on it). Only the account: every other fact is still
+        read on first use. None: there is no such read, the account is read on first use."""
         if account is None:
             return
         if normalize_id(account.resource_id) != normalize_id(self._resource_id):

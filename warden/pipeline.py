@@ -83,16 +83,7 @@ def evaluate(
     findings += pending.findings(findings)
     result.findings = findings
     drifted = {f.control_id for f in findings}
-    compliant = [
-        rec.evaluation(
-            account.resource_id,
-            Outcome.COMPLIANT,
-            control_id=c.id,
-            mode=effective_mode(c.id, rt.baseline, rt.mode_override),
-        )
-        for c in chosen
-        if c.id not in drifted
-    ]
+    compliant = compliant_records(rec, account.resource_id, [c.id for c in chosen if c.id not in drifted], rt)
     result.outcomes.extend(Outcome.COMPLIANT for _ in compliant)
 
     now = rt.clock()
@@ -167,6 +158,16 @@ def _claim_and_record(rt: Runtime, resource_id: str, enforcing: bool, records: l
         rt.state.claim(resource_id)
     if records:
         rt.audit.append(records)
+
+
+def compliant_records(rec: Recorder, resource_id: str, control_ids: Iterable[str], rt: Runtime) -> list[AuditRecord]:
+    """One `compliant` evaluation record per control, each with the mode it runs in."""
+    return [
+        rec.evaluation(
+            resource_id, Outcome.COMPLIANT, control_id=c, mode=effective_mode(c, rt.baseline, rt.mode_override)
+        )
+        for c in control_ids
+    ]
 
 
 def detect_each(

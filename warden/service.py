@@ -47,9 +47,12 @@ def triage_for(event: ResourceEvent, rt: Runtime) -> Triage:
     )
 
 
-def handle_event(event: ResourceEvent, rt: Runtime, budget: RunBudget | None = None) -> EventResult:
-    """Triage an event (no Azure call for drops), then evaluate its resource once, under its lock."""
-    verdict = triage_for(event, rt)
+def handle_event(
+    event: ResourceEvent, rt: Runtime, budget: RunBudget | None = None, *, verdict: Triage | None = None
+) -> EventResult:
+    """Triage an event (no Azure call for drops), then evaluate its resource once, under its lock. `verdict`:
+    the event's triage when the caller already made it (`triage_for`)."""
+    verdict = verdict or triage_for(event, rt)
     ctx = Context(
         Trigger.EVENT,
         event.event_id,

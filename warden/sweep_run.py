@@ -16,7 +16,7 @@ from warden.facts import LazyFacts
 from warden.graph_query import candidate_query
 from warden.model import AccountSnapshot, Json, Mode, Outcome, Trigger
 from warden.page_audit import PageAudit
-from warden.pipeline import OPENAI_KINDS, EvaluationResult, detect_each, evaluate, scope_of
+from warden.pipeline import OPENAI_KINDS, EvaluationResult, compliant_records, detect_each, evaluate, scope_of
 from warden.planner import effective_mode, plan
 from warden.records import Context, Recorder
 from warden.runtime import RunBudget, Runtime
@@ -133,11 +133,7 @@ class SweepRun:
                 continue
             self.report.accounts += 1
             drifted = {f.control_id for f in findings}
-            records = [
-                rec.evaluation(row.resource_id, Outcome.COMPLIANT, control_id=c, mode=m)
-                for c, m in modes.items()
-                if c not in drifted
-            ]
+            records = compliant_records(rec, row.resource_id, [c for c in modes if c not in drifted], self.rt)
             if findings:
                 # Nothing here is enforced, so no cap, history or lock has a say: the plan needs no state.
                 planned = plan(findings, baseline=baseline, now=scope.now, history={}, mode_override=override)

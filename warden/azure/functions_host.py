@@ -94,11 +94,10 @@ def on_event(event: func.EventGridEvent | func.CloudEvent, rt: Runtime | None = 
         # Retrying cannot fix a malformed event: record it (with its envelope and payload) instead of failing.
         record_rejected(rt, decoded.event_id, decoded.message, decoded.raw)
         return None
-    if trace is not None:
-        verdict = triage_for(decoded, rt)
-        if verdict.self_caused:  # an echo of an unusual shape: the same count, at the full path's cost
-            return _count_echo(trace, Echo.of(decoded, verdict.reason))
-    result = handle_event(decoded, rt)
+    verdict = triage_for(decoded, rt)
+    if trace is not None and verdict.self_caused:  # an echo of an unusual shape: the same count, at full cost
+        return _count_echo(trace, Echo.of(decoded, verdict.reason))
+    result = handle_event(decoded, rt, verdict=verdict)
     if log.isEnabledFor(logging.INFO):  # the strings below cost more than a dropped event's triage
         log.info(  # the id and reason quote the event: scrubbed and escaped like any line built from event content
             "event %s: accepted=%s %s %s",
