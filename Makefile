@@ -18,7 +18,15 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-install: $(VENV)/.installed node_modules/.installed
+# checkov in a virtualenv of its own (requirements-infra.txt); tests/infra/test_checkov.py runs it from there.
+INFRA_VENV := .venv-infra
+$(INFRA_VENV)/.installed: requirements-infra.txt
+	$(PYTHON) -m venv $(INFRA_VENV)
+	$(INFRA_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(INFRA_VENV)/bin/python -m pip install --quiet -r requirements-infra.txt
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed $(INFRA_VENV)/.installed
 
 # An older major of the official client, kept out of the venv, for tests/emulator/test_sdk_versions.py (which runs
 # it as PYTHONPATH=$(OLD_SDK)). --no-deps: its dependencies azure-mgmt-core>=1.5, isodate>=0.6.1 and
@@ -50,10 +58,10 @@ typecheck: $(VENV)/.installed
 
 # Then warden's tests again against an emulator that ignores If-Match, as a service that does not declare it
 # may (issue 6): the emulator's own tests choose their If-Match mode themselves, and the property tests (fixed
-# examples, tests/property) gain nothing from a second run, so both run once.
+# examples, tests/property) and the infra checks (tests/infra) gain nothing from a second run, so they run once.
 unit: install $(OLD_SDK)/.installed
 	$(BIN)/pytest -q
-	$(BIN)/pytest -q --if-match=ignored --ignore=tests/emulator --ignore=tests/property
+	$(BIN)/pytest -q --if-match=ignored --ignore=tests/emulator --ignore=tests/property --ignore=tests/infra
 
 test: lint typecheck unit
 

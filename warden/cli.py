@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 
-from warden import cli_log, cli_replay
+from warden import cli_infra, cli_log, cli_replay
 from warden.errors import WardenError
 from warden.text import printable
 
@@ -74,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     cli_replay.register(sub)
     cli_log.register(sub)
+    cli_infra.register(sub)
     controls = sub.add_parser("controls", help="list the controls, their parameters and the permissions they need")
     controls.add_argument("--json", action="store_true", help="the permissions as JSON (for a custom role)")
     controls.set_defaults(func=_controls)

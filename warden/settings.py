@@ -24,6 +24,52 @@ SWEEP_QUEUE_CONNECTION = "WARDEN_SWEEP_QUEUE_STORAGE"
 _QUEUE_NAME = re.compile(r"[a-z0-9](?!.*--)[a-z0-9-]{1,54}[a-z0-9]")
 
 
+#: Every app setting warden reads (load_settings), by where it belongs. "azure": the deployment sets it
+#: (infra/app/, checked both ways by tests/infra/test_derived.py); "local": development and the emulator only, never
+#: set in Azure; "platform": set by Azure itself.
+APP_SETTINGS: Mapping[str, str] = {
+    "WARDEN_BASELINE": "azure",
+    "WARDEN_MODE": "azure",
+    "WARDEN_SELF_OBJECT_IDS": "azure",
+    "WARDEN_SELF_APP_IDS": "azure",
+    "AZURE_CLIENT_ID": "azure",
+    "WARDEN_AUDIT_ACCOUNT_URL": "azure",
+    "WARDEN_AUDIT_CONTAINER": "azure",
+    "WARDEN_STATE_ACCOUNT_URL": "azure",
+    "WARDEN_STATE_CONTAINER": "azure",
+    "WARDEN_SWEEP_QUEUE": "azure",
+    f"{SWEEP_QUEUE_CONNECTION}__queueServiceUri": "azure",
+    "WARDEN_SWEEP_WORKERS": "azure",
+    "WARDEN_ARM_ENDPOINT": "azure",
+    "WARDEN_DATA_SWEEP_SCHEDULE": "azure",
+    "WARDEN_CREDENTIAL": "azure",
+    "WARDEN_POLLING_INTERVAL": "azure",
+    "WARDEN_LRO_TIMEOUT": "azure",
+    "WARDEN_ARM_CA_BUNDLE": "local",
+    "WARDEN_VAULT_ENDPOINT": "local",
+    "WARDEN_OPENAI_ENDPOINT": "local",
+    "WARDEN_AUDIT_CONNECTION_STRING": "local",
+    "WARDEN_STATE_CONNECTION_STRING": "local",
+    "WARDEN_AUDIT_DIR": "local",
+    "WARDEN_STATE_DIR": "local",
+    "WEBSITE_INSTANCE_ID": "platform",
+}
+
+#: Settings the deployment sets for the Functions host, which warden never reads: the host's own storage and the
+#: queue trigger's connection by managed identity, and Application Insights with Entra authentication.
+HOST_SETTINGS: frozenset[str] = frozenset(
+    {
+        "AzureWebJobsStorage__accountName",
+        "AzureWebJobsStorage__credential",
+        "AzureWebJobsStorage__clientId",
+        f"{SWEEP_QUEUE_CONNECTION}__credential",
+        f"{SWEEP_QUEUE_CONNECTION}__clientId",
+        "APPLICATIONINSIGHTS_CONNECTION_STRING",
+        "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+    }
+)
+
+
 @dataclass(frozen=True)
 class RetryOptions:
     """azure-core's retry policy for every SDK client (its defaults); tests pass fast ones."""
