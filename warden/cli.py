@@ -76,7 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     cli_log.register(sub)
     cli_infra.register(sub)
     controls = sub.add_parser("controls", help="list the controls, their parameters and the permissions they need")
-    controls.add_argument("--json", action="store_true", help="the permissions as JSON (for a custom role)")
+    controls.add_argument(
+        "--json",
+        action="store_true",
+        help="the permissions as JSON, per control (the custom role: `warden permissions`)",
+    )
     controls.set_defaults(func=_controls)
     check = sub.add_parser("check-baseline", help="validate a baseline file and exit")
     check.add_argument("file")

@@ -1,6 +1,6 @@
 """The files in infra/ that are generated from the controls' declarations: the custom role and runtime roles
 (infra/permissions.json) and the Event Grid filters (infra/event-filters.json). The Bicep reads both with
-loadJsonContent; `python -m warden infra-files --check` (and tests/infra/) fails when either is stale.
+loadJsonContent; `python -m warden infra-files` (and tests/infra/) fails when either is stale.
 """
 
 from __future__ import annotations
@@ -12,14 +12,16 @@ from pathlib import Path
 from detectors import CONTROLS
 from warden import permissions
 from warden.model import Json
+from warden.routing import RELEVANT_EVENT_TYPES
 
 GENERATED_BY = "python -m warden infra-files --write"
-#: Event Grid accepts at most 25 advanced-filter values per event subscription (docs/deploy.md "Event Grid"): the
-#: operations are split over as many subscriptions as needed.
+#: Event Grid accepts at most 25 advanced-filter values per event subscription (docs/deploy.md "What reaches the
+#: function"): the operations are split over as many subscriptions as needed.
 MAX_FILTER_VALUES = 25
-#: The Event Grid system topic of a subscription publishes Resource Manager events of these types; a Key Vault
-#: event's type is its operation (docs/events.md "Key Vault events").
+#: A subscription's system topic publishes Resource Manager events (types under this prefix, filtered on their
+#: operation); a vault's system topic publishes Key Vault events, whose type is their operation (docs/events.md).
 _ARM_EVENT_PREFIX = "Microsoft.Resources."
+_KEY_VAULT_EVENT_PREFIX = "Microsoft.KeyVault."
 
 
 def _roles(roles: tuple[permissions.BuiltInRole, ...]) -> list[Json]:
@@ -41,27 +43,19 @@ def permissions_document() -> dict[str, Json]:
     }
 
 
-def _arm_routes() -> tuple[list[str], list[str]]:
-    """The ARM event types and operation names the controls route (docs/events.md), sorted."""
-    routes = [r for c in CONTROLS for r in c.routes if r.event_type.startswith(_ARM_EVENT_PREFIX)]
-    return sorted({r.event_type for r in routes}), sorted({r.operation for r in routes})
-
-
 def event_filters_document() -> dict[str, Json]:
     """infra/event-filters.json: per subscription system topic, event subscriptions whose event types and
     `data.operationName` values are exactly what some control routes; the Key Vault event types for vault topics."""
-    event_types, operations = _arm_routes()
+    event_types = sorted(t for t in RELEVANT_EVENT_TYPES if t.startswith(_ARM_EVENT_PREFIX))
+    operations = sorted({r.operation for c in CONTROLS for r in c.routes if r.event_type.startswith(_ARM_EVENT_PREFIX)})
     chunks = [operations[i : i + MAX_FILTER_VALUES] for i in range(0, len(operations), MAX_FILTER_VALUES)]
-    key_vault = sorted(
-        {r.event_type for c in CONTROLS for r in c.routes if r.event_type.startswith("Microsoft.KeyVault.")}
-    )
     return {
         "_generated": f"{GENERATED_BY} (from the controls' routes, warden/routing.py)",
         "subscriptionEvents": [
-            {"name": f"warden-arm-{n}", "includedEventTypes": list(event_types), "operationNames": list(chunk)}
+            {"name": f"warden-arm-{n}", "includedEventTypes": event_types, "operationNames": chunk}
             for n, chunk in enumerate(chunks, start=1)
         ],
-        "keyVaultEventTypes": list(key_vault),
+        "keyVaultEventTypes": sorted(t for t in RELEVANT_EVENT_TYPES if t.startswith(_KEY_VAULT_EVENT_PREFIX)),
     }
 
 
@@ -74,20 +68,20 @@ def render(document: Mapping[str, Json]) -> str:
     return json.dumps(document, indent=2) + "\n"
 
 
+def _outdated(infra: Path) -> list[tuple[Path, str]]:
+    """(path, wanted text) of each generated file under `infra` that is missing or differs from the declarations."""
+    wanted = ((infra / name, render(document)) for name, document in documents().items())
+    return [(path, text) for path, text in wanted if not path.is_file() or path.read_text(encoding="utf-8") != text]
+
+
 def stale(infra: Path) -> list[str]:
     """The generated files under `infra` that are missing or differ from what the declarations give."""
-    out = []
-    for name, document in documents().items():
-        path = infra / name
-        if not path.is_file() or path.read_text(encoding="utf-8") != render(document):
-            out.append(str(path))
-    return out
+    return [str(path) for path, _ in _outdated(infra)]
 
 
 def write(infra: Path) -> list[str]:
     """Rewrite the generated files that are stale; the paths written."""
-    written = stale(infra)
-    for name, document in documents().items():
-        if str(infra / name) in written:
-            (infra / name).write_text(render(document), encoding="utf-8")
-    return written
+    outdated = _outdated(infra)
+    for path, text in outdated:
+        path.write_text(text, encoding="utf-8")
+    return [str(path) for path, _ in outdated]

@@ -66,6 +66,16 @@ def properties(obj: ts.Node) -> list[Property]:
     return out
 
 
+def fields(obj: ts.Node) -> dict[str, ts.Node]:
+    """The properties of an `object` node by name."""
+    return {p.name: p.value for p in properties(obj)}
+
+
+def items(array: ts.Node) -> list[ts.Node]:
+    """The `object` items of an `array` node."""
+    return [node for node in array.children if node.type == "object"]
+
+
 def find_properties(root: ts.Node, name: str) -> list[ts.Node]:
     """The values of every object property called `name`, anywhere under `root`."""
     return [p.value for node in walk(root) if node.type == "object" for p in properties(node) if p.name == name]

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from detectors import CONTROLS
-from tests.infra.bicep import INFRA, REPO, bicep_files, find_properties, parse, properties, resources, string_value
+from tests.infra.app_settings import SAMPLES, bicep_app_settings, deployed_environment
+from tests.infra.bicep import INFRA, REPO, bicep_files, fields, find_properties, items, parse, resources, string_value
 from warden import permissions
 from warden.azure.eventgrid import event_items, parse_item
 from warden.infra_files import GENERATED_BY, MAX_FILTER_VALUES, stale
@@ -66,8 +67,8 @@ def test_the_bicep_role_definition_takes_its_permissions_from_the_generated_file
     assert len(definitions) == 1, f"one custom role definition, found {len(definitions)}"
     path, body = definitions[0]
     (block,) = find_properties(body, "permissions")
-    (entry,) = [node for node in block.children if node.type == "object"]
-    values = {p.name: p.value.text.decode() for p in properties(entry)}
+    (entry,) = items(block)
+    values = {name: value.text.decode() for name, value in fields(entry).items()}
     assert values["actions"].endswith("customRole.actions") and values["dataActions"].endswith("customRole.dataActions")
     assert values["notActions"] == "[]" and values["notDataActions"] == "[]"
     assert "loadJsonContent(" in path.read_text() and "permissions.json')" in path.read_text()
@@ -168,8 +169,8 @@ def test_the_event_subscriptions_in_the_bicep_use_the_generated_filters() -> Non
     filters = [f for path in bicep_files() for f in find_properties(parse(path), "advancedFilters")]
     assert filters, "no event subscription filters on data.operationName"
     for block in filters:
-        (entry,) = [node for node in block.children if node.type == "object"]
-        values = {p.name: p.value for p in properties(entry)}
+        (entry,) = items(block)
+        values = fields(entry)
         assert (
             string_value(values["key"]) == "data.operationName" and string_value(values["operatorType"]) == "StringIn"
         )
@@ -206,42 +207,8 @@ class _Recording(dict[str, str]):
         return super().__contains__(key)
 
 
-BLOB = "https://stwarden.blob.core.windows.net/"
-QUEUE = "https://stwarden.queue.core.windows.net/"
-#: Values for the settings whose Bicep value is an expression (the deployment's outputs, resolved by ARM).
-SAMPLES = {
-    "WARDEN_MODE": "dry-run",
-    "WARDEN_SELF_OBJECT_IDS": "9d2c7e41-5b3a-4f8e-a1c6-7e0b2d9f3a15",
-    "WARDEN_SELF_APP_IDS": "c3e1a7b9-2d4f-4a6e-8b0c-1f5d9e3a7c21",
-    "AZURE_CLIENT_ID": "c3e1a7b9-2d4f-4a6e-8b0c-1f5d9e3a7c21",
-    "WARDEN_AUDIT_ACCOUNT_URL": BLOB,
-    "WARDEN_STATE_ACCOUNT_URL": BLOB,
-    "WARDEN_SWEEP_QUEUE_STORAGE__queueServiceUri": QUEUE,
-    "WARDEN_SWEEP_WORKERS": "8",
-    "WARDEN_ARM_ENDPOINT": "https://management.azure.com/",
-    "WARDEN_DATA_SWEEP_SCHEDULE": "0 30 2 * * *",
-    "WARDEN_AUDIT_CONTAINER": "warden-audit",
-    "WARDEN_STATE_CONTAINER": "warden-state",
-    "WARDEN_SWEEP_QUEUE": "warden-sweep",
-}
-
-
-def _bicep_app_settings() -> dict[str, str | None]:
-    """Name -> literal value (None for an expression) of the function app's `appSettings`, from the Bicep."""
-    blocks = [(path, b) for path in bicep_files() for b in find_properties(parse(path), "appSettings")]
-    assert len(blocks) == 1, f"one appSettings array, found {[str(p) for p, _ in blocks]}"
-    names: dict[str, str | None] = {}
-    for entry in (n for n in blocks[0][1].children if n.type == "object"):
-        values = {p.name: p.value for p in properties(entry)}
-        name = string_value(values.get("name"))
-        assert name is not None, f"an app setting's name is not a plain string: {entry.text.decode()[:80]}"
-        assert name not in names, f"{name} set twice"
-        names[name] = string_value(values.get("value"))
-    return names
-
-
 def test_every_setting_read_by_the_code_is_declared() -> None:
-    azure = _Recording({**SAMPLES, "WARDEN_SWEEP_QUEUE": "warden-sweep", "WEBSITE_INSTANCE_ID": "abc"})
+    azure = _Recording({**SAMPLES, "WEBSITE_INSTANCE_ID": "abc"})
     load_settings(azure, base_dir=REPO)
     local = _Recording(
         {"WARDEN_AUDIT_CONNECTION_STRING": "UseDevelopmentStorage=true", "WARDEN_SWEEP_QUEUE": "warden-sweep"}
@@ -251,7 +218,7 @@ def test_every_setting_read_by_the_code_is_declared() -> None:
 
 
 def test_the_bicep_sets_exactly_the_azure_settings_and_the_hosts() -> None:
-    names = set(_bicep_app_settings())
+    names = set(bicep_app_settings())
     azure = {name for name, where in APP_SETTINGS.items() if where == "azure"}
     assert names - azure - HOST_SETTINGS == set(), "set by the Bicep but read by nothing"
     assert azure - names == set(), "read by warden in Azure but never set by the Bicep"
@@ -262,10 +229,8 @@ def test_the_bicep_sets_exactly_the_azure_settings_and_the_hosts() -> None:
 
 
 def test_the_bicep_settings_pass_the_codes_validation_as_hosted_in_azure() -> None:
-    settings = _bicep_app_settings()
-    env = {
-        name: SAMPLES[name] if value is None and name in SAMPLES else value or "" for name, value in settings.items()
-    }
+    settings = bicep_app_settings()
+    env = deployed_environment()
     unresolved = [n for n, v in settings.items() if v is None and n not in SAMPLES and n not in HOST_SETTINGS]
     assert unresolved == []
     loaded = load_settings({**env, "WEBSITE_INSTANCE_ID": "abc"}, base_dir=REPO)

@@ -10,8 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.infra.app_settings import deployed_environment
 from tests.infra.bicep import REPO
-from tests.infra.test_derived import SAMPLES, _bicep_app_settings
 
 #: What the Functions host and warden need at run time, and nothing else of the checkout's top level.
 EXPECTED_TOP_LEVEL = {
@@ -58,9 +58,7 @@ def test_the_shipped_files_index_the_app_with_the_deployed_settings(tmp_path: Pa
     for relative in package_files():
         (package / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / relative, package / relative)
-    deployed = {
-        name: value if value is not None else SAMPLES.get(name, "") for name, value in _bicep_app_settings().items()
-    }
+    deployed = deployed_environment()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WARDEN_", "AZURE_", "PYTHONPATH"))}
     env |= deployed | {"WEBSITE_INSTANCE_ID": "0123456789abcdef"}
     code = (

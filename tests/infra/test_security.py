@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from tree_sitter import Node
 
-from tests.infra.bicep import bicep_files, find_properties, parse, properties, resources, string_value
+from tests.infra.bicep import bicep_files, fields, find_properties, parse, resources, string_value
 
 
 def _one(type_prefix: str) -> Node:
@@ -44,23 +44,29 @@ def test_the_audit_container_is_immutable_and_takes_protected_appends() -> None:
 def test_the_function_app_is_flex_consumption_python_311_with_its_own_identity() -> None:
     plan = _one("Microsoft.Web/serverfarms@")
     (sku,) = find_properties(plan, "sku")
-    assert {p.name: string_value(p.value) for p in properties(sku)} == {"name": "FC1", "tier": "FlexConsumption"}
+    assert {name: string_value(value) for name, value in fields(sku).items()} == {
+        "name": "FC1",
+        "tier": "FlexConsumption",
+    }
     app = _one("Microsoft.Web/sites@")
     (identity,) = find_properties(app, "identity")
-    assert string_value({p.name: p.value for p in properties(identity)}["type"]) == "UserAssigned"
+    assert string_value(fields(identity)["type"]) == "UserAssigned"
     (runtime,) = find_properties(app, "runtime")
-    assert {p.name: string_value(p.value) for p in properties(runtime)} == {"name": "python", "version": "3.11"}
+    assert {name: string_value(value) for name, value in fields(runtime).items()} == {
+        "name": "python",
+        "version": "3.11",
+    }
     assert _value(app, "httpsOnly") == "true" and string_value(find_properties(app, "ftpsState")[0]) == "Disabled"
     (deployment,) = find_properties(app, "authentication")
-    assert string_value({p.name: p.value for p in properties(deployment)}["type"]) == "UserAssignedIdentity"
+    assert string_value(fields(deployment)["type"]) == "UserAssignedIdentity"
 
 
 def test_role_assignments_stay_on_wardens_resources_or_the_subscriptions_in_scope() -> None:
     scopes = []
     for path in bicep_files():
         for _, body in resources(parse(path), "Microsoft.Authorization/roleAssignments@"):
-            given = [p.value.text.decode() for p in properties(_object_of(body)) if p.name == "scope"]
-            scopes.append((path.name, given[0] if given else "(the module's scope)"))
+            given = fields(_object_of(body)).get("scope")
+            scopes.append((path.name, given.text.decode() if given else "(the module's scope)"))
     assert sorted(scopes) == [
         ("role-assignment.bicep", "(the module's scope)"),  # a subscription in scope (infra/main.bicep)
         ("roles.bicep", "appInsights"),
