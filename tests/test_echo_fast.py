@@ -12,7 +12,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from emulator.builders import OID_CLAIM, account_id
-from tests.integration.conftest import OTHER_SUB, WARDEN_APPID, WARDEN_OID, baseline_text, write_event
+from tests.integration.conftest import (
+    OTHER_SUB,
+    WARDEN_APPID,
+    WARDEN_OID,
+    baseline_text,
+    worker_event_as,
+    write_event,
+)
 from tests.property.conftest import counted
 from tests.property.test_intake_properties import JSON, TEXT
 from warden.azure.echo_fast import recognise
@@ -209,17 +216,7 @@ def test_a_subclass_of_the_workers_event_takes_the_full_path(rt: Runtime) -> Non
     class Odd(func.EventGridEvent):
         pass
 
-    handed = to_functions_event(write_event(ACCOUNT, event_id="e-echo", oid=WARDEN_OID))
-    assert isinstance(handed, func.EventGridEvent)
-    odd = Odd(
-        id=handed.id,
-        data=handed.get_json(),
-        topic=handed.topic,
-        subject=handed.subject,
-        event_type=handed.event_type,
-        event_time=handed.event_time,
-        data_version=handed.data_version,
-    )
+    odd = worker_event_as(Odd, write_event(ACCOUNT, event_id="e-echo", oid=WARDEN_OID))
     assert recognise(odd, rt) is None
     assert full_path(odd, rt)
 

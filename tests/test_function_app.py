@@ -24,7 +24,7 @@ from azure.functions.timer import TimerRequest
 from emulator import Emulator
 from emulator.builders import account, account_id
 from tests.conftest import reference_dir
-from tests.integration.conftest import WARDEN_OID, baseline_text, write_event
+from tests.integration.conftest import WARDEN_OID, baseline_text, worker_event_as, write_event
 from warden.azure import functions_host
 from warden.azure.wiring import build_runtime
 from warden.azure.worker_events import to_functions_event
@@ -391,16 +391,7 @@ def test_the_worker_event_is_read_once(tmp_path: Path, drop_operation: bool) -> 
     event = next(e for e in raw["events"] if "eventType" in e)
     if drop_operation:
         del event["data"]["operationName"]
-    handed = to_functions_event(event)
-    counting = CountingEvent(
-        id=handed.id,
-        data=handed.get_json(),
-        topic=handed.topic,
-        subject=handed.subject,
-        event_type=handed.event_type,
-        event_time=handed.event_time,
-        data_version=handed.data_version,
-    )
+    counting = worker_event_as(CountingEvent, event)
     CountingEvent.reads = 0
     (tmp_path / "baseline.yaml").write_text(baseline_text())  # another subscription: dropped, no Azure call
     settings = Settings(

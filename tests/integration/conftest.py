@@ -6,8 +6,9 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import azure.functions as func
 import pytest
 
 from emulator import Emulator
@@ -20,6 +21,8 @@ from warden.azure.worker_events import to_functions_event
 from warden.model import Mode
 from warden.runtime import Runtime
 from warden.settings import RetryOptions, Settings
+
+EventT = TypeVar("EventT", bound=func.EventGridEvent)
 
 OTHER_SUB = "0b7e3d9a-1c5f-4e2b-8a6d-4f9c1e7b3a50"
 # What a poll of an operation monitor shows as in `calls()`: its id is random, so the path is not compared.
@@ -80,6 +83,21 @@ def write_event(
         appid=appid,
         event_type=event_type,
         operation=operation,
+    )
+
+
+def worker_event_as(cls: type[EventT], raw: dict[str, Any]) -> EventT:
+    """The Functions worker's decoded EventGridEvent for `raw`, rebuilt as `cls` (a subclass a test instruments)."""
+    handed = to_functions_event(raw)
+    assert isinstance(handed, func.EventGridEvent)
+    return cls(
+        id=handed.id,
+        data=handed.get_json(),
+        topic=handed.topic,
+        subject=handed.subject,
+        event_type=handed.event_type,
+        event_time=handed.event_time,
+        data_version=handed.data_version,
     )
 
 
