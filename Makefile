@@ -26,7 +26,13 @@ $(INFRA_VENV)/.installed: requirements-infra.txt
 	$(INFRA_VENV)/bin/python -m pip install --quiet -r requirements-infra.txt
 	touch $@
 
-install: $(VENV)/.installed node_modules/.installed $(INFRA_VENV)/.installed
+# The browser tests (tests/browser/) drive Debian's chromium through Playwright (never a browser download).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "tests/browser needs $(CHROMIUM): install Debian's chromium" >&2; exit 1; }
+	apt-get update -qq && apt-get install -y -qq chromium
+
+install: $(VENV)/.installed node_modules/.installed $(INFRA_VENV)/.installed $(CHROMIUM)
 
 # An older major of the official client, kept out of the venv, for tests/emulator/test_sdk_versions.py (which runs
 # it as PYTHONPATH=$(OLD_SDK)). --no-deps: its dependencies azure-mgmt-core>=1.5, isodate>=0.6.1 and

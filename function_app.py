@@ -2,8 +2,8 @@
 
 import azure.functions as func
 
+from warden.azure import admin_routes
 from warden.azure import functions_host as host
-from warden.azure import sweep_queue
 from warden.settings import SWEEP_QUEUE_CONNECTION
 
 # An invalid baseline or WARDEN_* setting fails here, when the worker indexes the app, not on every event.
@@ -37,7 +37,7 @@ def data_sweep(timer: func.TimerRequest) -> None:
 @app.function_name("sweep_item")
 @app.queue_trigger(arg_name="msg", queue_name="%WARDEN_SWEEP_QUEUE%", connection=SWEEP_QUEUE_CONNECTION)
 def sweep_item(msg: func.QueueMessage) -> None:
-    sweep_queue.handle_message(host.get_runtime(), msg)
+    host.on_sweep_item(msg)
 
 
 @app.function_name("health")
@@ -50,6 +50,19 @@ def health(req: func.HttpRequest) -> func.HttpResponse:
 @app.route(route="audit", methods=["GET"])
 def audit(req: func.HttpRequest) -> func.HttpResponse:
     return host.on_audit(req)
+
+
+# The admin's pages (docs/review.md): HTML read from the audit log over a bounded window, function key required.
+@app.function_name("report")
+@app.route(route="report", methods=["GET"])
+def report(req: func.HttpRequest) -> func.HttpResponse:
+    return admin_routes.on_report(req)
+
+
+@app.function_name("audit_page")
+@app.route(route="audit/page", methods=["GET"])
+def audit_page(req: func.HttpRequest) -> func.HttpResponse:
+    return admin_routes.on_audit_page(req)
 
 
 @app.function_name("check")

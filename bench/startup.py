@@ -5,12 +5,16 @@ cache and the .pyc files), timed around the import statement inside the child, s
 not included. "After function_app" imports the module in a child that has already imported function_app:
 what deferring that import moves out of the cold start. The last probe builds the Runtime as the first
 event does (`build_runtime`, static credential, one management client), the cost lazy construction defers.
-`measure_process` times the whole process instead: `python -c "import function_app"` against `python -c pass`.
+`measure_process` times the whole process instead: `python -c "import function_app"` against `python -c pass`;
+`compare_cold_start` does so for another checkout too (a commit before a change) and with telemetry set
+(`python -m bench.startup --before DIR`, docs/telemetry.md "Cold start").
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -21,7 +25,18 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 
 #: Modules worth knowing whether `import function_app` pulls in.
-HEAVY = ("azure.functions", "azure.core", "azure.mgmt.cognitiveservices", "azure.identity", "azure.storage.blob")
+HEAVY = (
+    "azure.functions",
+    "azure.core",
+    "azure.mgmt.cognitiveservices",
+    "azure.identity",
+    "azure.storage.blob",
+    "opentelemetry",
+    "azure.monitor.opentelemetry",
+)
+#: A connection string of the right shape whose ingestion endpoint is loopback (nothing is sent at import).
+DUMMY_CONNECTION = "InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://127.0.0.1:9/"
+_TELEMETRY = ("APPLICATIONINSIGHTS_CONNECTION_STRING", "APPLICATIONINSIGHTS_AUTHENTICATION_STRING")
 
 _CHILD = """
 import json, shutil, sys, tempfile, time
@@ -70,9 +85,9 @@ def _median(label: str, body: str, runs: int, before: tuple[str, ...] = ()) -> d
     }
 
 
-def _wall(code: str) -> float:
+def _wall(code: str, cwd: Path = REPO, env: dict[str, str] | None = None) -> float:
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, check=True, timeout=120)
+    subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, check=True, timeout=120)
     return time.perf_counter() - started
 
 
@@ -131,6 +146,14 @@ def measure_startup(runs: int) -> dict[str, Any]:
             "import warden.azure.openai_data (after the ARM adapter)", "import warden.azure.openai_data", runs, worker
         ),
         _median("import openai (after the ARM adapter)", "import openai", runs, worker),
+        # What the first invocation of a worker with APPLICATIONINSIGHTS_CONNECTION_STRING set imports (no export:
+        # configure_azure_monitor is not called here); with the setting unset none of it is loaded.
+        _median(
+            "import the telemetry adapter + azure-monitor-opentelemetry (after function_app)",
+            "import warden.azure.telemetry, azure.monitor.opentelemetry, opentelemetry.sdk.metrics",
+            runs,
+            app,
+        ),
     ]
     loaded = rows[0]["heavy_loaded"]
     return {
@@ -141,3 +164,52 @@ def measure_startup(runs: int) -> dict[str, Any]:
         "function_app_defers": [m for m in HEAVY if m not in loaded],
         "baseline_file": str(Path("scenarios/demo/baseline.yaml")),
     }
+
+
+def compare_cold_start(before: Path, runs: int) -> dict[str, Any]:
+    """`import function_app` as a whole process in `before` (another checkout, e.g. `git archive` of the parent
+    commit) and in this one with telemetry unset, and (informative) set to a dummy connection string; each against
+    `python -c pass`. One round runs every command once, so a drift in machine load hits them alike."""
+    unset = {k: v for k, v in os.environ.items() if k not in _TELEMETRY and not k.startswith("WARDEN_")}
+    cases = {
+        "python -c pass": ("pass", REPO, unset),
+        "before, unset": ("import function_app", before, unset),
+        "after, unset": ("import function_app", REPO, unset),
+        "after, set (dummy)": ("import function_app", REPO, unset | {_TELEMETRY[0]: DUMMY_CONNECTION}),
+    }
+    samples: dict[str, list[float]] = {name: [] for name in cases}
+    for round_ in range(runs + 1):  # the first round warms the file cache and the .pyc files
+        for name, (code, cwd, env) in cases.items():
+            seconds = _wall(code, cwd, env)
+            if round_:
+                samples[name].append(seconds)
+    ms = {name: statistics.median(values) * 1000 for name, values in samples.items()}
+    base = ms["python -c pass"]
+    rows = [
+        {"what": name, "median_ms": round(value, 1), "minus_pass_ms": round(value - base, 1)}
+        for name, value in ms.items()
+    ]
+    after, before_ms = ms["after, unset"] - base, ms["before, unset"] - base
+    return {
+        "runs": runs,
+        "rows": rows,
+        "after_over_before": round(after / before_ms, 3) if before_ms > 0 else None,
+        "set_over_unset": round((ms["after, set (dummy)"] - base) / after, 3) if after > 0 else None,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=compare_cold_start.__doc__)
+    parser.add_argument("--before", type=Path, required=True, help="the other checkout (its own function_app.py)")
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+    result = compare_cold_start(args.before, args.runs)
+    print(f"cold start, median of {result['runs']} fresh processes each (ms; minus `python -c pass`):")
+    for row in result["rows"]:
+        print(f"  {row['what']:<22} {row['median_ms']:>8.1f}  {row['minus_pass_ms']:>8.1f}")
+    print(f"  after / before (unset, minus pass): {result['after_over_before']}")
+    print(f"  set / unset (after, minus pass):    {result['set_over_unset']}")
+
+
+if __name__ == "__main__":
+    main()

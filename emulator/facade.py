@@ -29,6 +29,8 @@ from .kernel.http import RecordedRequest
 from .kernel.server import TLSServer
 from .kernel.world import World
 from .services import PROVIDERS, SERVICES
+from .services.eventgrid import LISTENER as TOPIC_LISTENER
+from .services.eventgrid import TopicPlane
 from .services.keyvault import LISTENER as KEYVAULT_LISTENER
 from .services.openai import LISTENER as OPENAI_LISTENER
 from .services.openai import OpenAIPlane
@@ -155,6 +157,19 @@ class Emulator:
         """`{openai_endpoint}/{subdomain}`: what stands for `https://{subdomain}.openai.azure.com` (the
         `azure_endpoint` of openai.AzureOpenAI; the v1 shape is `{openai_url}/openai/v1/`)."""
         return f"{self.openai_endpoint}/{subdomain}"
+
+    @property
+    def topic_endpoint(self) -> str:
+        """`https://HOST:PORT4/api/events`: the Event Grid custom topic's endpoint (after start()), what
+        EventGridPublisherClient takes (see docs/emulator.md "Event Grid topic")."""
+        found = self._world.endpoints.get(TOPIC_LISTENER)
+        if not found:
+            raise RuntimeError("emulator not started")
+        return f"{found}/api/events"
+
+    def published_events(self) -> list[dict[str, Any]]:
+        """The CloudEvents the topic accepted, in order, as sent (JSON objects)."""
+        return next(s for s in self._world.services if isinstance(s, TopicPlane)).events()
 
     @property
     def ca_path(self) -> str:

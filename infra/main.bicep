@@ -50,6 +50,9 @@ param auditRetentionDays int = 365
 @description('Optional: resource id of a subnet (delegated to Microsoft.App/environments) for the app\'s VNet integration, to reach accounts through private endpoints. Empty: none.')
 param appSubnetId string = ''
 
+@description('Optional: create an Event Grid custom topic that warden publishes notifications to (docs/notifications.md). Off by default.')
+param notifyTopic bool = false
+
 var tags = {
   'azd-env-name': environmentName
 }
@@ -76,6 +79,7 @@ module app 'app/warden.bicep' = {
     maximumInstanceCount: maximumInstanceCount
     auditRetentionDays: auditRetentionDays
     appSubnetId: appSubnetId
+    notifyTopic: notifyTopic
   }
 }
 

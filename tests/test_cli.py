@@ -459,7 +459,7 @@ def test_sweep_and_replay_summaries_escape_control_characters(tmp_path: Path, mo
     report = SweepReport(accounts=1, outcomes={"compliant": 1}, errors=[f"{hostile}: HTTP 500"])
     monkeypatch.setattr(settings, "load_settings", types.SimpleNamespace)
     monkeypatch.setattr(wiring, "build_runtime", lambda s: None)
-    monkeypatch.setattr(sweeping, "sweep", lambda rt, trigger: report)
+    monkeypatch.setattr(sweeping, "sweep", lambda rt, trigger, **_: report)
     assert cli.main(["sweep"]) == 1
     result = cli_replay.ReplayResult(redelivery=[f"{hostile}: throttled"])
     monkeypatch.setattr(cli_replay, "replay", lambda *a, **k: result)

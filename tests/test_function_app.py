@@ -98,6 +98,21 @@ EXPECTED_BINDINGS = {
         },
         {"direction": "OUT", "type": "http", "name": "$return"},
     ],
+    # The admin's pages (docs/review.md), function-key protected like /api/audit.
+    **{
+        name: [
+            {
+                "direction": "IN",
+                "type": "httpTrigger",
+                "name": "req",
+                "methods": ["GET"],
+                "authLevel": "FUNCTION",
+                "route": route,
+            },
+            {"direction": "OUT", "type": "http", "name": "$return"},
+        ]
+        for name, route in (("report", "report"), ("audit_page", "audit/page"))
+    },
 }
 
 
@@ -111,7 +126,7 @@ def index_like_the_worker() -> dict[str, Any]:
     return {f.get_function_name(): f for f in apps[0].get_functions()}
 
 
-def test_indexing_gives_seven_functions_with_exact_bindings() -> None:
+def test_indexing_gives_nine_functions_with_exact_bindings() -> None:
     functions = index_like_the_worker()
     assert set(functions) == set(EXPECTED_BINDINGS)
     for name, function in functions.items():
@@ -142,7 +157,9 @@ def test_importing_the_app_builds_no_client() -> None:
         "import sys\n"
         "from warden.azure import functions_host\n"
         "assert functions_host._runtime is None, 'a Runtime was built at import'\n"
-        "heavy = ('azure.mgmt.cognitiveservices', 'azure.identity', 'warden.azure.openai_data', 'openai')\n"
+        "heavy = ('azure.mgmt.cognitiveservices', 'azure.identity', 'warden.azure.openai_data', 'openai',\n"
+        # the admin's pages and notifications load on first use too (docs/review.md, docs/notifications.md)
+        "         'warden.posture', 'warden.audit_page', 'warden.notify', 'azure.eventgrid')\n"
         "loaded = [m for m in heavy if m in sys.modules]\n"
         "assert not loaded, f'imported at indexing: {loaded}'\n"
     )
@@ -170,6 +187,23 @@ def test_indexing_succeeds_with_a_valid_baseline(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
 
 
+def app_settings(emu: Emulator, tmp_path: Path) -> dict[str, str]:
+    """The app settings of a deployment pointed at `emu`, with a valid baseline written to tmp_path."""
+    baseline = tmp_path / "baseline.yaml"
+    baseline.write_text(baseline_text())
+    return {
+        "WARDEN_BASELINE": str(baseline),
+        "WARDEN_ARM_ENDPOINT": emu.endpoint,
+        "WARDEN_ARM_CA_BUNDLE": emu.ca_path,
+        "WARDEN_OPENAI_ENDPOINT": emu.openai_endpoint,
+        "WARDEN_CREDENTIAL": "static",
+        "WARDEN_SELF_OBJECT_IDS": WARDEN_OID,
+        "WARDEN_AUDIT_DIR": str(tmp_path / "audit"),
+        "WARDEN_STATE_DIR": str(tmp_path / "state"),
+        "WARDEN_POLLING_INTERVAL": "0",
+    }
+
+
 @pytest.fixture
 def deployed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Emulator, Path]]:
     """The app configured through app settings (environment variables), pointed at the emulator."""
@@ -177,20 +211,7 @@ def deployed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[
     with Emulator(
         {"resources": [account("aoai-a", **open_acls), account("aoai-b", publicNetworkAccess="Disabled")]}
     ) as emu:
-        baseline = tmp_path / "baseline.yaml"
-        baseline.write_text(baseline_text())
-        settings = {
-            "WARDEN_BASELINE": str(baseline),
-            "WARDEN_ARM_ENDPOINT": emu.endpoint,
-            "WARDEN_ARM_CA_BUNDLE": emu.ca_path,
-            "WARDEN_OPENAI_ENDPOINT": emu.openai_endpoint,
-            "WARDEN_CREDENTIAL": "static",
-            "WARDEN_SELF_OBJECT_IDS": WARDEN_OID,
-            "WARDEN_AUDIT_DIR": str(tmp_path / "audit"),
-            "WARDEN_STATE_DIR": str(tmp_path / "state"),
-            "WARDEN_POLLING_INTERVAL": "0",
-        }
-        for key, value in settings.items():
+        for key, value in app_settings(emu, tmp_path).items():
             monkeypatch.setenv(key, value)
         functions_host.reset_runtime()
         index_like_the_worker()  # indexing checks the baseline: do it while it is valid

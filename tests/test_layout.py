@@ -90,7 +90,7 @@ def test_only_the_adapters_import_azure_sdks() -> None:
                 if isinstance(node, ast.Import)
                 else ([node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             )
-            offenders += [f"{rel}: {n}" for n in names if n.split(".")[0] in ("azure", "openai")]
+            offenders += [f"{rel}: {n}" for n in names if n.split(".")[0] in ("azure", "openai", "opentelemetry")]
     assert offenders == []
 
 
@@ -103,7 +103,9 @@ def test_detectors_and_planner_touch_no_clock_network_or_environment() -> None:
 
 
 def test_function_app_only_wires() -> None:
-    assert code_lines(REPO / "function_app.py") <= 35
+    # Nine triggers of four lines each plus the app and its imports (DESIGN §8.8: the quickstarts' ~35 lines
+    # hold one trigger): the budget grows with the triggers, never with behaviour.
+    assert code_lines(REPO / "function_app.py") <= 45
 
 
 def test_funcignore_keeps_development_files_out_of_the_package() -> None:

@@ -1,5 +1,6 @@
 """The audit log (DESIGN §5): record ↔ JSON, the sha256 hash chain, the AuditLog port and the local-folder sink.
-Filtering and chain verification are in warden/audit_review.py; the append-blob sink in warden/azure/audit_blob.py.
+Filtering and chain verification are in warden/audit_review.py; the append-blob sink in warden/azure/audit_blob.py;
+held-back records and observers in warden/audit_held.py.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ import json
 import logging
 import os
 import re
-import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from warden.audit_held import HeldBack, HoldsBack
 from warden.errors import AuditWriteError
 from warden.group_commit import GroupCommit
 from warden.model import AuditRecord, Json
@@ -27,6 +29,7 @@ log = logging.getLogger(__name__)
 #: 2 added `steps` (the remediation steps of a record, with their status) and the `partial` outcome.
 FORMAT_VERSION = 2
 GENESIS_HASH = "0" * 64
+CUT_TEXT = 4096  # a record too big for one write keeps this many characters of each text field
 _SURROGATE = re.compile("[\ud800-\udfff]")  # UTF-16 halves: a lone one cannot be encoded as UTF-8
 
 
@@ -52,82 +55,6 @@ class HoldingAuditLog(AuditLog, Protocol):
 
     def flush(self) -> None:
         """Write what is held now (at shutdown, or before a reader in another process needs it)."""
-
-
-class HeldBack:
-    """Records whose write may wait (docs/audit.md "Self-caused echoes"), kept in memory and written as one batch:
-    once `limit` are held, `max_age` s after the first was held (a timer), with the next append of other records
-    (in the same write), before the log is read, and on `flush` (at shutdown); a process dying first loses them."""
-
-    def __init__(self, write: Callable[[Sequence[AuditRecord]], None], *, limit: int = 1000, max_age: float = 2.0):
-        self._write = write
-        self._limit = limit
-        self._max_age = max_age
-        self._lock = threading.Lock()
-        self._held: list[AuditRecord] = []
-        self._timer: threading.Timer | None = None
-        self.drain: Callable[[], list[AuditRecord]] = list  # more records each take carries (warden/echo_trace.py)
-
-    def hold(self, records: Sequence[AuditRecord]) -> None:
-        with self._lock:
-            self._held.extend(records)
-            full = len(self._held) >= self._limit
-            if not full and self._timer is None:
-                self._timer = threading.Timer(self._max_age, self._on_timer)
-                self._timer.daemon = True
-                self._timer.start()
-        if full:
-            try:
-                self.flush()
-            except AuditWriteError as exc:
-                if len(self._held) >= 10 * self._limit:  # the log stays down: fail the callers, never grow unbounded
-                    raise
-                log.warning("audit: could not write held-back records (kept for the next write): %s", exc)
-
-    def take(self) -> list[AuditRecord]:
-        """Everything held, now the caller's to write (or to `put_back`)."""
-        with self._lock:
-            taken, self._held = [*self._held, *self.drain()], []
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
-        return taken
-
-    def put_back(self, records: Sequence[AuditRecord]) -> None:
-        """Records a failed write took: held again, ahead of newer ones, for the next write to carry."""
-        if records:
-            with self._lock:
-                self._held[:0] = records
-
-    def flush(self) -> None:
-        """Write what is held now; AuditWriteError (the records held again) when the log cannot be written."""
-        taken = self.take()
-        if not taken:
-            return
-        try:
-            self._write(taken)
-        except AuditWriteError:
-            self.put_back(taken)
-            raise
-
-    def _on_timer(self) -> None:
-        try:
-            self.flush()
-        except AuditWriteError as exc:  # held again: the next append, read or flush carries them
-            log.warning("audit: could not write %s", exc)
-
-
-class HoldsBack:
-    """What both sinks share for held-back records: `hold` and `flush` (HoldingAuditLog), on `self.held`."""
-
-    held: HeldBack
-
-    def hold(self, records: Sequence[AuditRecord]) -> None:
-        """Append later, batched (self-caused echoes only: docs/audit.md "Self-caused echoes")."""
-        self.held.hold(records)
-
-    def flush(self) -> None:
-        self.held.flush()
 
 
 class Entry(dict[str, Json]):
@@ -220,6 +147,31 @@ def chain(records: Sequence[AuditRecord], head_seq: int, head_hash: str) -> tupl
         head_hash = entry["hash"] = entry_hash(entry)
         lines.append(json.dumps(entry, ensure_ascii=False, separators=(",", ":"), allow_nan=False) + "\n")
     return "".join(lines).encode("utf-8"), head_seq, head_hash
+
+
+def fit_record(record: AuditRecord, line_bytes: int, limit: int) -> AuditRecord:
+    """A record whose line alone exceeds `limit` bytes (a blob's append block), cut so that it fits: its objects
+    replaced by a note of their size and its text fields cut, so the record is still in the chain rather than lost."""
+    note = f"[cut: the record's {line_bytes} bytes exceed one append block of {limit}]"
+    log.warning("audit: a %s record of %d bytes exceeds one append block; stored cut", record.kind, line_bytes)
+    cut: dict[str, Json] = {"cut": note}
+
+    def text(value: str) -> str:
+        return value if len(value) <= CUT_TEXT else value[:CUT_TEXT] + "…"
+
+    return replace(
+        record,
+        event_id=text(record.event_id),
+        correlation_id=text(record.correlation_id),
+        resource_id=text(record.resource_id),
+        control_id=text(record.control_id),
+        observed=cut if record.observed else {},
+        expected=cut if record.expected else {},
+        change=cut if record.change else {},
+        steps=(cut,) if record.steps else (),
+        reason=f"{text(record.reason)} {note}".strip(),
+        error=text(record.error),
+    )
 
 
 def batch_day(records: Sequence[AuditRecord]) -> date:
@@ -322,6 +274,7 @@ class LocalAuditLog(HoldsBack):
     def append(self, records: Sequence[AuditRecord]) -> None:
         if records:
             self._group.submit(records)  # with what other threads append meanwhile: one lock, one fsync
+            self.observed(records)
 
     def _write(self, records: Sequence[AuditRecord]) -> None:
         held = self.held.take()  # held-back records go out first, in the same write

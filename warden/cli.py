@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 
-from warden import cli_infra, cli_log, cli_replay
+from warden import cli_infra, cli_log, cli_replay, cli_report
 from warden.errors import WardenError
 from warden.text import printable
 
@@ -55,13 +55,19 @@ def _sweep(args: argparse.Namespace) -> int:
     """Sweep the baseline's scope with the app settings from the environment (WARDEN_*), as the timer does."""
     from warden.azure.wiring import build_runtime
     from warden.model import Mode, Trigger
+    from warden.progress import Progress
     from warden.settings import load_settings
     from warden.sweep import sweep
 
     settings = load_settings()
     if args.mode:
         settings = replace(settings, mode_override=Mode(args.mode))
-    report = sweep(build_runtime(settings), trigger=Trigger.CLI_SWEEP)
+    # On a terminal only (stderr): accounts judged and the rate; no ETA, as a query's total is not known ahead.
+    progress = Progress("sweep", sys.stderr, unit="accounts")
+    try:
+        report = sweep(build_runtime(settings), trigger=Trigger.CLI_SWEEP, on_judged=progress.advance)
+    finally:
+        progress.finish()
     print(printable(report.summary()))
     for error in report.errors:
         print(f"error: {printable(error)}", file=sys.stderr)
@@ -74,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     cli_replay.register(sub)
     cli_log.register(sub)
+    cli_report.register(sub)
     cli_infra.register(sub)
     controls = sub.add_parser("controls", help="list the controls, their parameters and the permissions they need")
     controls.add_argument(

@@ -31,6 +31,7 @@ def _permissions(args: argparse.Namespace) -> int:
     for scope, roles in (
         ("storage account", permissions.STORAGE_ROLES),
         ("Application Insights", permissions.APP_INSIGHTS_ROLES),
+        ("notification topic (when deployed)", permissions.EVENT_GRID_ROLES),
     ):
         for role in roles:
             print(f"  {role.name} on the {scope}: {role.why}")

@@ -60,7 +60,8 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _positive(text: str) -> int:
+def positive_arg(text: str) -> int:
+    """`positive_count` for argparse (`log --limit`, `report --days`)."""
     try:
         return positive_count(text)
     except ValueError as exc:
@@ -141,7 +142,8 @@ def format_table(entries: Iterable[Mapping[str, Json]]) -> str:
     )
 
 
-def _add_source(parser: argparse.ArgumentParser) -> None:
+def add_source(parser: argparse.ArgumentParser) -> None:
+    """The options that name an audit log (`log`, `verify`, `report`): see open_log."""
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--dir", help=f"local audit folder (default: $WARDEN_AUDIT_DIR or {DEFAULT_DIR})")
     group.add_argument(
@@ -227,16 +229,16 @@ def run_verify(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `log` and `verify` subcommands; each sets `func(args) -> exit code`."""
     log_cmd = subparsers.add_parser("log", help="show the audit log", description=run_log.__doc__)
-    _add_source(log_cmd)
+    add_source(log_cmd)
     log_cmd.add_argument("--since", type=parse_since, help="ISO-8601 time or age (30s, 30m, 2h, 7d, 1w)")
     log_cmd.add_argument("--resource", help="case-insensitive substring or glob of the resource id")
     log_cmd.add_argument("--control", help="control id or glob, e.g. 'network.*'")
     log_cmd.add_argument("--outcome", help="exact outcome, e.g. remediated, failed, would-remediate")
     log_cmd.add_argument("--json", action="store_true", help="JSON lines as stored (full resource ids)")
-    log_cmd.add_argument("--limit", type=_positive, help="only the newest N matching entries")
+    log_cmd.add_argument("--limit", type=positive_arg, help="only the newest N matching entries")
     log_cmd.set_defaults(func=run_log)
     verify_cmd = subparsers.add_parser(
         "verify", help="check the audit log's hash chain", description=run_verify.__doc__
     )
-    _add_source(verify_cmd)
+    add_source(verify_cmd)
     verify_cmd.set_defaults(func=run_verify)

@@ -15,10 +15,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from warden.errors import TransientError
 from warden.model import Json, Mode, Trigger
+from warden.progress import counted
+
+if TYPE_CHECKING:
+    from warden.progress import Progress
 
 
 @dataclass
@@ -44,11 +48,13 @@ def replay(
     self_object_ids: Sequence[str] = (),
     run_sweep: bool = False,
     now: datetime | None = None,
+    progress: Progress | None = None,
 ) -> ReplayResult:
     """Start the emulator with `scenario`, deliver `events` as the Functions worker would, return the trail.
 
     warden and the emulator share one clock: it starts at `now` (else at the scenario's `clock.now`, else the
-    real time) and runs on from there, so audit times, cool-downs and the emulator's operations agree."""
+    real time) and runs on from there, so audit times, cool-downs and the emulator's operations agree.
+    `progress` is told the number of items, then of each one delivered (`warden replay` on a terminal)."""
     # Imported here: the emulator and the adapters are not needed by the other subcommands.
     from emulator import Emulator
     from emulator.kernel.clock import Clock
@@ -83,7 +89,7 @@ def replay(
         rt = build_runtime(settings, clock=clock.now)
         result = ReplayResult()
         # In stream order, one item at a time, so the audit trail interleaves as it would in Azure.
-        for index, item in enumerate(items):
+        for index, item in enumerate(counted(items, progress)):
             if not isinstance(item, Mapping):  # not an event at all: nothing the worker would hand over
                 rejected = parse_item(item, index)
                 assert isinstance(rejected, RejectedEvent)
@@ -122,7 +128,10 @@ def _write_jsonl(path: Path, rows: Sequence[Mapping[str, Any]]) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    import sys
+
     from warden.cli_log import format_table
+    from warden.progress import Progress
     from warden.text import printable
 
     scenario = json.loads(Path(args.state).read_text())
@@ -131,18 +140,23 @@ def _run(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     # The audit folder is this run's output: a previous run's chain must not be continued into it.
     shutil.rmtree(out / "audit", ignore_errors=True)
-    with tempfile.TemporaryDirectory(prefix="warden-replay-") as work:
-        result = replay(
-            scenario,
-            events,
-            baseline_path=Path(args.baseline),
-            work_dir=Path(work),
-            audit_dir=out / "audit",
-            mode=Mode(args.mode) if args.mode else None,
-            self_object_ids=args.self_object_id,
-            run_sweep=args.sweep,
-            now=args.now,
-        )
+    progress = Progress("replay", sys.stderr, unit="events")  # on a terminal only: events, rate, ETA
+    try:
+        with tempfile.TemporaryDirectory(prefix="warden-replay-") as work:
+            result = replay(
+                scenario,
+                events,
+                baseline_path=Path(args.baseline),
+                work_dir=Path(work),
+                audit_dir=out / "audit",
+                mode=Mode(args.mode) if args.mode else None,
+                self_object_ids=args.self_object_id,
+                run_sweep=args.sweep,
+                now=args.now,
+                progress=progress,
+            )
+    finally:
+        progress.finish()
     _write_jsonl(out / "audit.jsonl", result.audit)
     _write_jsonl(out / "requests.jsonl", result.requests)
     (out / "state.json").write_text(json.dumps(result.state, indent=2) + "\n")

@@ -14,7 +14,8 @@ from datetime import datetime
 from typing import NamedTuple
 
 from warden import __version__
-from warden.audit import HeldBack, format_time
+from warden.audit import format_time
+from warden.audit_held import HeldBack
 from warden.errors import AuditWriteError
 from warden.model import AuditRecord, Caller, Json, Outcome, RecordKind, ResourceEvent, Trigger
 

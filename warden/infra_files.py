@@ -40,6 +40,7 @@ def permissions_document() -> dict[str, Json]:
         },
         "storageRoles": _roles(permissions.STORAGE_ROLES),
         "appInsightsRoles": _roles(permissions.APP_INSIGHTS_ROLES),
+        "eventGridRoles": _roles(permissions.EVENT_GRID_ROLES),
     }
 
 

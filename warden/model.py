@@ -342,3 +342,6 @@ class AuditRecord:
     duration_ms: float | None = None
     trigger: Trigger | None = None
     app_version: str = ""
+    # When the triggering event says its change happened (None for a sweep): for telemetry's time to compliant
+    # (docs/telemetry.md). Not stored: the event id leads to the event.
+    event_time: datetime | None = field(default=None, compare=False)

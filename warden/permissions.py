@@ -71,6 +71,16 @@ APP_INSIGHTS_ROLES: tuple[BuiltInRole, ...] = (
     ),
 )
 
+#: On warden's notification topic only, when one is deployed (docs/notifications.md): it accepts Entra identities
+#: only (local auth disabled).
+EVENT_GRID_ROLES: tuple[BuiltInRole, ...] = (
+    BuiltInRole(
+        "EventGrid Data Sender",
+        "d5a91429-5739-47e2-a06b-3470a27159e7",
+        "publishing notifications (remediations, needs-human cases, failures) to warden's Event Grid topic",
+    ),
+)
+
 ROLE_NAME = "warden remediator"
 ROLE_DESCRIPTION = (
     "What warden's controls need to detect and fix drift of Azure OpenAI accounts, and nothing else: generated from "

@@ -70,6 +70,7 @@ class Recorder:
             trigger=self.ctx.trigger,
             app_version=__version__,
             duration_ms=self.elapsed_ms(),
+            event_time=self.ctx.event_time,
         )
         return replace(base, **fields)  # type: ignore[arg-type]
 

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from warden.audit import AuditLog
 from warden.baseline import Baseline
@@ -15,6 +15,9 @@ from warden.control import Control
 from warden.model import Mode
 from warden.ports import Ports
 from warden.state import StateStore
+
+if TYPE_CHECKING:  # imported by wiring only when notifications are set up: not on the cold-start path
+    from warden.notify import Notifier
 
 
 @dataclass
@@ -32,6 +35,7 @@ class Runtime:
     self_app_ids: frozenset[str] = frozenset()
     sleep: Callable[[float], None] = time.sleep  # waits warden itself decides on (a 404 confirmed, throttling)
     sweep_workers: int = 8  # accounts a sweep judges at once (WARDEN_SWEEP_WORKERS; docs/scale.md)
+    notifier: Notifier | None = None  # CloudEvents of remediations (docs/notifications.md): flushed by the host
 
     def active_controls(self) -> frozenset[str]:
         """The controls this runtime evaluates: implemented, and listed in the baseline."""

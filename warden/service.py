@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
 from warden import cmk_index
-from warden.audit import HoldsBack
+from warden.audit_held import HoldsBack
 from warden.errors import AzureError, RetryLaterError, TransientError
 from warden.ids import account_parts, assignment_scope, group_assignment_parts, is_assignment_id, vault_parts
 from warden.intake import Triage, triage

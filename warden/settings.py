@@ -7,7 +7,7 @@ import math
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -45,6 +45,7 @@ APP_SETTINGS: Mapping[str, str] = {
     "WARDEN_CREDENTIAL": "azure",
     "WARDEN_POLLING_INTERVAL": "azure",
     "WARDEN_LRO_TIMEOUT": "azure",
+    "WARDEN_NOTIFY_TOPIC_ENDPOINT": "azure",
     "WARDEN_ARM_CA_BUNDLE": "local",
     "WARDEN_VAULT_ENDPOINT": "local",
     "WARDEN_OPENAI_ENDPOINT": "local",
@@ -52,11 +53,14 @@ APP_SETTINGS: Mapping[str, str] = {
     "WARDEN_STATE_CONNECTION_STRING": "local",
     "WARDEN_AUDIT_DIR": "local",
     "WARDEN_STATE_DIR": "local",
+    "APPLICATIONINSIGHTS_CONNECTION_STRING": "azure",
+    "APPLICATIONINSIGHTS_AUTHENTICATION_STRING": "azure",
     "WEBSITE_INSTANCE_ID": "platform",
+    "WEBSITE_SITE_NAME": "platform",
 }
 
 #: Settings the deployment sets for the Functions host, which warden never reads: the host's own storage and the
-#: queue trigger's connection by managed identity, and Application Insights with Entra authentication.
+#: queue trigger's connection by managed identity.
 HOST_SETTINGS: frozenset[str] = frozenset(
     {
         "AzureWebJobsStorage__accountName",
@@ -64,8 +68,6 @@ HOST_SETTINGS: frozenset[str] = frozenset(
         "AzureWebJobsStorage__clientId",
         f"{SWEEP_QUEUE_CONNECTION}__credential",
         f"{SWEEP_QUEUE_CONNECTION}__clientId",
-        "APPLICATIONINSIGHTS_CONNECTION_STRING",
-        "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
     }
 )
 
@@ -118,6 +120,14 @@ class Settings:
     polling_interval: float = 5.0
     lro_timeout: float = 300.0  # a long-running operation still running after this is retried later
     retry: RetryOptions | None = None  # None: azure-core's defaults
+    # Application Insights (docs/telemetry.md): telemetry is sent only when the connection string is set; the
+    # authentication string says which managed identity's Entra token to send it with. Never printed.
+    telemetry_connection_string: str | None = field(default=None, repr=False)
+    telemetry_authentication_string: str | None = field(default=None, repr=False)
+    # An Event Grid custom topic that hears of remediations, needs-human cases and failures (docs/notifications.md);
+    # None: no notifications. site_name (the function app's, set by Azure) names the events' source.
+    notify_topic_endpoint: str | None = None
+    site_name: str | None = None
 
 
 def _ids(name: str, value: str) -> frozenset[str]:
@@ -158,6 +168,22 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     if not math.isfinite(value) or value < 0:
         raise ConfigurationError(f"{name}={text!r} must be a finite number of seconds, 0 or more")
     return value
+
+
+def _topic_endpoint(text: str) -> str | None:
+    """WARDEN_NOTIFY_TOPIC_ENDPOINT: an https URL with a host, or None when empty."""
+    url = text.strip() or None
+    try:
+        parts = urlsplit(url or "")
+        good = parts.scheme == "https" and bool(parts.hostname)
+    except ValueError:  # e.g. an unclosed [IPv6 address]
+        good = False
+    if url and not good:
+        raise ConfigurationError(
+            f"WARDEN_NOTIFY_TOPIC_ENDPOINT={url!r} must be an https URL: the Event Grid topic's endpoint, "
+            "https://TOPIC.REGION-1.eventgrid.azure.net/api/events (docs/notifications.md)"
+        )
+    return url
 
 
 #: The most workers WARDEN_SWEEP_WORKERS may ask for: the SDK's HTTP transport (requests) keeps 10 connections
@@ -213,6 +239,22 @@ def _sweep_queue(env: Mapping[str, str], state_url: str | None, state_connection
     return name
 
 
+def _telemetry(env: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """APPLICATIONINSIGHTS_CONNECTION_STRING and _AUTHENTICATION_STRING, checked (their values are never quoted)."""
+    connection = env.get("APPLICATIONINSIGHTS_CONNECTION_STRING", "").strip() or None
+    auth = env.get("APPLICATIONINSIGHTS_AUTHENTICATION_STRING", "").strip() or None
+    if connection and "instrumentationkey=" not in connection.lower():
+        raise ConfigurationError("APPLICATIONINSIGHTS_CONNECTION_STRING has no InstrumentationKey=")
+    if auth:
+        from warden.telemetry_names import entra_auth  # only when set: nothing of telemetry at a cold start without
+
+        try:
+            entra_auth(auth)
+        except ValueError as exc:
+            raise ConfigurationError(f"APPLICATIONINSIGHTS_AUTHENTICATION_STRING: {exc}") from None
+    return connection, auth
+
+
 def load_settings(env: Mapping[str, str] | None = None, *, base_dir: Path | None = None) -> Settings:
     """Read WARDEN_* settings; raise ConfigurationError naming the setting that is wrong."""
     env = os.environ if env is None else env
@@ -234,6 +276,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, base_dir: Path | None
     # Only the emulator's vaults and data planes are redirected: a real one is always reached at its own URI.
     vault_endpoint = _loopback(env, "WARDEN_VAULT_ENDPOINT")
     openai_endpoint = _loopback(env, "WARDEN_OPENAI_ENDPOINT")
+    notify_topic = _topic_endpoint(env.get("WARDEN_NOTIFY_TOPIC_ENDPOINT", ""))
     schedule = env.get("WARDEN_DATA_SWEEP_SCHEDULE", "").strip() or None
     if schedule and len(schedule.split()) != 6:
         raise ConfigurationError(
@@ -257,6 +300,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, base_dir: Path | None
     if not (state_url or state_connection):  # the state defaults to the audit log's storage account, as a pair
         state_url, state_connection = audit_url, audit_connection
     sweep_queue = _sweep_queue(env, state_url, state_connection)
+    telemetry_connection, telemetry_auth = _telemetry(env)
     if env.get("WEBSITE_INSTANCE_ID"):
         # Hosted in Azure: the app folder is the deployed package (read-only, per instance), so a local audit
         # log or state would fail or be lost, and would not be shared by scaled-out instances; and storage is
@@ -300,4 +344,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, base_dir: Path | None
         sweep_workers=_workers(env),
         polling_interval=polling,
         lro_timeout=lro_timeout,
+        telemetry_connection_string=telemetry_connection,
+        telemetry_authentication_string=telemetry_auth,
+        notify_topic_endpoint=notify_topic,
+        site_name=env.get("WEBSITE_SITE_NAME", "").strip() or None,
     )

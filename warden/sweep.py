@@ -8,7 +8,7 @@ judged by a bounded pool of workers (warden/sweep_run.py), and what they observe
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from warden.model import Trigger
@@ -46,12 +46,14 @@ def sweep(
     data_plane: bool | None = None,
     subscriptions: Sequence[str] | None = None,
     budget: RunBudget | None = None,
+    on_judged: Callable[[int], None] | None = None,
 ) -> SweepReport:
     """Re-check every account in scope. Stops early, with one record, when the tenant keeps throttling or the
     time budget runs out (warden/throttle.py).
 
     `subscriptions` narrows it to some of the baseline's (a work item of a fanned-out run, docs/scale.md), and
-    `budget` is the run's, shared by every work item of it.
+    `budget` is the run's, shared by every work item of it. `on_judged(n)` is told of each n accounts judged
+    (`warden sweep` shows progress with it, warden/progress.py).
 
     `data_plane` picks the controls: False those that read ARM only (the hourly sweep), True those that read a
     data plane (a call per account: a sweep on its own schedule), None every active control."""
@@ -62,7 +64,7 @@ def sweep(
         return report
     scope = sorted(rt.baseline.subscriptions if subscriptions is None else subscriptions)
     # One per-run cap across the whole sweep (or every work item of its run).
-    run = SweepRun(rt, trigger, controls, budget or RunBudget(), report)
+    run = SweepRun(rt, trigger, controls, budget or RunBudget(), report, on_judged=on_judged)
     try:
         if rt.ports.graph is not None and all(c.queryable for c in controls):
             run.by_query(scope)

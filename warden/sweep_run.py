@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -39,7 +39,14 @@ class SweepRun:
     """The state of one sweep: its runtime (audit held per page), throttle, budget, pool and report."""
 
     def __init__(
-        self, rt: Runtime, trigger: Trigger, controls: Sequence[Control[Any]], budget: RunBudget, report: SweepReport
+        self,
+        rt: Runtime,
+        trigger: Trigger,
+        controls: Sequence[Control[Any]],
+        budget: RunBudget,
+        report: SweepReport,
+        *,
+        on_judged: Callable[[int], None] | None = None,
     ) -> None:
         self.audit = PageAudit(rt.audit)
         self.rt = replace(rt, audit=self.audit)
@@ -48,6 +55,7 @@ class SweepRun:
         self.ids = frozenset(c.id for c in controls)
         self.budget = budget
         self.report = report
+        self.on_judged = on_judged or _nothing  # accounts judged, for a terminal's progress line
         self.throttle = SweepThrottle(rt.clock, rt.sleep)
         self.workers = max(1, rt.sweep_workers)
         self.pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="warden-sweep")
@@ -141,6 +149,7 @@ class SweepRun:
             self.audit.append(records)
             for record in records:
                 self.report.count(str(record.outcome))
+            self.on_judged(1)
         return todo
 
     def _judge(self, todo: list[Todo], scope: str, *, unlisted: int) -> bool:
@@ -173,6 +182,7 @@ class SweepRun:
 
     def _collect(self, running: dict[Future[EvaluationResult], str], return_when: str) -> None:
         done, _ = wait(running, return_when=return_when)
+        self.on_judged(len(done))
         for future in done:
             resource_id = running.pop(future)
             try:
@@ -211,6 +221,10 @@ class SweepRun:
     def _rec(self) -> Recorder:
         """Sweep-level records carry no evaluation duration."""
         return Recorder(self.ctx, self.rt.clock, time.monotonic())
+
+
+def _nothing(judged: int) -> None:
+    """No progress to show (the timers, the queue items)."""
 
 
 #: `_next_page`'s answer for a page that could not be read (recorded).

@@ -12,7 +12,7 @@ from emulator.arm.plane import ProviderFactory
 from emulator.kernel.service import Service
 from emulator.kernel.world import World
 
-from . import authorization, cognitiveservices, insights, keyvault, openai, resourcegraph
+from . import authorization, cognitiveservices, eventgrid, insights, keyvault, openai, resourcegraph
 
 #: Resource providers served by the ARM plane.
 PROVIDERS: tuple[ProviderFactory, ...] = (
@@ -23,4 +23,4 @@ PROVIDERS: tuple[ProviderFactory, ...] = (
     resourcegraph.provider,
 )
 #: Data planes, each a kernel Service built for the world; asked before ARM, which takes what none claims.
-SERVICES: tuple[Callable[[World], Service], ...] = (keyvault.KeyVaultPlane, openai.OpenAIPlane)
+SERVICES: tuple[Callable[[World], Service], ...] = (keyvault.KeyVaultPlane, openai.OpenAIPlane, eventgrid.TopicPlane)

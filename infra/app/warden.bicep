@@ -33,6 +33,9 @@ param auditRetentionDays int
 @description('Resource id of a subnet delegated to Microsoft.App/environments for VNet integration, or empty for none.')
 param appSubnetId string
 
+@description('Create an Event Grid custom topic for notifications (WARDEN_NOTIFY_TOPIC_ENDPOINT, docs/notifications.md).')
+param notifyTopic bool
+
 var deploymentContainer = 'deploymentpackage'
 var stateContainer = 'warden-state'
 var auditContainerName = 'warden-audit'
@@ -225,6 +228,34 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' = {
   }
 }
 
+// The warden workbook (docs/telemetry.md): remediations, drifts, outcomes, time to compliant, the needs-human list,
+// over the telemetry warden sends to this component. Its queries are infra/workbook.json, checked against the
+// metric and dimension names warden declares (tests/telemetry/test_workbook.py).
+resource workbook 'Microsoft.Insights/workbooks@2023-06-01' = {
+  name: guid(appInsights.id, 'warden-workbook')
+  location: location
+  tags: tags
+  kind: 'shared'
+  properties: {
+    displayName: 'warden'
+    category: 'workbook'
+    version: 'Notebook/1.0'
+    sourceId: appInsights.id
+    serializedData: replace(loadTextContent('../workbook.json'), '{component-id}', appInsights.id)
+  }
+}
+
+// Optional: the topic warden publishes remediations, needs-human cases and failures to (docs/notifications.md).
+module notify 'notify-topic.bicep' = if (notifyTopic) {
+  name: 'warden-notify-topic'
+  params: {
+    location: location
+    tags: tags
+    topicName: 'evgt-${resourceToken}'
+    principalId: appIdentity.properties.principalId
+  }
+}
+
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   // checkov:skip=CKV_AZURE_225: zone redundancy is offered for Flex Consumption in some regions only and would fail the deployment elsewhere; Event Grid redelivers for 24 hours and the hourly sweep catches up after an outage
   name: 'plan-${resourceToken}'
@@ -347,6 +378,10 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         {
           name: 'WARDEN_LRO_TIMEOUT'
           value: '300'
+        }
+        {
+          name: 'WARDEN_NOTIFY_TOPIC_ENDPOINT'
+          value: notifyTopic ? notify.outputs.endpoint : ''
         }
         {
           name: 'AzureWebJobsStorage__accountName'

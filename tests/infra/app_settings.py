@@ -22,6 +22,10 @@ SAMPLES = {
     "WARDEN_AUDIT_CONTAINER": "warden-audit",
     "WARDEN_STATE_CONTAINER": "warden-state",
     "WARDEN_SWEEP_QUEUE": "warden-sweep",
+    "WARDEN_NOTIFY_TOPIC_ENDPOINT": "https://evgt-warden.westeurope-1.eventgrid.azure.net/api/events",
+    "APPLICATIONINSIGHTS_CONNECTION_STRING": "InstrumentationKey=00000000-0000-0000-0000-000000000000;"
+    "IngestionEndpoint=https://westeurope-5.in.applicationinsights.azure.com/",
+    "APPLICATIONINSIGHTS_AUTHENTICATION_STRING": "ClientId=c3e1a7b9-2d4f-4a6e-8b0c-1f5d9e3a7c21;Authorization=AAD",
 }
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tests.infra.app_settings import deployed_environment
 from tests.infra.bicep import REPO
+from tests.test_function_app import EXPECTED_BINDINGS
 
 #: What the Functions host and warden need at run time, and nothing else of the checkout's top level.
 EXPECTED_TOP_LEVEL = {
@@ -72,6 +73,4 @@ def test_the_shipped_files_index_the_app_with_the_deployed_settings(tmp_path: Pa
         [sys.executable, "-c", code], cwd=package, env=env, capture_output=True, text=True, timeout=120, check=False
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.strip() == str(
-        sorted(["audit", "check", "data_sweep", "health", "resource_event", "sweep", "sweep_item"])
-    )
+    assert done.stdout.strip() == str(sorted(EXPECTED_BINDINGS))  # every function the checkout's app indexes

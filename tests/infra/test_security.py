@@ -68,6 +68,7 @@ def test_role_assignments_stay_on_wardens_resources_or_the_subscriptions_in_scop
             given = fields(_object_of(body)).get("scope")
             scopes.append((path.name, given.text.decode() if given else "(the module's scope)"))
     assert sorted(scopes) == [
+        ("notify-topic.bicep", "topic"),  # the optional notification topic (docs/notifications.md)
         ("role-assignment.bicep", "(the module's scope)"),  # a subscription in scope (infra/main.bicep)
         ("roles.bicep", "appInsights"),
         ("roles.bicep", "deadLetter"),

@@ -15,7 +15,7 @@ from azure.storage.blob import ContainerClient
 from emulator.builders import account, account_id
 from tests.azurite import new_container
 from tests.integration.conftest import WARDEN_APPID, WARDEN_OID, World, write_event
-from warden.audit import HeldBack
+from warden.audit_held import HeldBack
 from warden.azure import functions_host
 from warden.azure.audit_blob import BlobAuditLog
 from warden.azure.state_blob import BlobStateStore

@@ -25,7 +25,8 @@ from azure.core.exceptions import AzureError as SdkError
 from azure.core.exceptions import HttpResponseError, ResourceExistsError
 from azure.storage.blob import ContainerClient
 
-from warden.audit import GENESIS_HASH, HeldBack, HoldsBack, batch_day, chain, entry_head, parse_lines, tail_entry
+from warden.audit import GENESIS_HASH, batch_day, chain, entry_head, fit_record, parse_lines, tail_entry
+from warden.audit_held import HeldBack, HoldsBack
 from warden.azure.audit_blob_read import (
     PREFIX,
     TAIL_BYTES,
@@ -53,7 +54,6 @@ BLOCK_LIMIT = 50_000  # the service refuses appends to an append blob past this 
 ROLLOVER_BLOCKS = 49_000  # close a blob well before the limit: racing writers still need room for a marker
 MAX_APPEND_BYTES = 4 * 1024 * 1024  # append_block's size limit on older service versions (newer: 100 MiB)
 APPEND_BUDGET_S = 60.0  # how long lost races may go on before append gives up (the caller then changes nothing)
-CUT_TEXT = 4096  # a record too big for one block keeps this many characters of each text field
 ROLLOVER_KIND = RecordKind.ROLLOVER
 # Lost races: another writer appended first, or the blob was closed, filled or not created yet.
 _RACE_CODES = frozenset({"AppendPositionConditionNotMet", "BlockCountExceedsLimit", "BlobNotFound"})
@@ -94,31 +94,6 @@ class AppendStats:
     blocks: int = 0
     batches: int = 0
     lost_races: int = 0
-
-
-def fit_record(record: AuditRecord, line_bytes: int) -> AuditRecord:
-    """A record whose line alone exceeds one append block, cut so that it fits: its objects replaced by a note
-    of their size and its text fields cut, so the record is still in the chain rather than lost."""
-    note = f"[cut: the record's {line_bytes} bytes exceed one append block of {MAX_APPEND_BYTES}]"
-    log.warning("audit: a %s record of %d bytes exceeds one append block; stored cut", record.kind, line_bytes)
-    cut: dict[str, Json] = {"cut": note}
-
-    def text(value: str) -> str:
-        return value if len(value) <= CUT_TEXT else value[:CUT_TEXT] + "…"
-
-    return dataclasses.replace(
-        record,
-        event_id=text(record.event_id),
-        correlation_id=text(record.correlation_id),
-        resource_id=text(record.resource_id),
-        control_id=text(record.control_id),
-        observed=cut if record.observed else {},
-        expected=cut if record.expected else {},
-        change=cut if record.change else {},
-        steps=(cut,) if record.steps else (),
-        reason=f"{text(record.reason)} {note}".strip(),
-        error=text(record.error),
-    )
 
 
 class BlobAuditLog(HoldsBack):
@@ -259,6 +234,7 @@ class BlobAuditLog(HoldsBack):
         if batch.error is not None:  # one exception per caller: the writer's own may be raised in other threads
             self.held.put_back(held[batch.written :])  # those in blocks that landed stay written
             raise AuditWriteError(str(batch.error)) from (batch.error.__cause__ or batch.error)
+        self.observed(records)
 
     def _write_queued(self, mine: _Batch) -> None:
         """Append queued batches, oldest first, until `mine` is in the log; on failure fail the batches tried."""
@@ -303,7 +279,7 @@ class BlobAuditLog(HoldsBack):
             if size + len(line) > MAX_APPEND_BYTES:
                 if len(lines) > 1:
                     break
-                line, next_seq, next_hash = chain([fit_record(record, len(line))], seq, hash_)
+                line, next_seq, next_hash = chain([fit_record(record, len(line), MAX_APPEND_BYTES)], seq, hash_)
                 if size + len(line) > MAX_APPEND_BYTES:
                     raise AuditWriteError(f"an audit record of {len(line)} bytes does not fit one append block")
             lines.append(line)

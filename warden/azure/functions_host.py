@@ -15,7 +15,7 @@ from pathlib import Path
 import azure.functions as func
 
 from warden import __version__
-from warden.audit import HoldsBack
+from warden.audit_held import HoldsBack
 from warden.audit_review import filter_entries
 from warden.azure import sweep_queue
 from warden.azure.echo_fast import recognise
@@ -40,6 +40,9 @@ logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(l
 
 _APP_DIR = Path(__file__).resolve().parents[2]
 DEFAULT_AUDIT_LIMIT = 1000
+# How long an invocation waits, after its work is audited, for its notifications to go out (docs/notifications.md):
+# a frozen or recycled instance would strand them. Bounded, so a topic that is down delays nothing for long.
+NOTIFY_FLUSH_SECONDS = 2.0
 _runtime: Runtime | None = None
 _runtime_lock = threading.Lock()
 
@@ -62,6 +65,8 @@ def get_runtime() -> Runtime:
         if _runtime is None:
             _runtime = build_runtime(load_settings(base_dir=_APP_DIR))
             atexit.register(_flush_held, _runtime)
+            if _runtime.notifier is not None:
+                atexit.register(_runtime.notifier.close, NOTIFY_FLUSH_SECONDS)
         return _runtime
 
 
@@ -86,6 +91,19 @@ def on_event(event: func.EventGridEvent | func.CloudEvent, rt: Runtime | None = 
     Event Grid redelivers the event. A self-caused echo is only counted (docs/audit.md "Self-caused echoes"):
     recognised before the decode when its shape is plain (warden/azure/echo_fast.py), after it otherwise."""
     rt = rt or get_runtime()
+    try:
+        return _on_event(event, rt)
+    finally:
+        settle_notifications(rt)
+
+
+def settle_notifications(rt: Runtime) -> None:
+    """At the end of an invocation: give its notifications NOTIFY_FLUSH_SECONDS to go out (they never fail it)."""
+    if rt.notifier is not None and not rt.notifier.flush(NOTIFY_FLUSH_SECONDS):
+        log.warning("notify: %s still pending at the end of the invocation", rt.notifier.stats()["pending"])
+
+
+def _on_event(event: func.EventGridEvent | func.CloudEvent, rt: Runtime) -> EventResult | None:
     trace = _echo_trace(rt)
     if trace is not None and (echo := recognise(event, rt)) is not None:
         return _count_echo(trace, echo)
@@ -128,6 +146,13 @@ def on_timer(timer: func.TimerRequest) -> None:
     item per subscription on the queue (docs/scale.md "Fan-out")."""
     if not sweep_queue.plan_timer(get_runtime(), load_settings(base_dir=_APP_DIR), timer, data_plane=False):
         _log_sweep("sweep", sweep(get_runtime(), data_plane=False))
+    settle_notifications(get_runtime())
+
+
+def on_sweep_item(msg: func.QueueMessage) -> None:
+    """One work item of a fanned-out sweep (docs/scale.md "Fan-out"); raising makes the host redeliver it."""
+    sweep_queue.handle_message(get_runtime(), msg)
+    settle_notifications(get_runtime())
 
 
 def on_data_timer(timer: func.TimerRequest) -> None:
@@ -135,6 +160,7 @@ def on_data_timer(timer: func.TimerRequest) -> None:
     like the hourly sweep when WARDEN_SWEEP_QUEUE is set."""
     if not sweep_queue.plan_timer(get_runtime(), load_settings(base_dir=_APP_DIR), timer, data_plane=True):
         _log_sweep("data sweep", sweep(get_runtime(), data_plane=True))
+    settle_notifications(get_runtime())
 
 
 def _log_sweep(name: str, report: SweepReport) -> None:
@@ -154,6 +180,7 @@ def on_check(req: func.HttpRequest) -> func.HttpResponse:
         result = check_account(get_runtime(), account, named or None)
     except ValueError as exc:
         return func.HttpResponse(f"bad query: {for_log(str(exc))}\n", status_code=400)
+    settle_notifications(get_runtime())
     body = {"account": account, "outcomes": [o.value for o in result.outcomes]}
     return func.HttpResponse(json.dumps(body), status_code=200, mimetype="application/json")
 
@@ -176,6 +203,8 @@ def on_health(req: func.HttpRequest) -> func.HttpResponse:
         # Without its own ids warden cannot tell its own changes' events from anyone else's (DESIGN §4).
         "loopGuard": {"selfObjectIds": bool(rt.self_object_ids), "selfAppIds": bool(rt.self_app_ids)},
     }
+    if rt.notifier is not None:  # delivery counters since the worker started (docs/notifications.md)
+        body["notifications"] = rt.notifier.stats()
     return func.HttpResponse(json.dumps(body), status_code=200, mimetype="application/json")
 
 

@@ -12,6 +12,7 @@ from azure.core.credentials import TokenCredential
 
 from detectors import CONTROLS
 from warden.audit import AuditLog, LocalAuditLog
+from warden.audit_held import HoldsBack
 from warden.azure.credentials import StaticTokenCredential
 from warden.baseline import load_baseline
 from warden.ports import (
@@ -30,6 +31,7 @@ from warden.state import LocalStateStore, StateStore
 
 if TYPE_CHECKING:
     from warden.azure.clients import ClientFactory
+    from warden.notify import Notifier
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +70,20 @@ def build_audit(settings: Settings, credential: TokenCredential | None = None) -
             )
         return blob_log
     return LocalAuditLog(settings.audit_dir)
+
+
+def observe_audit(audit: AuditLog, settings: Settings, credential: TokenCredential) -> Notifier | None:
+    """Tell notifications (docs/notifications.md) and telemetry (docs/telemetry.md) of every record the audit sink
+    writes, each only when its setting is set; the notifier is returned so the host can flush it and report it."""
+    from warden.azure.notify_eventgrid import build_notifier
+    from warden.azure.telemetry import build_telemetry  # its names module only here: not on the cold-start path
+
+    notifier = build_notifier(settings, credential)
+    telemetry = build_telemetry(settings)
+    observers = [o.observe for o in (notifier, telemetry) if o is not None]
+    if observers and isinstance(audit, HoldsBack):  # both of warden's sinks are
+        audit.observers = (*audit.observers, *observers)
+    return notifier
 
 
 def build_state(settings: Settings, credential: TokenCredential | None = None) -> StateStore:
@@ -166,6 +182,8 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utc_now
         retry=settings.retry,
     )
     accounts = CognitiveAccounts(clients, polling_interval=settings.polling_interval, lro_timeout=settings.lro_timeout)
+    audit = build_audit(settings, credential)
+    notifier = observe_audit(audit, settings, credential)
     return Runtime(
         baseline=baseline,
         ports=Ports(
@@ -178,7 +196,7 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utc_now
             diagnostics=cast(DiagnosticsPort, LazyPort(lambda: _diagnostics(clients))),
             graph=cast(ResourceGraphPort, LazyPort(lambda: _resource_graph(clients))),
         ),
-        audit=build_audit(settings, credential),
+        audit=audit,
         state=build_state(settings, credential),
         controls=CONTROLS,
         clock=clock,
@@ -186,4 +204,5 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utc_now
         self_object_ids=settings.self_object_ids,
         self_app_ids=settings.self_app_ids,
         sweep_workers=settings.sweep_workers,
+        notifier=notifier,
     )

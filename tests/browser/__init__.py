@@ -1,0 +1,1 @@
+"""Browser tests: the pages the Function App serves, in headless chromium (docs/review.md)."""
