@@ -24,9 +24,10 @@ from typing import Any
 from emulator.builders import account_id
 from warden.audit import AuditLog, LocalAuditLog
 from warden.audit_page import PageQuery, render_audit_page
-from warden.azure.admin_routes import build_audit_page, build_report
+from warden.azure.admin_routes import build_audit_page
 from warden.cli_log import since_time
 from warden.model import AuditRecord, Decision, Json, Mode, Outcome, RecordKind, Trigger
+from warden.posture import read_posture
 from warden.report_html import render_report
 
 #: The period's last instant: the pages are built "now" = END, so the figures do not depend on the clock.
@@ -162,7 +163,7 @@ def measure(audit: AuditLog, runs: int) -> list[tuple[str, float, float, int, in
 
     def report(days: int) -> Callable[[], tuple[str, int]]:
         def build() -> tuple[str, int]:
-            posture = build_report(audit, END, days)
+            posture = read_posture(audit, now=END, days=days)
             return render_report(posture), posture.entries_read
 
         return build

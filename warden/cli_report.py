@@ -7,25 +7,22 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from warden.cli_log import add_source, open_log, positive_arg
 from warden.errors import WardenError
-from warden.posture import build_posture
+from warden.posture import DEFAULT_DAYS, read_posture
 from warden.report_html import render_report
 from warden.report_text import format_posture, posture_json, totals_line
 from warden.text import printable
-
-DEFAULT_DAYS = 7
 
 
 def run_report(args: argparse.Namespace) -> int:
     """`warden report`: where each resource stands per control (the latest record in the last --days days)."""
     try:
         audit = open_log(args)
-        now = datetime.now(UTC)
-        posture = build_posture(audit.entries(since=now - timedelta(days=args.days)), now=now, days=args.days)
+        posture = read_posture(audit, now=datetime.now(UTC), days=args.days)
         if args.json:
             print(json.dumps(posture_json(posture), indent=2))
         elif args.html:

@@ -1,5 +1,6 @@
 """The compliance posture from the audit log (docs/report.md): the latest record per resource and control in a
-window of days, counted by status per control, per subscription and per UTC day (the trend). Pure: no I/O.
+window of days, counted by status per control, per subscription and per UTC day (the trend). build_posture is pure;
+read_posture reads the window through the AuditLog port, for `warden report` and GET /api/report alike.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from warden.audit import format_time, parse_time
+from warden.audit import AuditLog, format_time, parse_time
 from warden.ids import ascii_lower, normalize_id, subscription_of
 from warden.model import Json, Outcome, RecordKind
 
@@ -41,6 +42,8 @@ STATUS_OF: Mapping[str, Status | None] = {
     Outcome.SKIPPED: None,
     Outcome.RESOURCE_GONE: None,
 }
+#: The window of `warden report` and GET /api/report when none is given, in days.
+DEFAULT_DAYS = 7
 #: An intent whose result never came (the process died, or it is still running at `now`).
 NO_RESULT = "no result recorded"
 # The planner's exempt reason: "exempt until <when> (owner <owner>): <reason>" (warden/planner.py).
@@ -270,6 +273,11 @@ def build_posture(entries: Iterable[Mapping[str, Json]], *, now: datetime, days:
         entries_read=read,
         unreadable=unreadable,
     )
+
+
+def read_posture(audit: AuditLog, *, now: datetime, days: int) -> Posture:
+    """The posture of the last `days` days of `audit`: only the day files/blobs that can hold them are read."""
+    return build_posture(audit.entries(since=now - timedelta(days=days)), now=now, days=days)
 
 
 def needs_human(p: Posture) -> tuple[Item, ...]:

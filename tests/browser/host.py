@@ -6,15 +6,16 @@ x-functions-key). Only what the browser tests need: GET, one key, no route param
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import azure.functions as func
+
+from tests.loopback import serving
 
 
 @dataclass(frozen=True)
@@ -104,13 +105,6 @@ def functions_host(functions: Mapping[str, Any], key: str) -> Iterator[Served]:
     """Serve the app's HTTP functions on 127.0.0.1 at a random port until the block ends."""
     served = Served("")
     handler = type("Handler", (_Handler,), {"routes": http_routes(functions), "key": key, "served": served})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    served.base = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, name="functions-host", daemon=True)
-    thread.start()
-    try:
+    with serving(handler, "functions-host") as base:
+        served.base = base
         yield served
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)

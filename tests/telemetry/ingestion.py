@@ -9,8 +9,10 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.loopback import serving
 
 TRACK_PATH = "/v2.1/track"
 
@@ -101,13 +103,6 @@ def _handler(sink: Ingestion) -> type[BaseHTTPRequestHandler]:
 def ingestion_endpoint() -> Iterator[Ingestion]:
     """An ingestion endpoint on 127.0.0.1, a random port, served in a thread until the block ends."""
     sink = Ingestion("")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(sink))
-    sink.endpoint = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="ingestion", daemon=True)
-    thread.start()
-    try:
+    with serving(_handler(sink), "ingestion", poll_interval=0.05) as base:
+        sink.endpoint = base
         yield sink
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)

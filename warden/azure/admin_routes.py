@@ -22,9 +22,7 @@ from warden.redact import for_log
 
 if TYPE_CHECKING:  # the pages' modules load on the first request: cold start pays for none of them
     from warden.audit_page import AuditPage, PageQuery
-    from warden.posture import Posture
 
-DEFAULT_REPORT_DAYS = 7
 #: A year of day files is the most one request reads (the report's cost follows its window).
 MAX_REPORT_DAYS = 366
 DEFAULT_PAGE_SINCE = "7d"
@@ -61,17 +59,12 @@ def _page(document: str) -> func.HttpResponse:
 
 def report_days(text: str | None) -> int:
     """`days`: a whole number from 1 to MAX_REPORT_DAYS; raises ValueError."""
-    days = positive_count(text or str(DEFAULT_REPORT_DAYS))
+    from warden.posture import DEFAULT_DAYS
+
+    days = positive_count(text or str(DEFAULT_DAYS))
     if days > MAX_REPORT_DAYS:
         raise ValueError(f"at most {MAX_REPORT_DAYS}: {days}")
     return days
-
-
-def build_report(audit: AuditLog, now: datetime, days: int) -> Posture:
-    """The posture from the entries of the last `days` days: only their day files/blobs are read."""
-    from warden.posture import build_posture
-
-    return build_posture(audit.entries(since=now - timedelta(days=days)), now=now, days=days)
 
 
 def report_response(req: func.HttpRequest, audit: AuditLog, now: datetime) -> func.HttpResponse:
@@ -82,10 +75,11 @@ def report_response(req: func.HttpRequest, audit: AuditLog, now: datetime) -> fu
     form = req.params.get("format") or "html"
     if form not in ("html", "json"):
         return _bad("format", ValueError(f"html or json, not {form!r}"))
+    from warden.posture import read_posture
     from warden.report_html import render_report
     from warden.report_text import posture_json
 
-    posture = build_report(audit, now, days)
+    posture = read_posture(audit, now=now, days=days)
     if form == "json":
         return func.HttpResponse(json.dumps(posture_json(posture)), status_code=200, mimetype="application/json")
     return _page(with_audit_link(render_report(posture), days))
