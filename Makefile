@@ -8,7 +8,7 @@ DEMO_SELF_OID := 9d2c7e41-5b3a-4f8e-a1c6-7e0b2d9f3a15
 
 .PHONY: install old-sdk demo test lint typecheck unit bench clean
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-admin.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
@@ -77,4 +77,4 @@ bench: $(VENV)/.installed node_modules/.installed
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(DEMO_OUT) .warden .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(DEMO_OUT) .warden .mypy_cache .ruff_cache .pytest_cache build dist *.egg-info

@@ -213,9 +213,11 @@ class Emulator:
         status: int | None = None,
         retry_after: float = 0,
         delay: float = 0,
+        message: str | None = None,
     ) -> None:
-        """Arm a fault for requests whose method matches (`*` = any) and whose URL path matches `path`."""
-        self._world.faults.add(Fault(method, path, kind, count, status, retry_after, delay))
+        """Arm a fault for requests whose method matches (`*` = any) and whose URL path matches `path`; `message`
+        replaces the kind's own error message (a `forbidden` fault can name the action and scope as ARM does)."""
+        self._world.faults.add(Fault(method, path, kind, count, status, retry_after, delay, message))
 
     def on_request(self, method: str, path: str, callback: Callable[[], object], count: int = 1) -> None:
         """Test hook: run `callback()` before each of the next `count` requests whose method matches (`*` =

@@ -238,4 +238,4 @@ def test_check_baseline_reports_deep_nesting_without_a_traceback(tmp_path: Path)
     deep.write_text(HEAD + "controls: " + "[" * 3000 + "]" * 3000 + "\n", encoding="utf-8")
     done = warden("check-baseline", str(deep))
     assert done.returncode == 2
-    assert done.stderr == f"error: {deep}:5: lists and mappings nest deeper than 16 levels\n"
+    assert done.stderr == f"error: {deep}:5: lists and mappings nest deeper than 16 levels\n{deep}: 1 problem(s)\n"

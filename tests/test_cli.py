@@ -335,24 +335,28 @@ def test_check_baseline(tmp_path: Path) -> None:
     assert "bad.yaml:" in refused.stderr and "aproved_ip_ranges" in refused.stderr
 
 
+def emulator_env(emu: Any, tmp_path: Path) -> dict[str, str]:
+    """The environment of `warden sweep` against the emulator with the demo baseline, state and audit in tmp_path."""
+    return {
+        **os.environ,
+        "WARDEN_BASELINE": str(DEMO / "baseline.yaml"),
+        "WARDEN_ARM_ENDPOINT": emu.endpoint,
+        "WARDEN_ARM_CA_BUNDLE": emu.ca_path,
+        "WARDEN_VAULT_ENDPOINT": emu.vault_endpoint,
+        "WARDEN_OPENAI_ENDPOINT": emu.openai_endpoint,
+        "WARDEN_CREDENTIAL": "static",
+        "WARDEN_AUDIT_DIR": str(tmp_path / "audit"),
+        "WARDEN_STATE_DIR": str(tmp_path / "state"),
+    }
+
+
 def test_sweep_command_uses_the_environment_settings(tmp_path: Path) -> None:
-    import os
 
     from emulator import Emulator
 
     scenario = json.loads((DEMO / "tenant.json").read_text())
     with Emulator(scenario) as emu:
-        env = {
-            **os.environ,
-            "WARDEN_BASELINE": str(DEMO / "baseline.yaml"),
-            "WARDEN_ARM_ENDPOINT": emu.endpoint,
-            "WARDEN_ARM_CA_BUNDLE": emu.ca_path,
-            "WARDEN_VAULT_ENDPOINT": emu.vault_endpoint,
-            "WARDEN_OPENAI_ENDPOINT": emu.openai_endpoint,
-            "WARDEN_CREDENTIAL": "static",
-            "WARDEN_AUDIT_DIR": str(tmp_path / "audit"),
-            "WARDEN_STATE_DIR": str(tmp_path / "state"),
-        }
+        env = emulator_env(emu, tmp_path)
         done = subprocess.run(
             [sys.executable, "-m", "warden", "sweep", "--mode", "dry-run"],
             cwd=REPO,
@@ -457,8 +461,12 @@ def test_sweep_and_replay_summaries_escape_control_characters(tmp_path: Path, mo
 
     hostile = "evt-1\nswept 999 account(s): 0 failed\x1b[2J\u202e"
     report = SweepReport(accounts=1, outcomes={"compliant": 1}, errors=[f"{hostile}: HTTP 500"])
-    monkeypatch.setattr(settings, "load_settings", types.SimpleNamespace)
-    monkeypatch.setattr(wiring, "build_runtime", lambda s: None)
+    from warden.azure.credentials import StaticTokenCredential
+
+    fake_settings = types.SimpleNamespace(baseline_path=DEMO / "baseline.yaml", arm_endpoint="https://127.0.0.1:1")
+    monkeypatch.setattr(settings, "load_settings", lambda: fake_settings)
+    monkeypatch.setattr(wiring, "build_credential", lambda s: StaticTokenCredential())
+    monkeypatch.setattr(wiring, "build_runtime", lambda s, **_: None)
     monkeypatch.setattr(sweeping, "sweep", lambda rt, trigger, **_: report)
     assert cli.main(["sweep"]) == 1
     result = cli_replay.ReplayResult(redelivery=[f"{hostile}: throttled"])

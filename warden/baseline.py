@@ -1,6 +1,7 @@
 """baseline.yaml read and validated into a frozen `Baseline`: modes, scope, limits, parameters, exemptions.
 
-Every problem fails start-up with the file, the line and the key path; nothing is silently ignored.
+Every problem fails start-up with the file, the line and the key path, all of them at once; nothing is silently
+ignored.
 """
 
 from __future__ import annotations
@@ -51,6 +52,10 @@ _LIMIT_MAXIMA = {
     "attempt_window_hours": 168,
 }
 _LIMIT_KEYS = tuple(_LIMIT_MAXIMA)
+_LIST_IDS = '`az account list --query "[].id" -o tsv` lists yours'
+# Required keys with what to write when one is missing.
+_TOP_REQUIRED = {"version": "add `version: 1`", "scope": "add `scope:` with `subscriptions: [<subscription id>]`"}
+_SCOPE_REQUIRED = {"subscriptions": "add `subscriptions: [<subscription id>]`"}
 
 
 @dataclass(frozen=True)
@@ -120,23 +125,27 @@ def parse_baseline(text: str, source: str = "<string>", *, now: datetime | None 
 
 
 class _Reader(NodeReader):
-    """Reads the baseline's sections from the composed node tree, so that every value keeps its line."""
+    """Reads the baseline's sections from the composed node tree, so that every value keeps its line. Each
+    section, entry and value is read on its own, so that one run finds every problem in the file."""
 
     def baseline(self, text: str, now: datetime) -> Baseline:
         root = self.compose(text)
-        top = self.mapping(root, "", _TOP_KEYS, required=("version", "scope"))
-        version_node = top["version"][1]
-        version = self.integer(version_node, "version", minimum=1)
-        if version not in SUPPORTED_VERSIONS:
-            self.at(version_node, "version", f"unsupported version {version} (supported: 1)")
-        mode = self.mode(top["mode"][1], "mode") if "mode" in top else DEFAULT_MODE
-        limits = self.limits(top["limits"][1]) if "limits" in top else Limits()
-        controls = self.controls(top["controls"][1]) if "controls" in top else {}
-        exemptions = read_exemptions(self, top["exemptions"][1], now) if "exemptions" in top else ()
+        top = self.attempt(None, self.mapping, root, "", _TOP_KEYS, required=_TOP_REQUIRED)
+        if top is None:  # not a mapping: nothing else can be read
+            self.finish()
+        assert top is not None
+        version = self.attempt(1, self.version, top["version"][1]) if "version" in top else 1
+        mode = self.attempt(DEFAULT_MODE, self.mode, top["mode"][1], "mode") if "mode" in top else DEFAULT_MODE
+        subscriptions = self.attempt(frozenset(), self.subscriptions, top["scope"][1]) if "scope" in top else None
+        limits = self.attempt(Limits(), self.limits, top["limits"][1]) if "limits" in top else Limits()
+        controls = self.attempt({}, self.controls, top["controls"][1]) if "controls" in top else {}
+        exemptions = self.attempt((), read_exemptions, self, top["exemptions"][1], now) if "exemptions" in top else ()
+        self.finish()
+        assert subscriptions is not None  # a missing scope is a problem, raised by finish()
         return Baseline(
             version=version,
             mode=mode,
-            subscriptions=self.subscriptions(top["scope"][1]),
+            subscriptions=subscriptions,
             limits=limits,
             controls=MappingProxyType(controls),
             exemptions=exemptions,
@@ -145,19 +154,30 @@ class _Reader(NodeReader):
 
     # -- sections ----------------------------------------------------------------------------------------
 
+    def version(self, node: Node) -> int:
+        version = self.integer(node, "version", minimum=1)
+        if version not in SUPPORTED_VERSIONS:
+            self.at(node, "version", f"unsupported version {version} (supported: 1)")
+        return version
+
     def subscriptions(self, node: Node) -> frozenset[str]:
-        scope = self.mapping(node, "scope", ("subscriptions",), required=("subscriptions",))
+        scope = self.mapping(node, "scope", ("subscriptions",), required=_SCOPE_REQUIRED)
+        if "subscriptions" not in scope:
+            return frozenset()  # its problem is recorded
         seq_node = scope["subscriptions"][1]
         items = self.sequence(seq_node, "scope.subscriptions")
         if not items:
-            self.at(seq_node, "scope.subscriptions", "must list at least one subscription id")
-        out: set[str] = set()
-        for i, item in enumerate(items):
-            sub = self.string(item, f"scope.subscriptions[{i}]")
-            if not is_guid(sub):
-                self.at(item, f"scope.subscriptions[{i}]", f"{sub!r} is not a subscription id (a GUID)")
-            out.add(sub.lower())
-        return frozenset(out)
+            self.at(seq_node, "scope.subscriptions", f"must list at least one subscription id ({_LIST_IDS})")
+        return frozenset(
+            self.attempt("", self.subscription, item, f"scope.subscriptions[{i}]") for i, item in enumerate(items)
+        )
+
+    def subscription(self, node: Node, path: str) -> str:
+        sub = self.string(node, path)
+        if not is_guid(sub):
+            problem = f"{sub!r} is not a subscription id (a GUID, 8-4-4-4-12 hex digits); {_LIST_IDS}"
+            self.at(node, path, problem)
+        return sub.lower()
 
     def limits(self, node: Node) -> Limits:
         given = self.mapping(node, "limits", _LIMIT_KEYS)
@@ -166,7 +186,8 @@ class _Reader(NodeReader):
         def read(key: str, minimum: int, default: int) -> int:
             if key not in given:
                 return default
-            return self.integer(given[key][1], f"limits.{key}", minimum=minimum, maximum=_LIMIT_MAXIMA[key])
+            maximum = _LIMIT_MAXIMA[key]
+            return self.attempt(default, self.integer, given[key][1], f"limits.{key}", minimum=minimum, maximum=maximum)
 
         return Limits(
             max_actions_per_run=read("max_actions_per_run", 1, defaults.max_actions_per_run),
@@ -184,22 +205,32 @@ class _Reader(NodeReader):
         for control_id, (key_node, value_node) in entries.items():
             path = f"controls.{control_id}"
             if control_id not in KNOWN_CONTROLS:
-                self.at(key_node, path, f"unknown control id{suggest(control_id, KNOWN_CONTROLS)}")
-            declared = control(control_id)
-            # `network.outbound:` with nothing after it: listed, with no settings of its own.
-            if value_node.tag == TAG + "null":
-                out[control_id] = ControlConfig(mode=None, params=declared.default_params())
+                # Its settings are not checked: they would be wrong only for lack of the right id.
+                self.note(key_node, path, f"unknown control id{suggest(control_id, KNOWN_CONTROLS)}")
                 continue
-            parameters = declared.parameters()
-            fields = self.mapping(value_node, path, ("mode", *parameters))
-            mode = self.mode(fields["mode"][1], f"{path}.mode") if "mode" in fields else None
-            given = {
-                name: self.param(fields[name][1], f"{path}.{name}", spec.metadata["parse"])
-                for name, spec in parameters.items()
-                if name in fields
-            }
-            out[control_id] = ControlConfig(mode=mode, params=declared.make_params(given))
+            config = self.attempt(None, self.control_config, control_id, value_node, path)
+            if config is not None:
+                out[control_id] = config
         return out
+
+    def control_config(self, control_id: str, node: Node, path: str) -> ControlConfig | None:
+        """One entry of `controls:`; None when a problem in it is recorded."""
+        declared = control(control_id)
+        # `network.outbound:` with nothing after it: listed, with no settings of its own.
+        if node.tag == TAG + "null":
+            return ControlConfig(mode=None, params=declared.default_params())
+        parameters = declared.parameters()
+        before = self.problems.count
+        fields = self.mapping(node, path, ("mode", *parameters))
+        mode = self.attempt(None, self.mode, fields["mode"][1], f"{path}.mode") if "mode" in fields else None
+        given = {
+            name: self.attempt(None, self.param, fields[name][1], f"{path}.{name}", spec.metadata["parse"])
+            for name, spec in parameters.items()
+            if name in fields
+        }
+        if self.problems.count > before:
+            return None
+        return ControlConfig(mode=mode, params=declared.make_params(given))
 
     def param(self, node: Node, path: str, parse: Any) -> object:
         """A parameter's typed value; its reader's ParamError is reported at the list item it names."""

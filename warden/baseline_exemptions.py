@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Callable
 from datetime import MAXYEAR, UTC, date, datetime, time, timedelta
+from typing import TypeVar
 
 from yaml.nodes import Node
 
 from warden.baseline_yaml import TAG, NodeReader, suggest
 from warden.model import Exemption
 from warden.registry import CONTROL_IDS
+
+T = TypeVar("T")
 
 #: The expiry of `expires: 9999-12-31` ("never"): the end of that day is past the last representable instant.
 END_OF_TIME = datetime.max.replace(tzinfo=UTC)
@@ -25,7 +29,14 @@ ACKNOWLEDGE = "acknowledge_broad"
 #: for much of the tenant, so it must come back to its owner (a narrow one may say "never", 9999-12-31).
 MAX_BROAD_DAYS = 365
 
-_REQUIRED = ("resource", "control", "reason", "owner", "expires")
+# Required keys with what to write when one is missing.
+_REQUIRED = {
+    "resource": "the ARM id or pattern it exempts, /subscriptions/<id>/resourceGroups/<name>/...",
+    "control": "a control id, or '*' for every control",
+    "reason": "why the resource may keep its drift",
+    "owner": "who answers for it",
+    "expires": "a date, YYYY-MM-DD",
+}
 _KEYS = (*_REQUIRED, ACKNOWLEDGE)
 _GLOB = re.compile(r"[*?\[]")  # fnmatch's wildcards
 # Two made-up resources that share nothing: a pattern matching both matches every resource (of a subscription).
@@ -81,32 +92,50 @@ def describe(exemption: Exemption) -> str:
 
 
 def read_exemptions(reader: NodeReader, node: Node, now: datetime) -> tuple[Exemption, ...]:
-    """Every entry of `exemptions:`; `now` (aware) is when the file is read, which bounds a broad expiry."""
+    """Every entry of `exemptions:`; `now` (aware) is when the file is read, which bounds a broad expiry. Each
+    entry, and each of its fields, is read on its own, so that every problem in them is found."""
     out: list[Exemption] = []
     for i, item in enumerate(reader.sequence(node, "exemptions")):
-        path = f"exemptions[{i}]"
-        fields = reader.mapping(item, path, _KEYS, required=_REQUIRED)
-        resource_node = fields["resource"][1]
-        resource = reader.string(resource_node, f"{path}.resource")
-        if not (resource.lower().startswith("/subscriptions/") or resource.startswith("*")):
-            # A pattern that cannot match an ARM id would exempt nothing, silently.
-            problem = f"{resource!r} must be an ARM id or glob starting with /subscriptions/ (or *)"
-            reader.at(resource_node, f"{path}.resource", problem)
-        control = reader.string(fields["control"][1], f"{path}.control")
-        if control != "*" and control not in CONTROL_IDS:
-            problem = f"unknown control id {control!r}{suggest(control, CONTROL_IDS)}"
-            reader.at(fields["control"][1], f"{path}.control", problem)
-        exemption = Exemption(
-            resource_pattern=resource,
-            control_id=control,
-            reason=reader.string(fields["reason"][1], f"{path}.reason"),
-            owner=reader.string(fields["owner"][1], f"{path}.owner"),
-            expires=expiry(reader, fields["expires"][1], f"{path}.expires"),
-        )
-        acknowledged = ACKNOWLEDGE in fields and reader.boolean(fields[ACKNOWLEDGE][1], f"{path}.{ACKNOWLEDGE}")
-        _check_reach(reader, fields, path, exemption, acknowledged=acknowledged, now=now)
-        out.append(exemption)
+        exemption = reader.attempt(None, _exemption, reader, item, f"exemptions[{i}]", now)
+        if exemption is not None:
+            out.append(exemption)
     return tuple(out)
+
+
+def _exemption(reader: NodeReader, node: Node, path: str, now: datetime) -> Exemption | None:
+    fields = reader.mapping(node, path, _KEYS, required=_REQUIRED)
+
+    def read(key: str, parse: Callable[[NodeReader, Node, str], T]) -> T | None:
+        return reader.attempt(None, parse, reader, fields[key][1], f"{path}.{key}") if key in fields else None
+
+    resource = read("resource", _resource)
+    control = read("control", _control)
+    reason = read("reason", NodeReader.string)
+    owner = read("owner", NodeReader.string)
+    expires = read("expires", expiry)
+    acknowledged = read(ACKNOWLEDGE, NodeReader.boolean) if ACKNOWLEDGE in fields else False
+    if resource is None or control is None or reason is None or owner is None or expires is None:
+        return None  # each problem is recorded; how far it reaches is judged only on a complete entry
+    if acknowledged is None:
+        return None
+    exemption = Exemption(resource_pattern=resource, control_id=control, reason=reason, owner=owner, expires=expires)
+    _check_reach(reader, fields, path, exemption, acknowledged=acknowledged, now=now)
+    return exemption
+
+
+def _resource(reader: NodeReader, node: Node, path: str) -> str:
+    resource = reader.string(node, path)
+    if not (resource.lower().startswith("/subscriptions/") or resource.startswith("*")):
+        # A pattern that cannot match an ARM id would exempt nothing, silently.
+        reader.at(node, path, f"{resource!r} must be an ARM id or glob starting with /subscriptions/ (or *)")
+    return resource
+
+
+def _control(reader: NodeReader, node: Node, path: str) -> str:
+    control = reader.string(node, path)
+    if control != "*" and control not in CONTROL_IDS:
+        reader.at(node, path, f"unknown control id {control!r}{suggest(control, CONTROL_IDS)}")
+    return control
 
 
 def _check_reach(

@@ -8,7 +8,19 @@ import json
 import sys
 from pathlib import Path
 
-INFRA = Path(__file__).resolve().parents[1] / "infra"
+from warden.exit_codes import ExitCode
+
+#: The checkout's infra/ when warden runs from one (an installed warden has none beside its package).
+CHECKOUT_INFRA = Path(__file__).resolve().parents[1] / "infra"
+
+
+def default_infra(cwd: Path | None = None) -> Path | None:
+    """`infra` in the current folder, else the checkout's, else None."""
+    here = (cwd or Path.cwd()) / "infra"
+    for folder in (here, CHECKOUT_INFRA):
+        if folder.is_dir():
+            return folder
+    return None
 
 
 def _permissions(args: argparse.Namespace) -> int:
@@ -41,7 +53,13 @@ def _permissions(args: argparse.Namespace) -> int:
 def _infra_files(args: argparse.Namespace) -> int:
     from warden.infra_files import GENERATED_BY, stale, write
 
-    folder = Path(args.dir)
+    folder = Path(args.dir) if args.dir else default_infra()
+    if folder is None:
+        print(
+            "error: no infra folder: none in the current folder and warden does not run from a checkout; pass --dir",
+            file=sys.stderr,
+        )
+        return ExitCode.INPUT
     if args.write:
         for path in write(folder):
             print(f"wrote {path}")
@@ -64,5 +82,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "infra-files", help="check (default) or --write infra/permissions.json and event-filters.json"
     )
     files.add_argument("--write", action="store_true", help="rewrite the files that are stale")
-    files.add_argument("--dir", default=str(INFRA), help="the infra folder (default: this checkout's)")
+    files.add_argument(
+        "--dir", help="the infra folder (default: ./infra, else the checkout's when warden runs from one)"
+    )
     files.set_defaults(func=_infra_files)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.util
 import json
 import os
 import shutil
@@ -17,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from warden.errors import TransientError
+from warden.errors import TransientError, WardenError
 from warden.model import Json, Mode, Trigger
 from warden.progress import counted
 
@@ -127,9 +128,15 @@ def _write_jsonl(path: Path, rows: Sequence[Mapping[str, Any]]) -> None:
     path.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in rows))
 
 
+#: `replay` runs warden against the local emulator, which only a checkout has (docs/deploy.md, the admin CLI).
+NEEDS_CHECKOUT = "warden replay needs a warden checkout: the local emulator is development-only (`make demo` there)"
+
+
 def _run(args: argparse.Namespace) -> int:
     import sys
 
+    if importlib.util.find_spec("emulator") is None:
+        raise WardenError(NEEDS_CHECKOUT)
     from warden.cli_log import format_table
     from warden.progress import Progress
     from warden.text import printable
@@ -199,8 +206,10 @@ def register(subparsers: Any) -> None:
 
 
 def _instant(text: str) -> datetime:
-    from emulator.kernel.clock import parse_instant
-
+    try:
+        from emulator.kernel.clock import parse_instant
+    except ImportError:
+        raise argparse.ArgumentTypeError(NEEDS_CHECKOUT) from None
     try:
         return parse_instant(text)
     except ValueError as exc:

@@ -17,12 +17,16 @@ class InvalidEventError(WardenError):
 
 
 class BaselineError(WardenError):
-    """An invalid baseline file; the message carries the file, line and problem."""
+    """An invalid baseline file. `problems` are all its problems in file order, each "file:line: key: problem"
+    (the message joins them by newlines); `path` is the file and `line` the first problem's line."""
 
-    def __init__(self, message: str, *, path: str = "", line: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, path: str = "", line: int | None = None, problems: tuple[str, ...] = ()
+    ) -> None:
         super().__init__(message)
         self.path = path
         self.line = line
+        self.problems = problems or (message,)
 
 
 class ConfigurationError(WardenError):
@@ -85,3 +89,12 @@ class ConflictError(TransientError):
 
 class RetryLaterError(TransientError):
     """Not now: a cool-down holds the action back; the event is redelivered and judged again after it."""
+
+
+class NoCredentialError(WardenError):
+    """No Azure credential could give a token (not signed in, no managed identity): `detail` is the credential
+    chain's own account of each attempt, shown only on request (`-v`), as it is long."""
+
+    def __init__(self, message: str, *, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail

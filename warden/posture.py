@@ -6,6 +6,7 @@ read_posture reads the window through the AuditLog port, for `warden report` and
 from __future__ import annotations
 
 import enum
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -230,15 +231,23 @@ def _read(entries: Iterable[Mapping[str, Json]], since: datetime, now: datetime)
     return days, read, unreadable
 
 
-def build_posture(entries: Iterable[Mapping[str, Json]], *, now: datetime, days: int) -> Posture:
-    """The posture of the entries in [now - days, now] (entries outside are read and left out): the latest
-    record per (resource id, control id), ids compared case-insensitively. `now` must be timezone-aware."""
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError("build_posture() needs a timezone-aware `now`")
+def build_posture(
+    entries: Iterable[Mapping[str, Json]], *, now: datetime, days: int, since: datetime | None = None
+) -> Posture:
+    """The posture of the entries in [now - days, now], or [since, now] when `since` is given (`--since 24h`; `days`
+    is then the UTC days it spans), entries outside read and left out: the latest record per (resource id, control
+    id), ids compared case-insensitively. `now` (and `since`) must be timezone-aware."""
+    if now.tzinfo is None or now.utcoffset() is None or (since is not None and since.utcoffset() is None):
+        raise ValueError("build_posture() needs a timezone-aware `now` and `since`")
+    now = now.astimezone(UTC)
+    if since is not None:
+        since = since.astimezone(UTC)
+        if since >= now:
+            raise ValueError(f"the window must start before now, got {format_time(since)}")
+        days = math.ceil((now - since) / timedelta(days=1))
     if days < 1:
         raise ValueError(f"days must be >= 1, got {days}")
-    now = now.astimezone(UTC)
-    since = now - timedelta(days=days)
+    since = since or now - timedelta(days=days)
     buckets, read, unreadable = _read(entries, since, now)
     running, trend = _Running(), []
     day = since.date()
@@ -275,9 +284,11 @@ def build_posture(entries: Iterable[Mapping[str, Json]], *, now: datetime, days:
     )
 
 
-def read_posture(audit: AuditLog, *, now: datetime, days: int) -> Posture:
-    """The posture of the last `days` days of `audit`: only the day files/blobs that can hold them are read."""
-    return build_posture(audit.entries(since=now - timedelta(days=days)), now=now, days=days)
+def read_posture(audit: AuditLog, *, now: datetime, days: int, since: datetime | None = None) -> Posture:
+    """The posture of the last `days` days of `audit` (from `since` when given): only the day files/blobs that can
+    hold them are read."""
+    start = since or now - timedelta(days=days)
+    return build_posture(audit.entries(since=start), now=now, days=days, since=since)
 
 
 def needs_human(p: Posture) -> tuple[Item, ...]:

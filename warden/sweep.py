@@ -21,6 +21,7 @@ class SweepReport:
     accounts: int = 0  # accounts judged (listed, or returned by the query)
     outcomes: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    denied: list[str] = field(default_factory=list)  # the errors that were a permission refused (also in `errors`)
     stopped: str = ""  # why the sweep stopped before the end ("" when it finished); also in `errors`
     unchecked: int = 0  # accounts found but left unchecked by the stop
     source: str = ""  # "resource-graph" or "list pages"

@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from warden.control import Control
-from warden.errors import AuditWriteError, AzureError, WardenError
+from warden.errors import AuditWriteError, AzureError, PermissionDeniedError, WardenError
 from warden.facts import LazyFacts
 from warden.graph_query import candidate_query
 from warden.model import AccountSnapshot, Json, Mode, Outcome, Trigger
@@ -117,6 +117,8 @@ class SweepRun:
             self.throttle.saw(exc)
             what = "sweep could not query Resource Graph" if scope == GRAPH_SCOPE else "sweep could not list accounts"
             self.report.errors.append(f"{scope}: {exc}")
+            if isinstance(exc, PermissionDeniedError):
+                self.report.denied.append(f"{scope}: {exc}")
             log.warning("%s (%s): %s", what, scope, exc)
             self.audit.append([self._rec().event(scope, Outcome.FAILED, what, error=str(exc))])
             return _FAILED
@@ -194,6 +196,8 @@ class SweepRun:
                 # sweep retries it. Evaluate audited the classified ones; this records the rest too.
                 self.throttle.saw(exc)
                 self.report.errors.append(f"{resource_id}: {exc}")
+                if isinstance(exc, PermissionDeniedError):
+                    self.report.denied.append(f"{resource_id}: {exc}")
                 log.warning("sweep failed on %s: %s", resource_id, exc)
                 if not isinstance(exc, WardenError):
                     error = f"{type(exc).__name__}: {exc}"

@@ -30,6 +30,7 @@ FAULT_KINDS = (
     "reset",
     "lro-failed",
     "applied-then-error",  # the request is carried out, then answered with a 5xx (status, default 503)
+    "forbidden",  # 403 AuthorizationFailed; `message` can carry ARM's text naming the action and scope
 )
 
 # kind -> (default status, ARM error code, message)
@@ -40,6 +41,7 @@ _ERRORS: dict[str, tuple[int, str, str]] = {
     "not-found": (404, "ResourceNotFound", "The resource was not found (emulator fault)."),
     "conflict": (409, "Conflict", "The resource is busy with another operation (emulator fault)."),
     "precondition-failed": (412, "PreconditionFailed", "The etag did not match (emulator fault)."),
+    "forbidden": (403, "AuthorizationFailed", "The client does not have authorization to do this (emulator fault)."),
 }
 _CODE_BY_STATUS = {
     500: "InternalServerError",
@@ -60,6 +62,7 @@ class Fault:
     status: int | None = None
     retry_after: float = 0
     delay: float = 0
+    message: str | None = None  # the error's message instead of the kind's own
     pattern: re.Pattern[str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -88,11 +91,13 @@ class Fault:
             out["retryAfter"] = self.retry_after
         if self.delay:
             out["delay"] = self.delay
+        if self.message is not None:
+            out["message"] = self.message
         return out
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> Fault:
-        unknown = set(raw) - {"method", "path", "kind", "count", "status", "retryAfter", "delay"}
+        unknown = set(raw) - {"method", "path", "kind", "count", "status", "retryAfter", "delay", "message"}
         if unknown:
             raise ValueError(f"unknown fault fields: {sorted(unknown)}")
         if "path" not in raw or "kind" not in raw:
@@ -106,6 +111,7 @@ class Fault:
             status=int(status) if status is not None else None,
             retry_after=float(raw.get("retryAfter", 0)),
             delay=float(raw.get("delay", 0)),
+            message=str(raw["message"]) if raw.get("message") is not None else None,
         )
 
 
@@ -154,6 +160,7 @@ def fault_reply(fault: Fault, render: ErrorRenderer) -> Reply | None:
     if fault.kind == "reset":
         return Reply(0, reset=True, fault=fault.kind)
     default_status, code, message = _ERRORS[fault.kind]
+    message = fault.message or message
     status = fault.status or default_status
     if fault.kind == "server-error":
         code = _CODE_BY_STATUS.get(status, code)

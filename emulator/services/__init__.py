@@ -12,7 +12,17 @@ from emulator.arm.plane import ProviderFactory
 from emulator.kernel.service import Service
 from emulator.kernel.world import World
 
-from . import authorization, cognitiveservices, eventgrid, insights, keyvault, openai, resourcegraph
+from . import (
+    authorization,
+    cognitiveservices,
+    eventgrid,
+    eventgrid_arm,
+    insights,
+    keyvault,
+    openai,
+    resourcegraph,
+    storage,
+)
 
 #: Resource providers served by the ARM plane.
 PROVIDERS: tuple[ProviderFactory, ...] = (
@@ -21,6 +31,8 @@ PROVIDERS: tuple[ProviderFactory, ...] = (
     keyvault.provider,
     insights.provider,
     resourcegraph.provider,
+    eventgrid_arm.provider,
+    storage.provider,
 )
 #: Data planes, each a kernel Service built for the world; asked before ARM, which takes what none claims.
 SERVICES: tuple[Callable[[World], Service], ...] = (keyvault.KeyVaultPlane, openai.OpenAIPlane, eventgrid.TopicPlane)

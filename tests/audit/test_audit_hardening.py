@@ -3,7 +3,6 @@ text that is not valid Unicode (a lone surrogate from a malformed event) being r
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 from pathlib import Path
@@ -13,15 +12,12 @@ import pytest
 from tests.audit.helpers import record
 from warden.audit import LocalAuditLog, entry_hash
 from warden.audit_review import verify
-from warden.cli_log import register
+from warden.cli import main
 from warden.errors import AuditWriteError
 
 
 def _verify_cli(folder: Path) -> int:
-    parser = argparse.ArgumentParser(prog="warden")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["verify", "--dir", str(folder)])
-    return int(args.func(args))
+    return main(["verify", "--dir", str(folder)])
 
 
 def test_the_head_mark_is_a_file_of_its_own_replaced_whole(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@ lone surrogates in stored ids, and how `log`, `verify` and the blob writer deal 
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 from pathlib import Path
@@ -16,16 +15,14 @@ from warden.audit import GENESIS_HASH, LocalAuditLog, chain
 from warden.audit_review import filter_entries, verify
 from warden.azure.audit_blob import BlobAuditLog
 from warden.azure.audit_blob_read import START_BLOB
-from warden.cli_log import format_table, register
+from warden.cli import main
+from warden.cli_log import format_table
 
 BLOB = "audit/2024/05/01.jsonl"
 
 
 def run(*argv: str) -> int:
-    parser = argparse.ArgumentParser(prog="warden")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return int(args.func(args))
+    return main(list(argv))
 
 
 @pytest.mark.parametrize("same_instance", [True, False], ids=["cached-head", "new-instance"])

@@ -12,7 +12,8 @@ import pytest
 from tests.audit.helpers import record
 from warden.audit import LocalAuditLog
 from warden.azure.audit_blob import from_settings
-from warden.cli_log import format_table, parse_since, register
+from warden.cli import main
+from warden.cli_log import format_table, parse_since
 
 ENV = ("WARDEN_AUDIT_DIR", "WARDEN_AUDIT_ACCOUNT_URL", "WARDEN_AUDIT_CONNECTION_STRING", "WARDEN_AUDIT_CONTAINER")
 
@@ -24,10 +25,8 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def run(*argv: str) -> int:
-    parser = argparse.ArgumentParser(prog="warden")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return int(args.func(args))
+    """The command as `warden` runs it: errors become one line and an exit code in warden.cli.main."""
+    return main(list(argv))
 
 
 @pytest.fixture

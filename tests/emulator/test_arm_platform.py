@@ -185,6 +185,8 @@ def test_provider_registration_lists_types_and_api_versions(emu: Emulator) -> No
         "Microsoft.KeyVault",
         "Microsoft.Insights",
         "Microsoft.ResourceGraph",
+        "Microsoft.EventGrid",
+        "Microsoft.Storage",
     ]
     unknown = raw(emu, "GET", f"/subscriptions/{SUB}/providers/Microsoft.Nothing", params=ARM_API)
     assert unknown.status_code == 404

@@ -310,15 +310,15 @@ def test_bad_scenarios_are_rejected(scenario: dict[str, Any], message: str) -> N
 
 
 def test_other_resource_types_are_readable_by_id() -> None:
-    storage = {
-        "id": f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Storage/storageAccounts/st1",
-        "name": "st1",
-        "type": "Microsoft.Storage/storageAccounts",
+    site = {
+        "id": f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Web/sites/app1",
+        "name": "app1",
+        "type": "Microsoft.Web/sites",
         "location": "eastus",
-        "properties": {"allowSharedKeyAccess": False},
+        "properties": {"httpsOnly": True},
     }
-    with Emulator({"resources": [storage]}) as emu:
-        assert raw(emu, "GET", storage["id"]).json() == storage
+    with Emulator({"resources": [site]}) as emu:
+        assert raw(emu, "GET", site["id"]).json() == site
 
 
 def test_lifecycle_errors() -> None:

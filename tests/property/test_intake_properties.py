@@ -101,13 +101,18 @@ def mutated_events(draw: st.DrawFn) -> dict[str, Any]:
     event = write_event(ACCOUNT, event_id=str(uuid.uuid4()), schema=draw(st.sampled_from(["eventgrid", "cloud"])))
     for _ in range(draw(st.integers(1, 3))):
         how = draw(st.sampled_from(["set", "splice", "delete", "twist-id", "deepen", "inflate"]))
+        data = event.get("data")  # an earlier edit may have deleted or replaced it
         if how == "twist-id":
             twisted = draw(st.sampled_from(ID_TWISTS))(ACCOUNT)
-            event["data"]["resourceUri"] = event["subject"] = twisted
+            event["subject"] = twisted
+            if isinstance(data, dict):
+                data["resourceUri"] = twisted
             continue
         if how in ("deepen", "inflate"):  # a payload far deeper or larger than any real event
             filler = "x" * draw(st.integers(1, 5 * 2**20)) if how == "inflate" else None
-            event["data"]["extra"] = _nest(filler, draw(st.integers(1, 3_000)) if how == "deepen" else 1)
+            extra = _nest(filler, draw(st.integers(1, 3_000)) if how == "deepen" else 1)
+            if isinstance(data, dict):
+                data["extra"] = extra
             continue
         path = draw(st.sampled_from(PATHS))
         parent: Any = event

@@ -95,3 +95,19 @@ def test_bad_arguments_exit_through_argparse(folder: Path, argv: list[str], caps
         main(["report", "--dir", str(folder), *argv])
     assert exc.value.code == 2
     assert "error:" in capsys.readouterr().err
+
+
+def test_report_since_takes_an_age(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", "--dir", str(folder), "--since", "150m", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    # 2.5 hours back: acct-a's record (3 hours ago) is out; acct-b's two are in.
+    assert doc["days"] == 1 and sorted(i["controlId"] for i in doc["items"]) == sorted([LOCAL, "network.public-access"])
+    assert doc["totals"]["compliant"] == 0
+    assert main(["report", "--dir", str(folder), "--since", "11d", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["totals"]["failed"] == 1  # the record of 10 days ago is in
+
+
+def test_report_since_and_days_exclude_each_other(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as refused:
+        main(["report", "--dir", str(folder), "--since", "24h", "--days", "2"])
+    assert refused.value.code == 2 and "not allowed with argument" in capsys.readouterr().err

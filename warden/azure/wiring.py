@@ -42,7 +42,14 @@ def utc_now() -> datetime:
 
 def build_credential(settings: Settings) -> TokenCredential:
     if settings.credential == "static":
-        return StaticTokenCredential()
+        # The emulator's stand-in for the app's managed identity: it signs in as the loop guard's first ids, so
+        # that the emulator's permissions API answers for warden's identity (warden doctor).
+        claims: dict[str, object] = {}
+        if settings.self_object_ids:
+            claims["oid"] = min(settings.self_object_ids)
+        if settings.self_app_ids:
+            claims["appid"] = min(settings.self_app_ids)
+        return StaticTokenCredential(claims=claims or None)
     # Imported here: azure-identity is heavy, and the emulator path never needs it (cold start).
     from azure.identity import DefaultAzureCredential
 
@@ -159,10 +166,13 @@ def _resource_graph(clients: ClientFactory) -> ResourceGraphPort:
     return ResourceGraph(clients)
 
 
-def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Runtime:
+def build_runtime(
+    settings: Settings, *, clock: Callable[[], datetime] = utc_now, credential: TokenCredential | None = None
+) -> Runtime:
     """Validate the baseline and wire the ports; raises BaselineError/ConfigurationError at start-up.
 
-    `clock` is real UTC time in Azure; `warden replay` passes the emulator's clock so both agree on now."""
+    `clock` is real UTC time in Azure; `warden replay` passes the emulator's clock so both agree on now.
+    `credential`: one already signed in (`warden sweep` checks it first), else the settings' own."""
     # Imported here, not at module level: `import function_app` is cold-start time, and the management SDK
     # alone costs ~90 ms to import (bench/README.md); the first invocation pays it instead.
     from warden.azure.clients import ClientFactory
@@ -174,7 +184,7 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utc_now
             "loop guard: warden's own identity is unknown (set AZURE_CLIENT_ID or WARDEN_SELF_OBJECT_IDS); "
             "its own changes will come back as events and be re-checked"
         )
-    credential = build_credential(settings)
+    credential = credential or build_credential(settings)
     clients = ClientFactory(
         credential,
         base_url=settings.arm_endpoint,

@@ -1,5 +1,6 @@
 """Microsoft.Authorization: role assignments at any scope (listed with ARM's filters) and role definitions
-(a built-in catalog plus the scenario's custom roles), validated against the vendored 2022-04-01 slice."""
+(a built-in catalog plus the scenario's custom roles), validated against the vendored 2022-04-01 slice, and the
+caller's permissions at a scope (permissions.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from emulator.arm.types import Provider
 
 from .assignments import ASSIGNMENTS, Assignments
 from .definitions import RoleCatalog
+from .permissions import Permissions
 from .versions import NAMESPACE
 
 
@@ -16,7 +18,7 @@ def provider(arm: Arm) -> Provider:
     return Provider(
         namespace=NAMESPACE,
         types=(ASSIGNMENTS,),
-        routes=(*Assignments(catalog).routes(), *catalog.routes()),
+        routes=(*Assignments(catalog).routes(), *catalog.routes(), *Permissions(catalog).routes()),
         sections=(catalog.section(),),
         locations=("global",),
     )
