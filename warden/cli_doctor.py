@@ -16,8 +16,6 @@ from warden.errors import BaselineError, ConfigurationError, NoCredentialError
 from warden.exit_codes import ExitCode
 from warden.text import printable
 
-_ARM_EVENTS = "Microsoft.Resources."
-
 
 def read_settings_file(path: str) -> dict[str, str]:
     """App settings from `az functionapp config appsettings list -o json` ([{name, value}]), a local.settings.json
@@ -41,7 +39,8 @@ def run_doctor(args: argparse.Namespace) -> int:
     from warden.azure.doctor_reads import AzureDoctorReads
     from warden.azure.wiring import build_credential
     from warden.baseline import load_baseline
-    from warden.doctor import baseline_check, event_checks, identity_check, permission_checks, sign_in_failed
+    from warden.doctor import baseline_check, exit_code, identity_check, permission_checks, sign_in_failed
+    from warden.doctor_events import event_checks, topics_to_check, unchecked_vaults
     from warden.doctor_storage import storage_checks
     from warden.settings import load_settings
 
@@ -67,12 +66,12 @@ def run_doctor(args: argparse.Namespace) -> int:
         scope = sorted(baseline.subscriptions)
         who = "warden's identity" if checks[0].level is Level.OK else "this identity"
         checks += permission_checks(reads, controls, scope, who)
-        expected = [(r.event_type, frozenset({r.operation})) for c in controls for r in c.routes]
-        arm_routes = [(t, ops) for t, ops in expected if t.startswith(_ARM_EVENTS)]
-        checks += event_checks(reads, scope, arm_routes, args.function_app or "")
+        vaults = args.key_vault or env.get("WARDEN_KEY_VAULT_IDS", "").replace(",", " ").split()
+        checks += event_checks(reads, topics_to_check(controls, scope, vaults), args.function_app or "")
+        checks += unchecked_vaults(controls, vaults)
     checks += storage_checks(reads, settings)
     _show(checks, args.json)
-    return ExitCode.PROBLEMS if any(c.level is Level.FAIL for c in checks) else ExitCode.OK
+    return exit_code(checks)
 
 
 def _show(checks: list[Check], as_json: bool) -> None:
@@ -112,6 +111,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--function-app",
         metavar="ID",
         help="the function app's resource id, which the event subscriptions must deliver to",
+    )
+    doctor.add_argument(
+        "--key-vault",
+        metavar="ID",
+        action="append",
+        help="a CMK vault's resource id whose key events must reach the app (repeatable; default: "
+        "$WARDEN_KEY_VAULT_IDS, the azd environment's list)",
     )
     doctor.add_argument("--json", action="store_true", help="the checks as JSON")
     doctor.set_defaults(func=run_doctor)

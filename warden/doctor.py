@@ -1,5 +1,6 @@
 """`warden doctor`'s judgement, pure: from what was read of a deployment (through `DoctorReads`), one check per
-question an admin asks (docs/cli.md "warden doctor"), each ok, warn or fail, with the fix when it is not ok.
+question an admin asks (docs/cli.md "warden doctor"), each ok, warn or fail, with the fix when it is not ok: the
+identity, permissions and baseline here; Event Grid in doctor_events.py, storage in doctor_storage.py.
 
 Reading is the adapter's (warden/azure/doctor_reads.py); nothing here changes anything anywhere.
 """
@@ -37,16 +38,6 @@ class Check:
     fix: str = ""
 
 
-@dataclass(frozen=True)
-class EventRoute:
-    """One Event Grid event subscription on a subscription's system topic, as read."""
-
-    name: str
-    destination: str  # the function's resource id for an AzureFunction destination, else the endpoint type
-    event_types: frozenset[str]  # as given (compared case-insensitively); empty: every type
-    operations: frozenset[str] | None  # the StringIn values on data.operationName; None: no such filter
-
-
 class DoctorReads(Protocol):
     """What doctor reads; every method raises the warden error tree (AzureError, NoCredentialError)."""
 
@@ -58,11 +49,6 @@ class DoctorReads(Protocol):
 
     def permissions(self, scope: str) -> Sequence[PermissionSet]:
         """The signed-in identity's permissions at a scope (ARM's permissions API)."""
-        ...
-
-    def event_routes(self, subscription: str) -> Sequence[EventRoute] | None:
-        """The event subscriptions of the subscription's Microsoft.Resources.Subscriptions system topic; None
-        when it has no such topic."""
         ...
 
 
@@ -101,7 +87,7 @@ def permission_checks(
             groups = reads.account_groups(subscription)
             held = {group: reads.permissions(group) for group in groups}
         except AzureError as exc:
-            out.append(_unreadable("permissions", f"subscription {subscription}", exc))
+            out.append(unreadable("permissions", f"subscription {subscription}", exc))
             continue
         if not groups:
             out.append(
@@ -140,56 +126,6 @@ def permission_checks(
     return out
 
 
-def event_checks(
-    reads: DoctorReads, subscriptions: Sequence[str], expected: Sequence[tuple[str, frozenset[str]]], function_app: str
-) -> list[Check]:
-    """Per subscription: its system topic delivers every (event type, operation) warden routes to warden's
-    resource_event function (`function_app`'s when given). `expected`: (event type, operations) pairs."""
-    out: list[Check] = []
-    good = 0
-    fix = "run `azd hooks run postdeploy` (infra/hooks/subscribe_events.py deploys infra/events.bicep); docs/deploy.md"
-    for subscription in subscriptions:
-        subject = f"subscription {subscription}"
-        try:
-            routes = reads.event_routes(subscription)
-        except AzureError as exc:
-            out.append(_unreadable("events", subject, exc))
-            continue
-        if routes is None:
-            detail = "no Event Grid system topic (Microsoft.Resources.Subscriptions): no change reaches warden"
-            out.append(Check("events", subject, Level.FAIL, detail, fix))
-            continue
-        ours = [r for r in routes if _delivers_to(r.destination, function_app)]
-        lacking = sorted(
-            f"{op} ({event_type.rsplit('.', 1)[-1]})"
-            for event_type, operations in expected
-            for op in operations
-            if not any(_covers(r, event_type, op) for r in ours)
-        )
-        if lacking:
-            names = ", ".join(r.name for r in ours) or "none"
-            shown = ", ".join(lacking[:SHOWN]) + (f" and {len(lacking) - SHOWN} more" if len(lacking) > SHOWN else "")
-            detail = f"not delivered to warden (its event subscriptions: {names}): {shown}"
-            out.append(Check("events", subject, Level.FAIL, detail, fix))
-        else:
-            good += 1
-    if good:
-        target = function_app or "a resource_event function"
-        detail = f"{good} subscription(s) deliver every routed operation to {target}"
-        out.append(Check("events", "event subscriptions", Level.OK, detail))
-    if not function_app and good:
-        out.append(
-            Check(
-                "events",
-                "function app",
-                Level.WARN,
-                "the destination app was not named, so any app's resource_event function counted",
-                "pass --function-app with the app's resource id (azd env get-value AZURE_FUNCTION_APP_ID)",
-            )
-        )
-    return out
-
-
 def baseline_check(path: str, baseline: Baseline | None, problems: Sequence[str]) -> Check:
     if baseline is not None:
         detail = f"valid; mode {baseline.mode.value}, {len(baseline.subscriptions)} subscription(s)"
@@ -209,24 +145,11 @@ def exit_code(checks: Iterable[Check]) -> int:
     return 1 if any(c.level is Level.FAIL for c in checks) else 0
 
 
-def _unreadable(area: str, subject: str, exc: AzureError) -> Check:
+def unreadable(area: str, subject: str, exc: AzureError) -> Check:
     if isinstance(exc, PermissionDeniedError):
         fix = f"grant read on it (the custom role '{ROLE_NAME}' includes what doctor reads)"
         return Check(area, subject, Level.FAIL, f"cannot read: {exc}", fix)
     return Check(area, subject, Level.FAIL, f"cannot read: {exc}", "run doctor again; -v logs each request")
-
-
-def _delivers_to(destination: str, function_app: str) -> bool:
-    target = destination.lower().rstrip("/")
-    if function_app:
-        return target == f"{function_app.lower().rstrip('/')}/functions/resource_event"
-    return target.endswith("/functions/resource_event")
-
-
-def _covers(route: EventRoute, event_type: str, operation: str) -> bool:
-    types_ok = not route.event_types or event_type.lower() in {t.lower() for t in route.event_types}
-    ops_ok = route.operations is None or operation.lower() in {o.lower() for o in route.operations}
-    return types_ok and ops_ok
 
 
 def _first(items: Iterable[tuple[str, list[str]]]) -> list[tuple[str, list[str]]]:

@@ -8,8 +8,17 @@ from collections.abc import Sequence
 import pytest
 
 from detectors import CONTROLS
-from warden.doctor import EventRoute, Level, event_checks, identity_check, permission_checks
+from warden.doctor import Level, identity_check, permission_checks
 from warden.doctor_access import PermissionSet, grants, missing_permissions
+from warden.doctor_events import (
+    SUBSCRIPTION_TOPIC,
+    VAULT_TOPIC,
+    EventSubscription,
+    Topic,
+    event_checks,
+    topics_to_check,
+    unchecked_vaults,
+)
 from warden.doctor_storage import Immutability, storage_checks
 from warden.errors import PermissionDeniedError, TransientError
 from warden.identity import Identity, identity_of, token_claims, unsigned_token
@@ -26,7 +35,7 @@ class FakeReads:
     def __init__(
         self,
         held: Sequence[PermissionSet] = (ROLE,),
-        routes: Sequence[EventRoute] | None = (),
+        routes: Sequence[EventSubscription] | None = (),
         groups: Sequence[str] = (GROUP,),
     ) -> None:
         self.held, self.routes, self.groups = held, routes, groups
@@ -40,7 +49,7 @@ class FakeReads:
     def permissions(self, scope: str) -> Sequence[PermissionSet]:
         return self.held
 
-    def event_routes(self, subscription: str) -> Sequence[EventRoute] | None:
+    def event_subscriptions(self, source: str, topic_type: str) -> Sequence[EventSubscription] | None:
         return self.routes
 
 
@@ -79,33 +88,42 @@ def test_an_unreadable_subscription_fails_with_what_was_refused() -> None:
     assert len(checks) == 1 and checks[0].level is Level.FAIL and "AuthorizationFailed" in checks[0].detail
 
 
-def route(name: str, operations: Sequence[str], destination: str = f"{APP}/functions/resource_event") -> EventRoute:
+def route(
+    name: str, operations: Sequence[str], destination: str = f"{APP}/functions/resource_event"
+) -> EventSubscription:
     types = frozenset({"Microsoft.Resources.ResourceWriteSuccess"})
-    return EventRoute(name, destination, types, frozenset(operations))
+    return EventSubscription(name, destination, types, frozenset(operations))
 
 
 EXPECTED = [
-    ("Microsoft.Resources.ResourceWriteSuccess", frozenset({"Microsoft.CognitiveServices/accounts/write"})),
-    ("Microsoft.Resources.ResourceWriteSuccess", frozenset({"Microsoft.KeyVault/vaults/write"})),
+    Topic(
+        f"subscription {SUB}",
+        f"/subscriptions/{SUB}",
+        SUBSCRIPTION_TOPIC,
+        (
+            ("Microsoft.Resources.ResourceWriteSuccess", "Microsoft.CognitiveServices/accounts/write"),
+            ("Microsoft.Resources.ResourceWriteSuccess", "Microsoft.KeyVault/vaults/write"),
+        ),
+    )
 ]
 
 
 def test_event_routes_cover_every_operation_or_name_what_is_missing() -> None:
     both = ["Microsoft.CognitiveServices/accounts/write", "Microsoft.KeyVault/vaults/write"]
-    ok = event_checks(FakeReads(routes=[route("warden-arm-1", both)]), [SUB], EXPECTED, APP)
+    ok = event_checks(FakeReads(routes=[route("warden-arm-1", both)]), EXPECTED, APP)
     assert [c.level for c in ok] == [Level.OK]
-    one = event_checks(FakeReads(routes=[route("warden-arm-1", both[:1])]), [SUB], EXPECTED, APP)
+    one = event_checks(FakeReads(routes=[route("warden-arm-1", both[:1])]), EXPECTED, APP)
     assert [c.level for c in one] == [Level.FAIL]
     assert "Microsoft.KeyVault/vaults/write (ResourceWriteSuccess)" in one[0].detail and "postdeploy" in one[0].fix
     elsewhere = route("other", both, destination="/subscriptions/x/resourceGroups/y/providers/Microsoft.Web/sites/z")
-    assert event_checks(FakeReads(routes=[elsewhere]), [SUB], EXPECTED, APP)[0].level is Level.FAIL
-    none = event_checks(FakeReads(routes=None), [SUB], EXPECTED, APP)
+    assert event_checks(FakeReads(routes=[elsewhere]), EXPECTED, APP)[0].level is Level.FAIL
+    none = event_checks(FakeReads(routes=None), EXPECTED, APP)
     assert none[0].level is Level.FAIL and "no Event Grid system topic" in none[0].detail
 
 
 def test_without_the_app_named_any_resource_event_function_counts_with_a_warning() -> None:
     both = ["Microsoft.CognitiveServices/accounts/write", "Microsoft.KeyVault/vaults/write"]
-    checks = event_checks(FakeReads(routes=[route("warden-arm-1", both)]), [SUB], EXPECTED, "")
+    checks = event_checks(FakeReads(routes=[route("warden-arm-1", both)]), EXPECTED, "")
     assert [c.level for c in checks] == [Level.OK, Level.WARN] and "--function-app" in checks[1].fix
 
 
@@ -160,3 +178,22 @@ def test_unreachable_storage_fails_and_a_local_folder_warns() -> None:
     assert down[0].level is Level.FAIL and "Storage Blob Data Owner" in down[0].fix
     local = storage_checks(FakeStorage(None), load_settings({}))
     assert [c.level for c in local] == [Level.WARN, Level.OK]
+
+
+def test_vault_topics_expect_the_key_events_by_type_only() -> None:
+    vault = f"{GROUP}/providers/Microsoft.KeyVault/vaults/kv-cmk"
+    subscription, key_vault = topics_to_check(CONTROLS, [SUB], [vault])
+    assert (subscription.topic_type, key_vault.topic_type, key_vault.subject) == (
+        SUBSCRIPTION_TOPIC,
+        VAULT_TOPIC,
+        "key vault kv-cmk",
+    )
+    assert {t for t, _ in key_vault.expected} == {
+        f"Microsoft.KeyVault.Key{n}" for n in ("NearExpiry", "Expired", "NewVersionCreated")
+    }
+    by_type = EventSubscription("warden-key-events", f"{APP}/functions/resource_event", frozenset(), None)
+    assert [c.level for c in event_checks(FakeReads(routes=[by_type]), [key_vault], APP)] == [Level.OK]
+    assert unchecked_vaults(CONTROLS, [vault]) == []
+    (warning,) = unchecked_vaults(CONTROLS, [])
+    assert warning.level is Level.WARN and "--key-vault" in warning.fix
+    assert unchecked_vaults([c for c in CONTROLS if c.id == "network.public-access"], []) == []

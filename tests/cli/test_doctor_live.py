@@ -39,6 +39,8 @@ ROLE_GUID = "5f0c3a1e-7b2d-4c9e-8a6f-1d3e5b7c9a20"
 APP = f"/subscriptions/{SUB}/resourceGroups/rg-warden/providers/Microsoft.Web/sites/func-warden"
 TOPIC = system_topic_id(SUB, "rg-warden", "warden-subscription-events")
 LACKING = "Microsoft.CognitiveServices/accounts/write"
+VAULT = f"/subscriptions/{SUB}/resourceGroups/ai-prod/providers/Microsoft.KeyVault/vaults/kv-contoso-cmk"
+VAULT_TOPIC = system_topic_id(SUB, "ai-prod", "kv-contoso-cmk-events")
 
 
 @dataclass
@@ -48,7 +50,7 @@ class Deployment:
 
 
 def deployed_scenario(
-    audit_container: str, *, without_action: str = "", with_event_subscription: bool = True
+    audit_container: str, *, without_action: str = "", with_event_subscription: bool = True, vault_topic: bool = True
 ) -> dict[str, Any]:
     """The demo tenant plus what infra/ deploys for warden: its custom role assigned to its identity on the
     subscription, the subscription's system topic and event subscriptions (from the generated filters), and the
@@ -81,6 +83,17 @@ def deployed_scenario(
                     entry["operationNames"],
                 )
             )
+    if vault_topic:  # infra/events/key-vault-topic.bicep: the CMK vault's key events, filtered by type only
+        key_events = event_filters_document()["keyVaultEventTypes"]
+        assert isinstance(key_events, list)
+        to_warden = event_subscription(
+            VAULT_TOPIC, "warden-key-events", f"{APP}/functions/resource_event", key_events, []
+        )
+        del to_warden["properties"]["filter"]["advancedFilters"]
+        topic = system_topic(
+            SUB, "ai-prod", "kv-contoso-cmk-events", source=VAULT, topicType="Microsoft.KeyVault.vaults"
+        )
+        resources += [topic, to_warden]
     scenario["resources"] = [*scenario["resources"], *resources]
     return scenario
 
@@ -109,7 +122,7 @@ def deployment(azurite: str, tmp_path: Path, request: pytest.FixtureRequest) -> 
 
 def doctor(deployment: Deployment, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "warden", "doctor", "--function-app", APP, *args],
+        [sys.executable, "-m", "warden", "doctor", "--function-app", APP, "--key-vault", VAULT, *args],
         cwd=REPO,
         env=deployment.env,
         capture_output=True,
@@ -130,7 +143,8 @@ def test_a_sound_deployment_is_all_ok_and_doctor_only_reads(deployment: Deployme
     assert all(line.startswith("ok ") for line in lines[:-1]), done.stdout
     assert lines[-1] == f"{len(lines) - 1} ok, 0 warn, 0 fail"
     assert any(f"object id {WARDEN_OID}" in line and "warden's own identity" in line for line in lines)
-    assert any("1 subscription(s) deliver every routed operation" in line for line in lines)
+    assert any("1 subscription(s) deliver every routed event" in line for line in lines)
+    assert any("1 key vault(s) deliver every routed event" in line for line in lines)
     assert any("Locked time-based retention of 365 day(s)" in line for line in lines)
     # Read-only: GETs, and Resource Graph's query (a POST that reads).
     writes = [(r.method, r.path) for r in deployment.emu.requests if r.method != "GET"]
@@ -156,7 +170,7 @@ def test_a_missing_event_subscription_is_named_with_its_fix(deployment: Deployme
     (line,) = [line for line in done.stdout.splitlines() if line.startswith("fail")]
     assert f"subscription {SUB}: not delivered to warden (its event subscriptions: none)" in line
     assert ": Microsoft.Authorization/roleAssignments/write (ResourceWriteSuccess), " in line  # sorted, 5 shown
-    assert line.endswith(" and 13 more")  # 18 (event type, operation) pairs the demo's controls route
+    assert line.endswith(" and 5 more")  # 10 (event type, operation) pairs: one per operation of the filters
     assert "fix: run `azd hooks run postdeploy`" in done.stdout
 
 
@@ -166,4 +180,13 @@ def test_event_subscriptions_deleted_after_deployment_are_seen(deployment: Deplo
         assert deployment.emu.remove_resource(f"{TOPIC}/eventSubscriptions/{entry['name']}")
     by_check = levels(doctor(deployment, "--json"))
     assert by_check[f"events subscription {SUB}"] == "fail"
-    assert by_check["storage audit immutability"] == "ok"
+    assert by_check["events Microsoft.KeyVault.vaults"] == "ok"  # the vault's topic is untouched
+
+
+@pytest.mark.parametrize("deployment", [{"vault_topic": False}], indirect=True)
+def test_a_cmk_vault_without_its_topic_is_named_with_its_fix(deployment: Deployment) -> None:
+    done = doctor(deployment)
+    assert done.returncode == 1
+    (line,) = [line for line in done.stdout.splitlines() if line.startswith("fail")]
+    assert "key vault kv-contoso-cmk: no Event Grid system topic (Microsoft.KeyVault.vaults)" in line
+    assert "fix: add the vault to WARDEN_KEY_VAULT_IDS" in done.stdout

@@ -87,3 +87,12 @@ def test_sweep_refused_a_permission_names_it_and_its_scope(tmp_path: Path) -> No
     assert any(line.startswith("sweep incomplete (") for line in lines)
     assert any(line.startswith("hint: grant warden's role") for line in lines)
     assert not any(line.startswith("swept ") for line in lines)
+
+
+def test_doctor_without_a_credential_still_checks_the_baseline_and_exits_3(tmp_path: Path) -> None:
+    done = run(["doctor"], signed_out(tmp_path))
+    assert done.returncode == 3, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("fail  identity  signed in: no Azure credential: nothing in Azure was checked")
+    assert lines[1].strip() == f"fix: {SIGN_IN_HINT}"
+    assert lines[2].startswith("ok    baseline") and lines[-1] == "1 ok, 0 warn, 1 fail"

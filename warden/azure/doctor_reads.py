@@ -1,6 +1,6 @@
 """What `warden doctor` reads, through the real SDK clients and read calls only: who the credential is, the
 permissions API per resource group, the Event Grid system topics and their subscriptions, the storage containers
-and the audit container's immutability policy (warden/doctor.py judges them)."""
+and the audit container's immutability policy (warden/doctor*.py judge them)."""
 
 from __future__ import annotations
 
@@ -19,15 +19,14 @@ from azure.mgmt.storage import StorageManagementClient
 from warden.azure.clients import ClientFactory, container_client
 from warden.azure.credentials import who_am_i
 from warden.azure.errors import classified_errors
-from warden.doctor import EventRoute
 from warden.doctor_access import PermissionSet
+from warden.doctor_events import EventSubscription
 from warden.doctor_storage import Immutability
 from warden.errors import ConfigurationError, ResourceGoneError
 from warden.identity import Identity
 from warden.pipeline import OPENAI_KINDS
 from warden.settings import Settings
 
-_SUBSCRIPTION_TOPIC = "microsoft.resources.subscriptions"
 _ACCOUNT_NAME = re.compile(r"(?:^|;)\s*AccountName=([^;]+)", re.IGNORECASE)
 _GRAPH_VERSION = "2024-04-01"
 
@@ -69,19 +68,20 @@ class AzureDoctorReads:
             for p in found
         ]
 
-    def event_routes(self, subscription: str) -> Sequence[EventRoute] | None:
-        source = f"/subscriptions/{subscription}".lower()
+    def event_subscriptions(self, source: str, topic_type: str) -> Sequence[EventSubscription] | None:
+        subscription = source.strip("/").split("/")[1]
         with classified_errors(f"read the Event Grid system topics of subscription {subscription}"):
             client = self._clients.arm(EventGridManagementClient, subscription)
             topics = [
                 t
                 for t in client.system_topics.list_by_subscription()
-                if (t.topic_type or "").lower() == _SUBSCRIPTION_TOPIC and (t.source or "").lower() == source
+                if (t.topic_type or "").lower() == topic_type.lower()
+                and (t.source or "").lower().rstrip("/") == source.lower().rstrip("/")
             ]
             if not topics:
                 return None
             return [
-                _route(each)
+                _subscription(each)
                 for topic in topics
                 for each in client.system_topic_event_subscriptions.list_by_system_topic(
                     _sub_and_group(str(topic.id))[1], str(topic.name)
@@ -134,7 +134,7 @@ class AzureDoctorReads:
         return s.state_account_url, s.state_connection_string, s.state_container
 
 
-def _route(subscription: Any) -> EventRoute:
+def _subscription(subscription: Any) -> EventSubscription:
     destination = subscription.destination
     target = getattr(destination, "resource_id", None) or str(getattr(destination, "endpoint_type", "") or "")
     event_filter = subscription.filter
@@ -143,7 +143,8 @@ def _route(subscription: Any) -> EventRoute:
         if (advanced.key or "").lower() == "data.operationname" and advanced.operator_type == "StringIn":
             operations = (operations or set()) | set(getattr(advanced, "values", None) or [])
     types = frozenset((event_filter.included_event_types if event_filter else None) or [])
-    return EventRoute(str(subscription.name), str(target), types, None if operations is None else frozenset(operations))
+    found = None if operations is None else frozenset(operations)
+    return EventSubscription(str(subscription.name), str(target), types, found)
 
 
 def _sub_and_group(resource_id: str) -> tuple[str, str]:
