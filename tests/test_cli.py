@@ -357,15 +357,7 @@ def test_sweep_command_uses_the_environment_settings(tmp_path: Path) -> None:
     scenario = json.loads((DEMO / "tenant.json").read_text())
     with Emulator(scenario) as emu:
         env = emulator_env(emu, tmp_path)
-        done = subprocess.run(
-            [sys.executable, "-m", "warden", "sweep", "--mode", "dry-run"],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        done = warden("sweep", "--mode", "dry-run", env=env)
         assert done.returncode == 0, done.stderr
         # The demo baseline has controls a query cannot express: the sweep lists the pages.
         assert "swept 15 account(s) in 1 list page(s)" in done.stdout and "would-remediate" in done.stdout

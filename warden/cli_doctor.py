@@ -5,6 +5,7 @@ subscriptions, the audit and state storage, the baseline (docs/cli.md "warden do
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 from collections.abc import Mapping
@@ -76,11 +77,7 @@ def run_doctor(args: argparse.Namespace) -> int:
 
 def _show(checks: list[Check], as_json: bool) -> None:
     if as_json:
-        rows = [
-            {"area": c.area, "subject": c.subject, "level": c.level.value, "detail": c.detail, "fix": c.fix}
-            for c in checks
-        ]
-        print(json.dumps(rows, indent=2))
+        print(json.dumps([dataclasses.asdict(c) for c in checks], indent=2))  # Level is a StrEnum: its value
         return
     width = max(len(c.area) for c in checks)
     shown: set[str] = set()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,10 +28,9 @@ from emulator.doctor_builders import (
     system_topic_id,
 )
 from tests.azurite import new_container
+from tests.test_cli import DEMO, warden
 from warden.infra_files import event_filters_document, permissions_document
 
-REPO = Path(__file__).resolve().parents[2]
-DEMO = REPO / "scenarios" / "demo"
 SUB = "6a1f3c2e-8d4b-4f7a-9c0e-2b5d7e9f1a3c"
 WARDEN_OID = "9d2c7e41-5b3a-4f8e-a1c6-7e0b2d9f3a15"
 ROLE_GUID = "5f0c3a1e-7b2d-4c9e-8a6f-1d3e5b7c9a20"
@@ -121,15 +119,7 @@ def deployment(azurite: str, tmp_path: Path, request: pytest.FixtureRequest) -> 
 
 
 def doctor(deployment: Deployment, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "warden", "doctor", "--function-app", APP, "--key-vault", VAULT, *args],
-        cwd=REPO,
-        env=deployment.env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return warden("doctor", "--function-app", APP, "--key-vault", VAULT, *args, env=deployment.env)
 
 
 def levels(done: subprocess.CompletedProcess[str]) -> dict[str, str]:

@@ -5,29 +5,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 from emulator import Emulator
 from emulator.builders import SUBSCRIPTION
-from tests.test_cli import emulator_env
+from tests.test_cli import DEMO, emulator_env, warden
 from warden.exit_codes import SIGN_IN_HINT
-
-REPO = Path(__file__).resolve().parents[2]
-DEMO = REPO / "scenarios" / "demo"
-
-
-def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "warden", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def signed_out(tmp_path: Path) -> dict[str, str]:
@@ -45,7 +28,7 @@ def signed_out(tmp_path: Path) -> dict[str, str]:
 
 
 def test_sweep_without_a_credential_says_how_to_sign_in_once(tmp_path: Path) -> None:
-    done = run(["sweep", "--mode", "dry-run"], signed_out(tmp_path))
+    done = warden("sweep", "--mode", "dry-run", env=signed_out(tmp_path))
     assert done.returncode == 3
     assert done.stdout == ""  # no summary: nothing was swept
     assert done.stderr.splitlines() == [f"error: {SIGN_IN_HINT}"]
@@ -53,7 +36,7 @@ def test_sweep_without_a_credential_says_how_to_sign_in_once(tmp_path: Path) -> 
 
 
 def test_verbose_shows_every_credential_tried(tmp_path: Path) -> None:
-    done = run(["-v", "sweep", "--mode", "dry-run"], signed_out(tmp_path))
+    done = warden("-v", "sweep", "--mode", "dry-run", env=signed_out(tmp_path))
     assert done.returncode == 3
     assert f"error: {SIGN_IN_HINT}" in done.stderr
     assert "EnvironmentCredential" in done.stderr and "AzureCliCredential" in done.stderr
@@ -62,7 +45,7 @@ def test_verbose_shows_every_credential_tried(tmp_path: Path) -> None:
 def test_a_bad_baseline_is_exit_2_before_any_sign_in(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("version: 1\nmode: enforcee\nscope:\n  subscriptions: [not-a-guid]\n")
-    done = run(["sweep"], {**signed_out(tmp_path), "WARDEN_BASELINE": str(bad)})
+    done = warden("sweep", env={**signed_out(tmp_path), "WARDEN_BASELINE": str(bad)})
     assert done.returncode == 2
     assert "no Azure credential" not in done.stderr and "bad.yaml:2:" in done.stderr
 
@@ -79,7 +62,7 @@ def test_sweep_refused_a_permission_names_it_and_its_scope(tmp_path: Path) -> No
             "GET", r"/providers/Microsoft\.CognitiveServices/accounts$", "forbidden", count=50, message=denial
         )
         env = emulator_env(emu, tmp_path)
-        done = run(["sweep", "--mode", "dry-run"], env)
+        done = warden("sweep", "--mode", "dry-run", env=env)
     assert done.returncode == 4, done.stderr
     assert done.stdout == ""  # the partial count goes with the errors, marked incomplete
     lines = done.stderr.splitlines()
@@ -90,7 +73,7 @@ def test_sweep_refused_a_permission_names_it_and_its_scope(tmp_path: Path) -> No
 
 
 def test_doctor_without_a_credential_still_checks_the_baseline_and_exits_3(tmp_path: Path) -> None:
-    done = run(["doctor"], signed_out(tmp_path))
+    done = warden("doctor", env=signed_out(tmp_path))
     assert done.returncode == 3, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].startswith("fail  identity  signed in: no Azure credential: nothing in Azure was checked")

@@ -43,6 +43,8 @@ class AzureDoctorReads:
             connection_verify=settings.arm_ca_bundle or True,
             retry=settings.retry,
         )
+        # Each subscription's system topics, listed once: its own topic and its CMK vaults' are all in that list.
+        self._topics: dict[str, list[Any]] = {}
 
     def identity(self) -> Identity:
         return who_am_i(self._credential, self._settings.arm_endpoint + "/.default")
@@ -72,9 +74,11 @@ class AzureDoctorReads:
         subscription = source.strip("/").split("/")[1]
         with classified_errors(f"read the Event Grid system topics of subscription {subscription}"):
             client = self._clients.arm(EventGridManagementClient, subscription)
+            if subscription.lower() not in self._topics:
+                self._topics[subscription.lower()] = list(client.system_topics.list_by_subscription())
             topics = [
                 t
-                for t in client.system_topics.list_by_subscription()
+                for t in self._topics[subscription.lower()]
                 if (t.topic_type or "").lower() == topic_type.lower()
                 and (t.source or "").lower().rstrip("/") == source.lower().rstrip("/")
             ]
